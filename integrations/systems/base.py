@@ -1,0 +1,356 @@
+"""The interface every external system implements, and the client machinery they share.
+
+Modelled on Sentry's integrations: a provider class per vendor (key, name, capabilities) and a base
+API client owning base URL, timeouts, the auth hook, verbs, retries and the mapping of failures to
+the typed errors of :mod:`integrations.systems.errors` — so a vendor's client holds only its own
+endpoints and its own error shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from . import transport
+from .catalog import Catalog, Entity
+from .errors import (
+    AuthError,
+    ExternalSystemError,
+    NotFoundError,
+    RateLimitedError,
+    TransientError,
+    VendorValidationError,
+)
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+Record = dict[str, Any]
+
+
+class SystemKind(StrEnum):
+    CRM = "crm"
+    ERP = "erp"
+    POS = "pos"
+
+
+class WebhookAction(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """What one inbound notification says changed. The engine re-reads the record itself."""
+
+    entity: Entity
+    action: WebhookAction
+    external_id: str
+    #: The vendor's body, kept for support staff; never trusted as data.
+    payload: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One credential a connection needs. Secret ones are write-only everywhere."""
+
+    name: str
+    label: str
+    secret: bool = True
+    required: bool = True
+    help: str = ""
+
+
+class RateLimiter(Protocol):
+    def acquire(self, cost: int = 1) -> None: ...
+
+
+class TokenStore(Protocol):
+    """Where access tokens are kept between clients (Django's cache in the app), so that each
+    task does not log in again."""
+
+    def get(self, key: str) -> Any: ...
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None: ...
+
+
+class MemoryTokenStore:
+    """A process-local token store with expiry; the default outside Django."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[Any, float | None]] = {}
+
+    def get(self, key: str) -> Any:
+        value, expires = self._values.get(key, (None, None))
+        if expires is not None and expires <= time.monotonic():
+            self._values.pop(key, None)
+            return None
+        return value
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        self._values[key] = (value, time.monotonic() + timeout if timeout else None)
+
+
+def _wait_with_retry_after(base: Callable[[RetryCallState], float], ceiling: float):
+    """Exponential backoff with jitter, but never shorter than the vendor's Retry-After."""
+
+    def wait(state: RetryCallState) -> float:
+        computed = base(state)
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            return min(max(computed, float(retry_after)), max(ceiling, float(retry_after)))
+        return computed
+
+    return wait
+
+
+class ApiClient:
+    """Base client: one HTTP session, timeouts, auth hook, retries and typed errors.
+
+    Subclasses set ``system`` and implement the record interface below in the vendor's terms.
+    Records are flat dicts keyed by the catalog's field names (dotted for nested vendor fields,
+    e.g. ``mainAddress.addressLine1``); documents (deliveries, orders, invoices, POS sales) carry
+    their lines as a list of dicts under ``"lines"``.
+    """
+
+    system: ClassVar[str] = ""
+    #: (connect, read) seconds, on every call.
+    timeout: tuple[float, float] = (5.0, 30.0)
+    max_attempts: int = 5
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        credentials: Mapping[str, str],
+        session: requests.Session | None = None,
+        max_attempts: int | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rate_limiter: RateLimiter | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        token_store: TokenStore | None = None,
+        credentials_changed: Callable[[dict[str, str]], None] | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.credentials = dict(credentials)
+        self.session = session or transport.build_session()
+        if max_attempts is not None:
+            self.max_attempts = max_attempts
+        self.sleep = sleep
+        self.rate_limiter = rate_limiter
+        self.extra_headers = dict(extra_headers or {})
+        self.token_store: TokenStore = token_store or MemoryTokenStore()
+        #: Called with the new credentials when the vendor rotates one (Fortnox refresh tokens).
+        self.credentials_changed = credentials_changed
+        #: HTTP calls made, attempts included; read by benchmarks and tests.
+        self.calls = 0
+
+    # -- hooks for subclasses ---------------------------------------------------------------
+    def token_key(self) -> str:
+        """Cache key for this client's access token: system, base URL and a digest of the credentials."""
+        digest = hashlib.sha256(json.dumps(self.credentials, sort_keys=True).encode()).hexdigest()[:24]
+        return f"synkro-token:{self.system}:{self.base_url}:{digest}"
+
+    def update_credentials(self, **changes: str) -> None:
+        """Keep a rotated credential (e.g. a new refresh token) and tell the owner to store it."""
+        self.credentials.update(changes)
+        if self.credentials_changed is not None:
+            self.credentials_changed(dict(self.credentials))
+
+    def authenticate(self, headers: dict[str, str]) -> None:
+        """Add auth to an outgoing request's headers (log in first if needed)."""
+
+    def refresh_auth(self) -> bool:
+        """Called once after a 401; return True when new credentials are worth a second try."""
+        return False
+
+    def vendor_message(self, response: requests.Response) -> str:
+        """The vendor's own error text from an error response."""
+        try:
+            body = response.json()
+        except ValueError:
+            return (response.text or response.reason or "").strip()[:500]
+        if isinstance(body, dict):
+            for key in ("message", "Message", "error", "error_description", "detail", "title"):
+                if body.get(key):
+                    return str(body[key])
+        return str(body)[:500]
+
+    def retry_after(self, response: requests.Response) -> float | None:
+        value = response.headers.get("Retry-After")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return None
+
+    # -- HTTP --------------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> requests.Response:
+        """Send one logical request, retrying transient failures with backoff and jitter."""
+        method = method.upper()
+
+        def retryable(error: BaseException) -> bool:
+            if isinstance(error, RateLimitedError):
+                return True  # a 429 was not processed: safe for every method
+            if isinstance(error, TransientError):
+                return method in IDEMPOTENT_METHODS or getattr(error, "not_sent", False)
+            return False
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=_wait_with_retry_after(
+                wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max),
+                self.backoff_max,
+            ),
+            retry=retry_if_exception(retryable),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        return retrying(self._send_once, method, path, auth=auth, **kwargs)
+
+    def _send_once(self, method: str, path: str, *, auth: bool, **kwargs: Any) -> requests.Response:
+        response = self._transmit(method, path, auth=auth, **kwargs)
+        if response.status_code == 401 and auth and self.refresh_auth():
+            response = self._transmit(method, path, auth=auth, **kwargs)
+        if response.status_code >= 400:
+            raise self.error_for(response)
+        return response
+
+    def _transmit(self, method: str, path: str, *, auth: bool, **kwargs: Any) -> requests.Response:
+        headers = {"Accept": "application/json", **self.extra_headers, **kwargs.pop("headers", {})}
+        if auth:
+            self.authenticate(headers)
+        if self.rate_limiter is not None:
+            self.rate_limiter.acquire()
+        self.calls += 1
+        try:
+            return self.session.request(method, self.url(path), headers=headers, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError as exc:
+            error = TransientError(f"Could not reach {self.system or 'the system'}: {exc.__class__.__name__}")
+            error.not_sent = isinstance(exc, requests.ConnectTimeout)  # type: ignore[attr-defined]
+            raise error from exc
+        except requests.Timeout as exc:
+            raise TransientError(f"{self.system or 'The system'} did not answer in time") from exc
+
+    def error_for(self, response: requests.Response) -> ExternalSystemError:
+        """Map an error response to one of the shared exceptions."""
+        status = response.status_code
+        message = self.vendor_message(response)
+        name = self.system or "The system"
+        if status == 429:
+            return RateLimitedError(
+                f"{name} asked us to slow down", retry_after=self.retry_after(response),
+                status=status, vendor_message=message,
+            )
+        if status in (401, 403):
+            return AuthError(f"{name} refused the credentials: {message}", status=status, vendor_message=message)
+        if status == 404:
+            return NotFoundError(f"{name} has no such record: {message}", status=status, vendor_message=message)
+        if status >= 500 or status == 408:
+            return TransientError(
+                f"{name} had a temporary problem ({status})", retry_after=self.retry_after(response),
+                status=status, vendor_message=message,
+            )
+        return VendorValidationError(f"{name} refused the data: {message}", status=status, vendor_message=message)
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        if not response.content:
+            return None
+        return response.json()
+
+    # -- the record interface the sync engine uses --------------------------------------------
+    def check_connection(self) -> str:
+        """Make one real authenticated call; return a short description of what was seen."""
+        raise NotImplementedError
+
+    def list_records(self, entity: Entity, *, modified_since: Any = None, page_size: int | None = None
+                     ) -> Iterator[Record]:
+        """Every record of an entity, page by page, in constant memory."""
+        raise NotImplementedError
+
+    def get_record(self, entity: Entity, record_id: str) -> Record:
+        raise NotImplementedError
+
+    def create_record(self, entity: Entity, data: Record) -> Record:
+        raise NotImplementedError
+
+    def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
+        raise NotImplementedError
+
+    def delete_record(self, entity: Entity, record_id: str) -> None:
+        raise NotImplementedError
+
+    def record_id(self, entity: Entity, record: Record) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.session.close()
+
+
+@dataclass
+class SystemProvider:
+    """What Synkro knows of one external system. One instance per system, found by its key."""
+
+    key: str
+    name: str
+    kind: SystemKind
+    default_base_url: str
+    credential_fields: tuple[CredentialField, ...]
+    #: Whether the vendor pushes change notifications we can receive over HTTP.
+    has_webhooks: bool = True
+    #: Whether those notifications are signed with a shared secret.
+    signs_webhooks: bool = False
+    #: The vendor's published limit as (requests, window in seconds), when it has one.
+    rate_limit: tuple[int, float] | None = None
+    docs: str = ""
+    client_class: type[ApiClient] | None = None
+    catalog_factory: Callable[[], Catalog] | None = None
+    webhook_parser: Callable[..., list[WebhookEvent]] | None = None
+    sandbox_factory: Callable[..., Any] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def catalog(self) -> Catalog:
+        if self.catalog_factory is None:
+            return Catalog(system=self.key)
+        return self.catalog_factory()
+
+    def client(self, *, base_url: str | None = None, credentials: Mapping[str, str], **kwargs: Any) -> ApiClient:
+        if self.client_class is None:
+            raise NotImplementedError(f"{self.name} has no client yet")
+        return self.client_class(base_url=base_url or self.default_base_url, credentials=credentials, **kwargs)
+
+    def parse_webhook(
+        self, *, body: bytes, headers: Mapping[str, str], query: Mapping[str, str], secret: str | None = None
+    ) -> list[WebhookEvent]:
+        if self.webhook_parser is None:
+            raise NotImplementedError(f"{self.name} sends no webhooks")
+        return self.webhook_parser(body=body, headers=headers, query=query, secret=secret)
+
+    def sandbox(self, **knobs: Any) -> Any:
+        if self.sandbox_factory is None:
+            raise NotImplementedError(f"{self.name} has no sandbox yet")
+        return self.sandbox_factory(**knobs)
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.credential_fields if f.secret)

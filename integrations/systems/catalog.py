@@ -1,0 +1,125 @@
+"""Types describing what an external system offers: entities and their fields.
+
+Each system's ``catalog.py`` builds one :class:`Catalog` from these. The mapping screens offer
+fields from it and the mapping validation checks types, read-only flags and required fields
+against it, so it must say the truth about the vendor's API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Entity(StrEnum):
+    """The business entities Synkro syncs, in Synkro's own words."""
+
+    ORGANISATION = "organisation"
+    PERSON = "person"
+    ITEM = "item"
+    DELIVERY = "delivery"
+    DELIVERY_LINE = "delivery_line"
+    INVOICE = "invoice"
+    INVOICE_LINE = "invoice_line"
+    USER = "user"
+    POS_SALE = "pos_sale"
+    DAILY_REPORT = "daily_report"
+    JOURNAL_LINE = "journal_line"
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    EMAIL = "email"
+    CHOICE = "choice"
+    REFERENCE = "reference"
+    LIST = "list"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a vendor entity, under the vendor's own name."""
+
+    name: str
+    label: str = ""
+    type: FieldType = FieldType.STRING
+    required: bool = False
+    read_only: bool = False
+    max_length: int | None = None
+    choices: tuple[str, ...] = ()
+    #: A free slot the customer gives meaning to (webCRM OrganisationExtraCustom3, Uniconta xStyleNo).
+    custom: bool = False
+    help: str = ""
+
+    @property
+    def display(self) -> str:
+        return f"{self.label} ({self.name})" if self.label and self.label != self.name else self.name
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """One entity of a vendor: its resource name, id field and fields."""
+
+    entity: Entity
+    vendor_name: str
+    id_field: str
+    fields: tuple[FieldSpec, ...]
+    label: str = ""
+    #: The field holding the human number (customer number, item number), when there is one.
+    number_field: str | None = None
+    #: The field holding the last-modified timestamp, when the vendor keeps one.
+    modified_field: str | None = None
+    #: Whether the vendor lets the customer add user-defined fields by name (Uniconta).
+    open_custom_fields: bool = False
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.fields]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"{self.vendor_name}: duplicate fields {sorted(duplicates)}")
+
+    def field(self, name: str) -> FieldSpec | None:
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        return None
+
+    def __iter__(self) -> Iterator[FieldSpec]:
+        return iter(self.fields)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All entities of one system."""
+
+    system: str
+    entities: tuple[EntitySpec, ...] = field(default_factory=tuple)
+
+    def entity(self, entity: Entity | str) -> EntitySpec | None:
+        for spec in self.entities:
+            if spec.entity == entity:
+                return spec
+        return None
+
+    def field(self, entity: Entity | str, name: str) -> FieldSpec | None:
+        spec = self.entity(entity)
+        return spec.field(name) if spec else None
+
+    def supports(self, entity: Entity | str) -> bool:
+        return self.entity(entity) is not None
+
+
+def numbered_slots(
+    prefix: str, start: int, stop: int, *, label: str, type: FieldType = FieldType.STRING, **kwargs
+) -> Iterable[FieldSpec]:
+    """Custom-field slots such as OrganisationExtraCustom1..8, numbered inclusively."""
+    for number in range(start, stop + 1):
+        yield FieldSpec(
+            name=f"{prefix}{number}", label=f"{label} {number}", type=type, custom=True, **kwargs
+        )

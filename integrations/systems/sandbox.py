@@ -1,0 +1,225 @@
+"""Shared machinery for the vendor sandboxes: WSGI dispatch, drill knobs, request log, webhooks.
+
+A vendor's ``sandbox.py`` subclasses :class:`SandboxApp`, declares its routes with the vendor's
+real paths and implements its auth handshake, store and error bodies. This base adds what every
+sandbox needs the same way: added latency, a share of 5xx and 429 answers, a request-per-window
+rate limit, webhook delivery with a share silently dropped, and a log of what was asked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import transport
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SandboxKnobs:
+    """Drill settings. All default to a well-behaved vendor."""
+
+    latency_ms: int = 0
+    #: Share (0..1) of requests answered with a 5xx.
+    error_rate: float = 0.0
+    #: Share (0..1) of requests answered with a 429, on top of the rate limit.
+    throttle_rate: float = 0.0
+    #: Share (0..1) of webhook deliveries silently dropped.
+    webhook_drop_rate: float = 0.0
+    #: (requests, window seconds); ``None`` for the vendor's default, ``(0, 0)`` for no limit.
+    rate_limit: tuple[int, float] | None = None
+    #: Deliver webhooks in a background thread (like a real vendor) instead of inline.
+    webhook_async: bool = False
+    seed: int | None = None
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    status: int
+    query: str = ""
+
+
+@dataclass
+class WebhookDelivery:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    dropped: bool = False
+    status: int | None = None
+    error: str = ""
+
+
+class SandboxError(HTTPException):
+    """Raise from a handler to answer with a vendor-shaped error body."""
+
+    def __init__(self, status: int, body: Any, headers: Mapping[str, str] | None = None):
+        super().__init__()
+        self.code = status
+        self.body = body
+        self.extra_headers = dict(headers or {})
+
+    def get_response(self, environ=None, scope=None) -> Response:  # type: ignore[override]
+        payload = self.body if isinstance(self.body, str | bytes) else json.dumps(self.body)
+        mimetype = "application/json" if not isinstance(self.body, str | bytes) else "text/plain"
+        return Response(payload, status=self.code, mimetype=mimetype, headers=self.extra_headers)
+
+
+class SandboxApp:
+    """Base WSGI app of a vendor simulator."""
+
+    system: str = ""
+    #: The vendor's default limit as (requests, window seconds); None for none.
+    default_rate_limit: tuple[int, float] | None = None
+    rules: list[Rule] = []
+
+    def __init__(self, *, knobs: SandboxKnobs | None = None, **knob_values: Any):
+        self.knobs = knobs or SandboxKnobs(**knob_values)
+        self.random = random.Random(self.knobs.seed)
+        self.lock = threading.RLock()
+        self.url_map = Map([rule.empty() for rule in self.rules], strict_slashes=False)
+        self.requests: list[LoggedRequest] = []
+        self.webhooks: list[WebhookDelivery] = []
+        self._window: deque[float] = deque()
+        self._webhook_session = None
+        self.clock: Callable[[], float] = time.monotonic
+
+    # -- vendor hooks ----------------------------------------------------------------------
+    def rate_limited_response(self, retry_after: float) -> Response:
+        """The vendor's 429. Override for the vendor's body."""
+        return json_response({"message": "Too many requests"}, status=429,
+                             headers={"Retry-After": str(max(1, round(retry_after)))})
+
+    def server_error_response(self) -> Response:
+        """The vendor's 5xx. Override for the vendor's body."""
+        return json_response({"message": "Internal server error"}, status=503)
+
+    def not_found_response(self) -> Response:
+        return json_response({"message": "Not found"}, status=404)
+
+    # -- WSGI ------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self.dispatch(request)
+        with self.lock:
+            self.requests.append(LoggedRequest(request.method, request.path, response.status_code,
+                                               request.query_string.decode("latin-1")))
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        if self.knobs.latency_ms:
+            time.sleep(self.knobs.latency_ms / 1000)
+        limited = self._check_rate_limit()
+        if limited is not None:
+            return self.rate_limited_response(limited)
+        with self.lock:
+            roll = self.random.random()
+        if roll < self.knobs.throttle_rate:
+            return self.rate_limited_response(1.0)
+        if roll < self.knobs.throttle_rate + self.knobs.error_rate:
+            return self.server_error_response()
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+            return getattr(self, endpoint)(request, **args)
+        except SandboxError as error:
+            return error.get_response()
+        except HTTPException as error:
+            if error.code == 404:
+                return self.not_found_response()
+            return error.get_response()
+
+    def _check_rate_limit(self) -> float | None:
+        """Sliding window; returns seconds to wait when over the limit."""
+        limit = self.knobs.rate_limit if self.knobs.rate_limit is not None else self.default_rate_limit
+        if not limit or not limit[0]:
+            return None
+        count, window = limit
+        now = self.clock()
+        with self.lock:
+            while self._window and self._window[0] <= now - window:
+                self._window.popleft()
+            if len(self._window) >= count:
+                return self._window[0] + window - now
+            self._window.append(now)
+        return None
+
+    # -- webhooks ----------------------------------------------------------------------------
+    def deliver_webhook(self, url: str, body: bytes | Mapping[str, Any] | list[Any],
+                        headers: Mapping[str, str] | None = None, *, method: str = "POST") -> WebhookDelivery:
+        """Call a subscriber like the vendor would; the drop knob may silently lose it."""
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        delivery = WebhookDelivery(url=url, body=raw, headers={"Content-Type": "application/json", **(headers or {})})
+        with self.lock:
+            dropped = self.random.random() < self.knobs.webhook_drop_rate
+            self.webhooks.append(delivery)
+        if dropped:
+            delivery.dropped = True
+            return delivery
+        if self.knobs.webhook_async:
+            threading.Thread(target=self._post, args=(delivery, method), daemon=True).start()
+        else:
+            self._post(delivery, method)
+        return delivery
+
+    def _post(self, delivery: WebhookDelivery, method: str) -> None:
+        session = transport.build_session()
+        try:
+            response = session.request(method, delivery.url, data=delivery.body or None,
+                                       headers=delivery.headers, timeout=(3, 10))
+            delivery.status = response.status_code
+        except Exception as exc:  # a subscriber that is down must not break the vendor
+            delivery.error = f"{exc.__class__.__name__}: {exc}"
+            logger.info("sandbox %s: webhook to %s failed: %s", self.system, delivery.url, delivery.error)
+        finally:
+            session.close()
+
+    # -- helpers for tests and drills --------------------------------------------------------
+    def count(self, method: str | None = None, path_contains: str = "") -> int:
+        with self.lock:
+            return sum(1 for r in self.requests
+                       if (method is None or r.method == method) and path_contains in r.path)
+
+    def clear_log(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.webhooks.clear()
+
+
+def json_response(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, default=str), status=status, mimetype="application/json",
+                    headers=dict(headers or {}))
+
+
+def read_json(request: Request) -> Any:
+    """The request's JSON body, or a 400 in the generic shape when it is not JSON."""
+    try:
+        return json.loads(request.get_data() or b"null")
+    except ValueError:
+        raise SandboxError(400, {"message": "Body is not valid JSON"}) from None
+
+
+@dataclass
+class Table:
+    """An in-memory table with an auto-increment id and per-row modification stamps."""
+
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    next_id: int = 1
+
+    def new_id(self) -> int:
+        value = self.next_id
+        self.next_id += 1
+        return value
