@@ -11,6 +11,6 @@ application = get_wsgi_application()
 from django.conf import settings  # noqa: E402
 
 if settings.SANDBOX_ENABLED:
-    from integrations.systems.sandboxes import mount_sandboxes  # noqa: E402
+    from integrations.systems.sandboxes import mount_sandboxes
 
     application = mount_sandboxes(application)

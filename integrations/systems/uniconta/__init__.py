@@ -13,4 +13,5 @@ provider = SystemProvider(
         CredentialField("password", "API user password"),
     ),
     has_webhooks=True,
+    extras={"pos_ledger": True},
 )

@@ -1,0 +1,46 @@
+# Synkro: `make run` starts the product with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest
+PYTEST_ARGS ?=
+# Two workers by default: the suite is sized for a 2-core machine.
+XDIST ?= -n 2
+
+.PHONY: run install test test-sqlite test-postgres lint format migrate demo clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	./scripts/run.sh
+
+migrate: install
+	DEBUG=true $(PY) manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=true $(PY) manage.py demo_setup
+
+test: install
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: install
+	env -u DATABASE_URL $(PYTEST) $(XDIST) $(PYTEST_ARGS)
+
+test-postgres: install
+	./scripts/with-postgres.sh $(PYTEST) $(XDIST) $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+format: install
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,162 @@
+"""Connections and integrations through the REST API. Credentials are write-only here too."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from tenants.access import scoped
+from tenants.api import TenantRolePermission, TenantScopedMixin
+
+from .models import Connection, Integration, integration_pair_errors
+from .services import connection_test
+from .systems.registry import get_system, system_choices
+
+
+class ConnectionSerializer(serializers.ModelSerializer):
+    system = serializers.ChoiceField(choices=system_choices())
+    credentials = serializers.DictField(
+        child=serializers.CharField(allow_blank=False), write_only=True, required=False,
+        help_text="Credential values by name (see the system's credential fields). Write-only; "
+                  "on update only the names given are replaced.",
+    )
+    credentials_set = serializers.SerializerMethodField(help_text="Names of the credentials stored (never values)")
+    public_credentials = serializers.SerializerMethodField(help_text="Credential values that are not secret")
+
+    class Meta:
+        model = Connection
+        fields = ["id", "system", "name", "base_url", "credentials", "credentials_set", "public_credentials",
+                  "status", "status_detail", "last_error", "last_checked_at", "created_at", "updated_at"]
+        read_only_fields = ["id", "status", "status_detail", "last_error", "last_checked_at", "created_at",
+                            "updated_at"]
+
+    def get_credentials_set(self, obj: Connection) -> list[str]:
+        return obj.credential_names_set()
+
+    def get_public_credentials(self, obj: Connection) -> dict[str, str]:
+        return obj.public_credentials()
+
+    def validate_name(self, name: str) -> str:
+        clash = scoped(Connection, self.context["tenant"]).filter(name=name)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError("Another connection of this tenant already has this name.")
+        return name
+
+    def validate(self, attrs):
+        if self.instance is not None and "system" in attrs and attrs["system"] != self.instance.system:
+            raise serializers.ValidationError({"system": "The system of a connection cannot change."})
+        system = attrs.get("system") or self.instance.system
+        provider = get_system(system)
+        known = {f.name for f in provider.credential_fields}
+        given = attrs.get("credentials", {})
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise serializers.ValidationError(
+                {"credentials": f"{provider.name} takes no credential named {', '.join(unknown)}; "
+                                f"it takes {', '.join(sorted(known))}."})
+        stored = self.instance.credentials if self.instance is not None else {}
+        missing = [f.name for f in provider.credential_fields if f.required and not (given.get(f.name)
+                                                                                       or stored.get(f.name))]
+        if missing:
+            raise serializers.ValidationError({"credentials": f"Missing: {', '.join(missing)}."})
+        return attrs
+
+    def create(self, validated_data):
+        credentials = validated_data.pop("credentials", {})
+        return Connection.objects.create(tenant=self.context["tenant"], credentials=credentials, **validated_data)
+
+    def update(self, instance: Connection, validated_data):
+        credentials = validated_data.pop("credentials", None)
+        if credentials:
+            instance.credentials = {**instance.credentials, **credentials}
+            instance.status = "untested"
+        return super().update(instance, validated_data)
+
+
+class ConnectionViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+    """A tenant's connections to external systems."""
+
+    serializer_class = ConnectionSerializer
+    permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
+
+    def get_queryset(self):
+        return scoped(Connection, self.tenant)
+
+    def get_object(self):
+        try:
+            return get_object_or_404(self.get_queryset(), pk=int(self.kwargs["pk"]))
+        except ValueError:
+            raise NotFound() from None
+
+    def perform_destroy(self, instance: Connection):
+        if instance.integrations_as_crm.exists() or instance.integrations_as_erp.exists():
+            raise serializers.ValidationError("This connection is used by an integration; delete that first.")
+        instance.delete()
+
+    @extend_schema(request=None, responses=ConnectionSerializer)
+    @action(detail=True, methods=["post"])
+    def test(self, request, tenant_slug: str, pk: str):
+        """Make one authenticated call to the system and store the outcome."""
+        if not (self.access.can_configure or self.access.can_replay):
+            self.permission_denied(request, message="Your role in this tenant does not allow this.")
+        connection = connection_test(connection=self.get_object())
+        return Response(self.get_serializer(connection).data)
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    crm_connection = serializers.PrimaryKeyRelatedField(queryset=Connection.objects.none())
+    erp_connection = serializers.PrimaryKeyRelatedField(queryset=Connection.objects.none())
+
+    class Meta:
+        model = Integration
+        fields = ["id", "name", "crm_connection", "erp_connection", "active", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        tenant = self.context.get("tenant")
+        if tenant is not None:
+            fields["crm_connection"].queryset = scoped(Connection, tenant)
+            fields["erp_connection"].queryset = scoped(Connection, tenant)
+        return fields
+
+    def validate_name(self, name: str) -> str:
+        clash = scoped(Integration, self.context["tenant"]).filter(name=name)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError("Another integration of this tenant already has this name.")
+        return name
+
+    def validate(self, attrs):
+        crm = attrs.get("crm_connection") or getattr(self.instance, "crm_connection", None)
+        erp = attrs.get("erp_connection") or getattr(self.instance, "erp_connection", None)
+        errors = integration_pair_errors(tenant_id=self.context["tenant"].pk, crm=crm, erp=erp)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data):
+        return Integration.objects.create(tenant=self.context["tenant"], **validated_data)
+
+
+class IntegrationViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+    """Pairs of connections kept in sync."""
+
+    serializer_class = IntegrationSerializer
+    permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
+
+    def get_queryset(self):
+        return scoped(Integration, self.tenant)
+
+    def get_object(self):
+        try:
+            return get_object_or_404(self.get_queryset(), pk=int(self.kwargs["pk"]))
+        except ValueError:
+            raise NotFound() from None

@@ -1,0 +1,131 @@
+"""Forms for connections and integrations. Secret credentials are write-only: never rendered back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from tenants.access import scoped
+from tenants.models import Tenant
+
+from .models import Connection, Integration, integration_pair_errors
+from .systems.registry import get_system, system_choices
+
+CREDENTIAL_PREFIX = "credential_"
+
+
+class ConnectionForm(forms.ModelForm):
+    """Name, address and the credentials of the chosen system, one field each."""
+
+    base_url = forms.URLField(label="Base URL", required=False, max_length=300, assume_scheme="https")
+
+    class Meta:
+        model = Connection
+        fields = ["system", "name", "base_url"]
+
+    def __init__(self, *args: Any, tenant: Tenant, system: str | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.fields["system"].choices = [("", "Choose a system…"), *system_choices()]
+        editing = self.instance.pk is not None
+        if editing:
+            self.fields["system"].disabled = True
+            system = self.instance.system
+        else:
+            system = self.data.get("system") or system or self.initial.get("system")
+        self.system_key = system if system in dict(system_choices()) else None
+        self.fields["system"].widget.attrs.update({
+            "hx-get": "", "hx-target": "#credential-fields", "hx-select": "#credential-fields",
+            "hx-swap": "outerHTML", "hx-include": "closest form",
+        })
+        if not self.system_key:
+            return
+        provider = get_system(self.system_key)
+        self.fields["base_url"].help_text = f"Leave empty for {provider.default_base_url}"
+        stored = self.instance.credentials if editing else {}
+        for spec in provider.credential_fields:
+            name = CREDENTIAL_PREFIX + spec.name
+            already_set = bool(stored.get(spec.name))
+            if spec.secret:
+                field = forms.CharField(
+                    label=spec.label, required=spec.required and not already_set, strip=True,
+                    widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+                    help_text=("Stored. Leave empty to keep it. " if already_set else "") + spec.help,
+                )
+            else:
+                field = forms.CharField(label=spec.label, required=spec.required, initial=stored.get(spec.name),
+                                        help_text=spec.help)
+            self.fields[name] = field
+
+    def credential_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(CREDENTIAL_PREFIX)]
+
+    def plain_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith(CREDENTIAL_PREFIX)]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        clash = scoped(Connection, self.tenant).filter(name=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("Another connection of this tenant already has this name.")
+        return name
+
+    def changed_credentials(self) -> list[str]:
+        """Names of the credentials this submission sets (for the audit, never their values)."""
+        return [name[len(CREDENTIAL_PREFIX):] for name in self.fields
+                if name.startswith(CREDENTIAL_PREFIX) and self.cleaned_data.get(name)]
+
+    def save(self, commit: bool = True) -> Connection:
+        connection: Connection = super().save(commit=False)
+        connection.tenant = self.tenant
+        credentials = dict(connection.credentials or {})
+        for name in self.fields:
+            if name.startswith(CREDENTIAL_PREFIX):
+                value = self.cleaned_data.get(name)
+                key = name[len(CREDENTIAL_PREFIX):]
+                if value:
+                    credentials[key] = value
+                elif not isinstance(self.fields[name].widget, forms.PasswordInput):
+                    credentials.pop(key, None)
+        if credentials != connection.credentials:
+            connection.status = "untested"
+            connection.status_detail = ""
+            connection.last_error = ""
+        connection.credentials = credentials
+        if commit:
+            connection.save()
+        return connection
+
+
+class IntegrationForm(forms.ModelForm):
+    class Meta:
+        model = Integration
+        fields = ["name", "crm_connection", "erp_connection", "active"]
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.fields["crm_connection"].queryset = scoped(Connection, tenant)
+        self.fields["erp_connection"].queryset = scoped(Connection, tenant)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if scoped(Integration, self.tenant).filter(name=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another integration of this tenant already has this name.")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for field, message in integration_pair_errors(
+            tenant_id=self.tenant.pk, crm=cleaned.get("crm_connection"), erp=cleaned.get("erp_connection")
+        ).items():
+            self.add_error(field, message)
+        return cleaned
+
+    def save(self, commit: bool = True) -> Integration:
+        integration: Integration = super().save(commit=False)
+        integration.tenant = self.tenant
+        if commit:
+            integration.save()
+        return integration

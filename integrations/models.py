@@ -1,0 +1,153 @@
+"""Connections to external systems and the integrations that pair them."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from tenants.models import TenantOwned
+
+from .crypto import EncryptedJSONField
+from .systems.base import SystemKind, SystemProvider
+from .systems.registry import get_system, system_choices
+
+
+def new_webhook_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ConnectionStatus(models.TextChoices):
+    UNTESTED = "untested", "Not tested yet"
+    OK = "ok", "Working"
+    FAILED = "failed", "Failing"
+
+
+class DjangoCacheTokenStore:
+    """Access tokens shared by every worker through Django's cache (Redis in production)."""
+
+    def get(self, key: str) -> Any:
+        return cache.get(key)
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        cache.set(key, value, timeout=int(timeout) if timeout else None)
+
+
+class Connection(TenantOwned):
+    """A tenant's account in one external system. Credentials are encrypted and write-only."""
+
+    system = models.CharField(max_length=30, choices=system_choices)
+    name = models.CharField(max_length=120)
+    base_url = models.URLField(
+        max_length=300, blank=True, help_text="Leave empty for the vendor's own API address."
+    )
+    credentials = EncryptedJSONField(default=dict, blank=True, editable=False)
+    status = models.CharField(max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.UNTESTED)
+    status_detail = models.CharField(max_length=300, blank=True)
+    last_error = models.TextField(blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="connection_name_unique_per_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_system_display()})"
+
+    def __repr__(self) -> str:  # never the credentials
+        return f"<Connection {self.pk} {self.system} {self.name!r}>"
+
+    @property
+    def provider(self) -> SystemProvider:
+        return get_system(self.system)
+
+    @property
+    def effective_base_url(self) -> str:
+        return self.base_url or self.provider.default_base_url
+
+    def credential_names_set(self) -> list[str]:
+        return sorted(k for k, v in (self.credentials or {}).items() if v)
+
+    def public_credentials(self) -> dict[str, str]:
+        """The credential values that are not secret (company id, client id)."""
+        public = {f.name for f in self.provider.credential_fields if not f.secret}
+        return {k: v for k, v in (self.credentials or {}).items() if k in public}
+
+    def client(self, **kwargs: Any):
+        """An API client for this connection; rotated credentials are saved back encrypted."""
+
+        def store(new_credentials: dict[str, str]) -> None:
+            self.credentials = new_credentials
+            type(self).objects.filter(pk=self.pk).update(credentials=self.credentials)
+
+        kwargs.setdefault("token_store", DjangoCacheTokenStore())
+        kwargs.setdefault("credentials_changed", store)
+        return self.provider.client(base_url=self.effective_base_url, credentials=self.credentials, **kwargs)
+
+
+class Integration(TenantOwned):
+    """Two connections of one tenant kept in sync: webCRM + an ERP, or Customers 1st + Uniconta."""
+
+    name = models.CharField(max_length=120)
+    crm_connection = models.ForeignKey(
+        Connection, on_delete=models.PROTECT, related_name="integrations_as_crm",
+        verbose_name="front system", help_text="webCRM, or Customers 1st for POS integrations",
+    )
+    erp_connection = models.ForeignKey(
+        Connection, on_delete=models.PROTECT, related_name="integrations_as_erp", verbose_name="ERP",
+    )
+    webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token, editable=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="integration_name_unique_per_tenant")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:  # never the token
+        return f"<Integration {self.pk} {self.name!r}>"
+
+    def clean(self) -> None:
+        errors = integration_pair_errors(
+            tenant_id=self.tenant_id,
+            crm=self.crm_connection if self.crm_connection_id else None,
+            erp=self.erp_connection if self.erp_connection_id else None,
+        )
+        if errors:
+            raise ValidationError(errors)
+
+    def webhook_url(self, system: str) -> str:
+        return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/hooks/{system}/{self.webhook_token}/"
+
+    def rotate_webhook_token(self) -> None:
+        self.webhook_token = new_webhook_token()
+        self.save(update_fields=["webhook_token"])
+
+
+def integration_pair_errors(*, tenant_id: int | None, crm: Connection | None, erp: Connection | None
+                            ) -> dict[str, str]:
+    """Why two connections cannot form an integration, per form field; empty when they can."""
+    errors: dict[str, str] = {}
+    if crm is not None and tenant_id is not None and crm.tenant_id != tenant_id:
+        errors["crm_connection"] = "This connection belongs to another tenant."
+    if erp is not None and tenant_id is not None and erp.tenant_id != tenant_id:
+        errors["erp_connection"] = "This connection belongs to another tenant."
+    if errors or crm is None or erp is None:
+        return errors
+    front, back = crm.provider, erp.provider
+    if front.kind not in (SystemKind.CRM, SystemKind.POS):
+        errors["crm_connection"] = f"{front.name} is an ERP; choose webCRM or Customers 1st here."
+    if back.kind != SystemKind.ERP:
+        errors["erp_connection"] = f"{back.name} is not an ERP; choose Uniconta, Fortnox or Visma.net here."
+    if not errors and front.kind == SystemKind.POS and not back.extras.get("pos_ledger"):
+        errors["erp_connection"] = f"{front.name} sales can only be booked in an ERP with POS support (Uniconta)."
+    return errors

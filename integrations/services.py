@@ -1,0 +1,46 @@
+"""Writes on connections and integrations (views and API call these, never the ORM directly)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from .models import Connection, ConnectionStatus
+from .systems.errors import AuthError, ExternalSystemError
+
+logger = logging.getLogger(__name__)
+
+
+def connection_test(*, connection: Connection) -> Connection:
+    """Make one real authenticated call through the connection's client and store the outcome."""
+    try:
+        client = connection.client(max_attempts=2)
+    except NotImplementedError as exc:
+        _record(connection, ok=False, error=str(exc))
+        return connection
+    try:
+        detail = client.check_connection()
+    except AuthError as exc:
+        _record(connection, ok=False, error=f"{connection.provider.name} refused the credentials. "
+                f"Check them and save again. ({exc.vendor_message or exc.status})")
+    except ExternalSystemError as exc:
+        _record(connection, ok=False, error=str(exc))
+    except NotImplementedError:
+        _record(connection, ok=False, error=f"Testing is not available for {connection.provider.name} yet.")
+    except Exception as exc:
+        logger.exception("connection test of %r crashed", connection)
+        _record(connection, ok=False, error=f"Unexpected error while testing: {exc.__class__.__name__}")
+    else:
+        _record(connection, ok=True, detail=detail)
+    finally:
+        client.close()
+    return connection
+
+
+def _record(connection: Connection, *, ok: bool, detail: str = "", error: str = "") -> None:
+    connection.status = ConnectionStatus.OK if ok else ConnectionStatus.FAILED
+    connection.status_detail = detail[:300]
+    connection.last_error = error
+    connection.last_checked_at = timezone.now()
+    connection.save(update_fields=["status", "status_detail", "last_error", "last_checked_at", "updated_at"])

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Start the whole product on the embedded default: web server + one qcluster worker + sandboxes.
+# Ctrl-C stops both cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export DEBUG="${DEBUG:-true}" SANDBOX_ENABLED="${SANDBOX_ENABLED:-true}"
+HOST="${HOST:-127.0.0.1}" PORT="${PORT:-8000}"
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://$HOST:$PORT}"
+
+mkdir -p var
+$PY manage.py migrate --noinput
+$PY manage.py demo_setup
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping Synkro…"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "Stopped."
+}
+trap stop INT TERM EXIT
+
+$PY manage.py qcluster &
+pids+=($!)
+$PY manage.py runserver "$HOST:$PORT" --noreload &
+pids+=($!)
+echo "Synkro is running at $PUBLIC_BASE_URL (Ctrl-C to stop)"
+wait -n "${pids[@]}"

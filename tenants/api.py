@@ -1,0 +1,111 @@
+"""The tenant part of the REST API: tenants the caller may enter, and memberships."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.exceptions import NotFound
+
+from .access import TenantAccess, scoped, tenant_access_get, tenants_for_user
+from .models import Membership, Role, Tenant
+
+
+class TenantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tenant
+        fields = ["slug", "name", "active"]
+        read_only_fields = fields
+
+
+class TenantViewSet(viewsets.ReadOnlyModelViewSet):
+    """Tenants the caller is a member of (all active ones for platform staff)."""
+
+    serializer_class = TenantSerializer
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return tenants_for_user(self.request.user)
+
+
+class TenantScopedMixin:
+    """Resolves ``tenant_slug`` from the URL: 404 for non-members, like the screens."""
+
+    tenant_scoped = True
+    #: Which access property a write needs ("can_configure", "can_toggle_webhooks", "can_replay").
+    write_permission = "can_configure"
+
+    @property
+    def access(self) -> TenantAccess:
+        if not hasattr(self, "_access"):
+            slug = self.kwargs.get("tenant_slug", "")
+            self._access = tenant_access_get(user=self.request.user, slug=slug)
+        return self._access
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.access.tenant
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.access  # noqa: B018 - resolve early so non-members get 404 before anything else
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if "tenant_slug" in self.kwargs and self.request.user.is_authenticated:
+            context["tenant"] = self.tenant
+        return context
+
+
+class TenantRolePermission(permissions.BasePermission):
+    """Reads for every member; writes only where the role allows (see ``write_permission``)."""
+
+    message = "Your role in this tenant does not allow this change."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return bool(getattr(view.access, view.write_permission))
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    username = serializers.SlugRelatedField(
+        source="user", slug_field="username", queryset=get_user_model().objects.all(),
+        help_text="The username of an existing user",
+    )
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "username", "role", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def validate_username(self, user):
+        tenant = self.context["tenant"]
+        clash = Membership.objects.filter(tenant=tenant, user=user)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError("This user is already a member of the tenant.")
+        return user
+
+
+@extend_schema(tags=["tenants"])
+class MembershipViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+    """Who may enter a tenant, and in which role. Administrators change them."""
+
+    serializer_class = MembershipSerializer
+    permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
+
+    def get_queryset(self):
+        return scoped(Membership, self.tenant).select_related("user")
+
+    def get_object(self):
+        try:
+            return get_object_or_404(self.get_queryset(), pk=int(self.kwargs["pk"]))
+        except ValueError:
+            raise NotFound() from None
+
+    def perform_create(self, serializer):
+        serializer.save(tenant=self.tenant)

@@ -1,0 +1,78 @@
+"""Create (or bring up to date) the demo tenant: one user per role, and connections to the sandboxes.
+
+Safe to run any number of times: nothing is duplicated, and passwords are reset to the demo one.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from integrations.models import Connection, Integration
+from integrations.systems.base import SystemKind
+from integrations.systems.registry import all_systems
+from tenants.models import Membership, Role, Tenant
+
+DEMO_PASSWORD = "synkro-demo"  # noqa: S105 - printed on purpose; demo tenants only
+DEMO_USERS = [("demo-admin", Role.ADMIN), ("demo-customer", Role.CUSTOMER), ("demo-support", Role.SUPPORT)]
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenant, its users and its sandbox connections (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default=settings.PUBLIC_BASE_URL,
+                            help="Where this Synkro answers; sandboxes are under <base-url>/sandbox/<system>")
+
+    @transaction.atomic
+    def handle(self, *args, base_url: str, **options):
+        tenant, _ = Tenant.objects.update_or_create(slug="demo", defaults={"name": "Nordlys Handel A/S (demo)"})
+        second, _ = Tenant.objects.update_or_create(slug="demo-sverige", defaults={"name": "Fjällvind AB (demo)"})
+        User = get_user_model()
+        for username, role in DEMO_USERS:
+            user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            Membership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
+        admin = User.objects.get(username="demo-admin")
+        Membership.objects.update_or_create(user=admin, tenant=second, defaults={"role": Role.ADMIN})
+
+        connections = self._sandbox_connections(tenant, base_url.rstrip("/"))
+        self._integrations(tenant, connections)
+
+        self.stdout.write(self.style.SUCCESS("Demo tenant ready: " + tenant.name))
+        self.stdout.write(f"  Log in at {base_url.rstrip('/')}/accounts/login/ with password {DEMO_PASSWORD!r}:")
+        for username, role in DEMO_USERS:
+            self.stdout.write(f"    {username:<14} {role.label}")
+
+    def _sandbox_connections(self, tenant: Tenant, base_url: str) -> dict[str, Connection]:
+        connections: dict[str, Connection] = {}
+        for provider in all_systems():
+            credentials = dict(provider.extras.get("demo_credentials", {}))
+            if not credentials:
+                credentials = {f.name: f"demo-{f.name}" for f in provider.credential_fields}
+            connection, created = Connection.objects.get_or_create(
+                tenant=tenant, name=f"{provider.name} (sandbox)",
+                defaults={"system": provider.key, "base_url": f"{base_url}/sandbox/{provider.key}",
+                          "credentials": credentials},
+            )
+            if not created:
+                connection.base_url = f"{base_url}/sandbox/{provider.key}"
+                connection.credentials = credentials
+                connection.save(update_fields=["base_url", "credentials", "updated_at"])
+            connections[provider.key] = connection
+        return connections
+
+    def _integrations(self, tenant: Tenant, connections: dict[str, Connection]) -> None:
+        fronts = [c for c in connections.values() if c.provider.kind in (SystemKind.CRM, SystemKind.POS)]
+        erps = [c for c in connections.values() if c.provider.kind == SystemKind.ERP]
+        for front in fronts:
+            for erp in erps:
+                if front.provider.kind == SystemKind.POS and not erp.provider.extras.get("pos_ledger"):
+                    continue
+                Integration.objects.get_or_create(
+                    tenant=tenant, name=f"{front.provider.name} ↔ {erp.provider.name}",
+                    defaults={"crm_connection": front, "erp_connection": erp},
+                )

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.tenant_home, name="tenant-home"),
+    path("", include("integrations.urls")),
+]

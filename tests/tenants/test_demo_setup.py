@@ -1,0 +1,27 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from integrations.models import Connection, Integration
+from tenants.models import Membership, Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_setup_is_idempotent_and_logins_work():
+    call_command("demo_setup", base_url="http://127.0.0.1:8000")
+    counts = (Tenant.objects.count(), Membership.objects.count(), Connection.objects.count(),
+              Integration.objects.count())
+    call_command("demo_setup", base_url="http://127.0.0.1:8000")
+    assert counts == (Tenant.objects.count(), Membership.objects.count(), Connection.objects.count(),
+                      Integration.objects.count())
+    roles = dict(Membership.objects.filter(tenant__slug="demo").values_list("user__username", "role"))
+    assert roles == {"demo-admin": "admin", "demo-customer": "customer", "demo-support": "support"}
+    for username in roles:
+        assert authenticate(username=username, password="synkro-demo") is not None
+    connection = Connection.objects.get(tenant__slug="demo", system="webcrm")
+    assert connection.base_url == "http://127.0.0.1:8000/sandbox/webcrm"
+    # webCRM with each ERP, and Customers 1st with Uniconta.
+    pairs = {(i.crm_connection.system, i.erp_connection.system) for i in Integration.objects.all()}
+    assert pairs == {("webcrm", "uniconta"), ("webcrm", "fortnox"), ("webcrm", "vismanet"),
+                     ("customers1st", "uniconta")}

@@ -1,0 +1,150 @@
+"""Every tenant URL, walked from the URL conf: another tenant's member gets 404, always.
+
+A new view or endpoint under /t/<slug>/ or /api/v1/t/<slug>/ is picked up automatically. If it
+takes an object id this walker does not know how to fill, the suite fails until a filler is added
+below — so no endpoint ships without this check. URLs outside a tenant must be listed in
+``NOT_TENANT_SCOPED`` with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+# URL names that are not inside a tenant, and why that is safe.
+NOT_TENANT_SCOPED = {
+    "tenant-picker": "lists only the caller's own tenants",
+    "login": "public",
+    "logout": "public",
+    "api-root": "index of links",
+    "api-tenant-list": "lists only the caller's own tenants (tested below)",
+    "api-tenant-detail": "looked up among the caller's own tenants (tested below)",
+    "api-schema": "the API description, no tenant data",
+    "api-docs": "the API description, no tenant data",
+}
+NOT_TENANT_SCOPED_PREFIXES = ("admin/",)  # Django admin: staff only, tenant-scoped querysets (tests/test_admin.py)
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: str
+    kwargs: frozenset[str]
+
+
+def walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            pattern = prefix + str(entry.pattern)
+            kwargs = set(entry.pattern.regex.groupindex) | set(getattr(entry.pattern, "converters", {}))
+            resolver_kwargs = _prefix_kwargs(prefix)
+            if entry.name:
+                yield Route(f"{namespace}{entry.name}", pattern, frozenset(kwargs | resolver_kwargs))
+
+
+def _prefix_kwargs(prefix: str) -> set[str]:
+    return {"tenant_slug"} if "<slug:tenant_slug>" in prefix else set()
+
+
+def all_routes() -> list[Route]:
+    seen: dict[tuple[str, frozenset[str]], Route] = {}
+    for route in walk(get_resolver().url_patterns):
+        if "format" in route.kwargs:
+            continue  # DRF's ".json" twins of the same views
+        seen[(route.name, route.kwargs)] = route
+    return sorted(seen.values(), key=lambda r: r.name)
+
+
+def tenant_routes() -> list[Route]:
+    return [r for r in all_routes() if "tenant_slug" in r.kwargs]
+
+
+# How to fill each URL argument with a row of the *other* tenant. Keyed by (route name prefix, kwarg).
+Filler = Callable[[object], object]
+FILLERS: dict[str, Filler] = {
+    "connection_id": lambda w: w.other_connection.pk,
+    "integration_id": lambda w: w.other_integration.pk,
+}
+API_PK_FILLERS: dict[str, Filler] = {
+    "api-connection": lambda w: w.other_connection.pk,
+    "api-integration": lambda w: w.other_integration.pk,
+    "api-membership": lambda w: w.other_membership.pk,
+}
+
+
+def fill(route: Route, world, tenant_slug: str) -> dict[str, object]:
+    values: dict[str, object] = {"tenant_slug": tenant_slug}
+    for kwarg in route.kwargs - {"tenant_slug"}:
+        if kwarg == "pk":
+            basename = route.name.rsplit("-", 1)[0]
+            assert basename in API_PK_FILLERS, f"{route.name}: add an API_PK_FILLERS entry for {basename}"
+            values["pk"] = API_PK_FILLERS[basename](world)
+        else:
+            assert kwarg in FILLERS, f"{route.name} ({route.pattern}): add a FILLERS entry for <{kwarg}>"
+            values[kwarg] = FILLERS[kwarg](world)
+    return values
+
+
+def test_every_route_is_either_tenant_scoped_or_explained():
+    unexplained = [
+        f"{r.name} ({r.pattern})" for r in all_routes()
+        if "tenant_slug" not in r.kwargs and r.name not in NOT_TENANT_SCOPED
+        and not r.pattern.startswith(NOT_TENANT_SCOPED_PREFIXES)
+    ]
+    assert not unexplained, f"URLs outside a tenant without a reason: {unexplained}"
+
+
+def test_the_walker_sees_the_tenant_routes():
+    names = {r.name for r in tenant_routes()}
+    assert {"tenant-home", "connection-edit", "api-connection-detail", "api-connection-test"} <= names
+
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", tenant_routes(), ids=lambda r: r.name)
+def test_member_of_another_tenant_gets_404(client, world, route):
+    """The outsider is an admin elsewhere; here every method on every tenant URL is a 404."""
+    client.force_login(world.outsider)
+    url = reverse(route.name, kwargs=fill(route, world, world.tenant.slug))
+    for method in METHODS:
+        response = getattr(client, method)(url, content_type="application/json") if method != "get" \
+            else client.get(url)
+        assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in tenant_routes() if r.kwargs - {"tenant_slug"}],
+                         ids=lambda r: r.name)
+def test_rows_of_another_tenant_are_404_inside_ones_own(client, world, route):
+    """An admin of the other tenant asks, inside their own tenant, for this tenant's rows by id."""
+    client.force_login(world.outsider)
+    mirrored = {"other_connection": world.connection, "other_integration": world.integration}
+    # Swap the world: the outsider's own tenant, with ids of rows that belong to world.tenant.
+    swapped = type("Swapped", (), {
+        "other_connection": mirrored["other_connection"], "other_integration": mirrored["other_integration"],
+        "other_membership": world.tenant.memberships.first(),
+    })()
+    url = reverse(route.name, kwargs=fill(route, swapped, world.other_tenant.slug))
+    for method in METHODS:
+        response = getattr(client, method)(url, content_type="application/json") if method != "get" \
+            else client.get(url)
+        assert response.status_code in (404, 405), f"{method.upper()} {url} answered {response.status_code}"
+        if method == "get" and not route.name.endswith(("-delete", "-test")):
+            assert response.status_code == 404, f"GET {url} answered {response.status_code}"
+
+
+@pytest.mark.django_db
+def test_api_tenant_list_and_detail_show_only_own_tenants(api, world):
+    api.force_authenticate(world.outsider)
+    slugs = [t["slug"] for t in api.get("/api/v1/tenants/").json()["results"]]
+    assert slugs == [world.other_tenant.slug]
+    assert api.get(f"/api/v1/tenants/{world.tenant.slug}/").status_code == 404
+    assert api.get(f"/api/v1/tenants/{world.other_tenant.slug}/").status_code == 200
