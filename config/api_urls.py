@@ -4,6 +4,14 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from integrations.api import ConnectionViewSet, IntegrationViewSet
+from mappings.api import (
+    ConfigChangeViewSet,
+    EntitySyncViewSet,
+    FieldMappingViewSet,
+    PosRegisterViewSet,
+    PosSettingsViewSet,
+    WebhookToggleViewSet,
+)
 from tenants.api import MembershipViewSet, TenantViewSet
 
 root = DefaultRouter()
@@ -14,6 +22,12 @@ tenant_router.include_root_view = False
 tenant_router.register("memberships", MembershipViewSet, basename="api-membership")
 tenant_router.register("connections", ConnectionViewSet, basename="api-connection")
 tenant_router.register("integrations", IntegrationViewSet, basename="api-integration")
+tenant_router.register("entity-syncs", EntitySyncViewSet, basename="api-entity-sync")
+tenant_router.register("field-mappings", FieldMappingViewSet, basename="api-field-mapping")
+tenant_router.register("webhook-toggles", WebhookToggleViewSet, basename="api-webhook-toggle")
+tenant_router.register("pos-settings", PosSettingsViewSet, basename="api-pos-settings")
+tenant_router.register("pos-registers", PosRegisterViewSet, basename="api-pos-register")
+tenant_router.register("config-changes", ConfigChangeViewSet, basename="api-config-change")
 
 urlpatterns = [
     path("", include(root.urls)),

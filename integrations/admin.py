@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from tenants.admin import TenantScopedAdmin
 
@@ -14,6 +15,7 @@ class ConnectionAdmin(TenantScopedAdmin):
     search_fields = ("name", "tenant__name")
     readonly_fields = ("status", "status_detail", "last_error", "last_checked_at", "created_at", "updated_at")
     exclude = ("credentials",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Integration)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, viewsets
@@ -9,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from mappings.defaults import integration_setup_defaults
 from tenants.access import scoped
 from tenants.api import TenantRolePermission, TenantScopedMixin
 
@@ -143,7 +145,10 @@ class IntegrationSerializer(serializers.ModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        return Integration.objects.create(tenant=self.context["tenant"], **validated_data)
+        with transaction.atomic():
+            integration = Integration.objects.create(tenant=self.context["tenant"], **validated_data)
+            integration_setup_defaults(integration=integration, user=self.context["request"].user)
+        return integration
 
 
 class IntegrationViewSet(TenantScopedMixin, viewsets.ModelViewSet):

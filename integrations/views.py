@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from mappings.defaults import integration_setup_defaults
 from tenants.access import get_scoped_or_404, scoped
 from tenants.decorators import can_configure, tenant_view
 
@@ -80,8 +82,11 @@ def integration_list(request: HttpRequest) -> HttpResponse:
 def integration_create(request: HttpRequest) -> HttpResponse:
     form = IntegrationForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
-        integration = form.save()
-        messages.success(request, f"Integration “{integration.name}” created.")
+        with transaction.atomic():
+            integration = form.save()
+            integration_setup_defaults(integration=integration, user=request.user)
+        messages.success(request, f"Integration “{integration.name}” created with default settings. "
+                                  "Review what to sync before switching it on.")
         return redirect("integration-detail", tenant_slug=request.tenant.slug, integration_id=integration.pk)
     return render(request, "integrations/integration_form.html", {"form": form, "creating": True})
 
@@ -92,7 +97,9 @@ def integration_detail(request: HttpRequest, integration_id: int) -> HttpRespons
         scoped(Integration, request.tenant).select_related("crm_connection", "erp_connection"),
         request.tenant, pk=integration_id,
     )
-    return render(request, "integrations/integration_detail.html", {"integration": integration})
+    entity_syncs = integration.entity_syncs.all()
+    return render(request, "integrations/integration_detail.html",
+                  {"integration": integration, "entity_syncs": entity_syncs, "section": "overview"})
 
 
 @tenant_view(allow=can_configure)

@@ -5,4 +5,5 @@ from . import views
 urlpatterns = [
     path("", views.tenant_home, name="tenant-home"),
     path("", include("integrations.urls")),
+    path("", include("mappings.urls")),
 ]

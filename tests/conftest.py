@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from rest_framework.test import APIClient
@@ -33,6 +37,30 @@ class World:
     other_connection: object
     other_integration: object
     other_membership: object
+    rows: SimpleNamespace
+    other_rows: SimpleNamespace
+
+
+def tenant_rows(tenant: Tenant, integration, membership) -> SimpleNamespace:
+    """One row of every tenant-owned kind, for the isolation tests."""
+    from mappings.defaults import integration_setup_defaults
+    from mappings.models import FieldMapping, PosRegister, WebhookToggle
+
+    integration_setup_defaults(integration=integration)
+    pos_integration = IntegrationFactory(
+        tenant=tenant, crm_connection=ConnectionFactory(tenant=tenant, system="customers1st",
+                                                        credentials={"api_token": "t"}),
+        erp_connection=integration.erp_connection)
+    integration_setup_defaults(integration=pos_integration)
+    mapping = FieldMapping.objects.filter(entity_sync__integration=integration).first() or FieldMapping.objects.create(
+        tenant=tenant, entity_sync=integration.entity_syncs.get(entity="organisation"), erp_field="Name",
+        crm_field="OrganisationName")
+    toggle = WebhookToggle.objects.filter(integration=integration).first()
+    register = PosRegister.objects.create(tenant=tenant, pos_settings=pos_integration.pos_settings,
+                                          register_id="1", name="Kasse 1")
+    return SimpleNamespace(tenant=tenant, connection=integration.crm_connection, integration=integration,
+                           membership=membership, mapping=mapping, toggle=toggle, register=register,
+                           pos_integration=pos_integration)
 
 
 @pytest.fixture(autouse=True)
@@ -51,11 +79,13 @@ def world(db) -> World:
     other_membership = MembershipFactory(tenant=other, role=Role.ADMIN, user__username="olle-outsider")
     integration = IntegrationFactory(tenant=tenant)
     other_integration = IntegrationFactory(tenant=other)
+    rows = tenant_rows(tenant, integration, tenant.memberships.get(user=admin))
+    other_rows = tenant_rows(other, other_integration, other_membership)
     return World(
         tenant=tenant, admin=admin, customer=customer, support=support, other_tenant=other,
         outsider=other_membership.user, connection=integration.crm_connection, integration=integration,
         other_connection=other_integration.crm_connection, other_integration=other_integration,
-        other_membership=other_membership,
+        other_membership=other_membership, rows=rows, other_rows=other_rows,
     )
 
 
@@ -78,3 +108,36 @@ def pytest_report_header(config):
     from django.conf import settings
 
     return f"database: {settings.DATABASES['default']['ENGINE']}"
+
+
+# -- browser (Playwright driving Debian's Chromium; no browser is ever downloaded) -------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+# Flags for a closed network and a root user (CI runs as root).
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (the CI script does)")
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        )
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    page = browser.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    page.close()
+    browser.clear_cookies()

@@ -51,7 +51,9 @@ def test_home_of_a_tenant_without_connections_says_what_to_set_up(client, db):
 
 
 def test_home_without_integration_suggests_creating_one(client, world):
-    world.integration.delete()
+    from integrations.models import Integration
+
+    Integration.objects.filter(tenant=world.tenant).delete()
     client.force_login(world.admin)
     body = client.get(reverse("tenant-home", args=[world.tenant.slug])).content.decode()
     assert "no integration yet" in body

@@ -13,6 +13,7 @@ from django.db import transaction
 from integrations.models import Connection, Integration
 from integrations.systems.base import SystemKind
 from integrations.systems.registry import all_systems
+from mappings.defaults import integration_setup_defaults
 from tenants.models import Membership, Role, Tenant
 
 DEMO_PASSWORD = "synkro-demo"  # noqa: S105 - printed on purpose; demo tenants only
@@ -72,7 +73,8 @@ class Command(BaseCommand):
             for erp in erps:
                 if front.provider.kind == SystemKind.POS and not erp.provider.extras.get("pos_ledger"):
                     continue
-                Integration.objects.get_or_create(
+                integration, _ = Integration.objects.get_or_create(
                     tenant=tenant, name=f"{front.provider.name} ↔ {erp.provider.name}",
                     defaults={"crm_connection": front, "erp_connection": erp},
                 )
+                integration_setup_defaults(integration=integration)

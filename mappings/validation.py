@@ -1,0 +1,146 @@
+"""Checks of an entity's sync configuration against the two systems' field catalogs.
+
+Pure functions over plain data, so the screens, the API and the tests share one set of rules and
+every problem is named in words an administrator understands.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from integrations.systems.catalog import EntitySpec, FieldSpec, FieldType
+
+TO_ERP, TO_CRM, TWO_WAY, OFF = "to_erp", "to_crm", "two_way", "off"
+
+_GROUPS = {
+    FieldType.STRING: "text", FieldType.TEXT: "text", FieldType.EMAIL: "text", FieldType.CHOICE: "text",
+    FieldType.REFERENCE: "text", FieldType.INTEGER: "number", FieldType.DECIMAL: "number",
+    FieldType.BOOLEAN: "yes/no", FieldType.DATE: "date", FieldType.DATETIME: "date", FieldType.LIST: "list",
+}
+_GROUP_WORDS = {"text": "text", "number": "a number", "yes/no": "a yes/no flag", "date": "a date", "list": "a list"}
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    erp_field: str
+    crm_field: str
+    direction: str = ""  # "", "to_erp" or "to_crm"
+    value_map: dict = field(default_factory=dict)
+    required: bool = False
+    key: object = None  # the row's id, so problems can be shown beside it
+
+
+@dataclass(frozen=True)
+class EntityConfig:
+    """The settings of one entity that the rules look at."""
+
+    direction: str
+    trigger_field: str = ""
+    trigger_values: Sequence[str] = ()
+    number_authority: str = "erp"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One system's view of the entity: its display name and its catalog entry."""
+
+    system_name: str
+    spec: EntitySpec | None
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    #: The form field it belongs beside ("erp_field", "crm_field", "trigger_values", …); "" for general.
+    field: str = ""
+    #: The mapping row's key, when it is about one row.
+    row: object = None
+
+
+def row_directions(entity_direction: str, row_direction: str) -> set[str]:
+    """Which ways a row actually flows: the entity's direction, narrowed by the row."""
+    entity = {OFF: set(), TO_ERP: {TO_ERP}, TO_CRM: {TO_CRM}, TWO_WAY: {TO_ERP, TO_CRM}}[entity_direction]
+    if not row_direction:
+        return entity
+    return entity & {row_direction}
+
+
+def _lookup(side: Side, name: str) -> FieldSpec | None:
+    if side.spec is None:
+        return None
+    found = side.spec.field(name)
+    if found is None and side.spec.open_custom_fields and name.startswith("x") and name[1:].isidentifier():
+        # A user-defined field (Uniconta): not known in advance, treated as text.
+        return FieldSpec(name=name, type=FieldType.STRING, custom=True)
+    return found
+
+
+def _kind(spec: FieldSpec) -> str:
+    return _GROUPS.get(spec.type, "text")
+
+
+def validate_entity_config(
+    *, entity_label: str, config: EntityConfig, rows: Iterable[MappingRow], crm: Side, erp: Side
+) -> list[Problem]:
+    """Every problem of one entity's configuration; an empty list means it can be saved."""
+    rows = list(rows)
+    problems: list[Problem] = []
+
+    if config.trigger_field and not [v for v in config.trigger_values if str(v).strip()]:
+        word = {"type": "Type", "status": "Status"}.get(config.trigger_field, config.trigger_field)
+        problems.append(Problem(
+            f"Choose at least one {word} value for “Sync only organisations of {word.lower()}”, "
+            "or turn the trigger off.", field="trigger_values"))
+
+    writes: dict[tuple[str, str], list[MappingRow]] = defaultdict(list)
+    for row in rows:
+        erp_field, crm_field = _lookup(erp, row.erp_field), _lookup(crm, row.crm_field)
+        if erp.spec is not None and erp_field is None:
+            problems.append(Problem(f"{erp.system_name} has no field “{row.erp_field}” on {entity_label}.",
+                                    field="erp_field", row=row.key))
+        if crm.spec is not None and crm_field is None:
+            problems.append(Problem(f"{crm.system_name} has no field “{row.crm_field}” on {entity_label}.",
+                                    field="crm_field", row=row.key))
+        if erp_field is None or crm_field is None:
+            continue
+        flows = row_directions(config.direction, row.direction)
+        if row.direction and config.direction != OFF and not flows:
+            problems.append(Problem(
+                f"This row only flows {'webCRM → ERP' if row.direction == TO_ERP else 'webCRM ← ERP'}, "
+                f"but {entity_label} sync the other way, so it would never be used.", field="direction",
+                row=row.key))
+        for flow in flows:
+            source, target, target_side = (
+                (crm_field, erp_field, erp) if flow == TO_ERP else (erp_field, crm_field, crm))
+            source_side = crm if flow == TO_ERP else erp
+            writes[(flow, target.name)].append(row)
+            if target.read_only:
+                only = "webCRM ← ERP" if flow == TO_ERP else "webCRM → ERP"
+                problems.append(Problem(
+                    f"{target_side.system_name}'s {target.name} is read-only, so this row can only flow {only}. "
+                    f"Narrow the row to {only}.", field="direction", row=row.key))
+            if not row.value_map and _kind(target) != "text" and _kind(source) != _kind(target):
+                problems.append(Problem(
+                    f"{source_side.system_name}'s {source.name} is {_GROUP_WORDS[_kind(source)]} but "
+                    f"{target_side.system_name}'s {target.name} is {_GROUP_WORDS[_kind(target)]}. "
+                    "Map fields of the same kind, or add a value map.", field="crm_field" if flow == TO_CRM
+                    else "erp_field", row=row.key))
+
+    for (flow, target_name), writers in writes.items():
+        if len(writers) > 1:
+            side = erp if flow == TO_ERP else crm
+            sources = ", ".join(f"“{w.crm_field if flow == TO_ERP else w.erp_field}”" for w in writers)
+            problems.append(Problem(
+                f"Two rows write {side.system_name}'s {target_name} (from {sources}). Keep one.",
+                field="erp_field" if flow == TO_ERP else "crm_field", row=writers[-1].key))
+
+    if config.number_authority == "crm" and config.direction != OFF and erp.spec is not None:
+        number = erp.spec.number_field
+        mapped = [r for r in rows if r.erp_field == number and TO_ERP in row_directions(config.direction, r.direction)]
+        if number and not mapped:
+            problems.append(Problem(
+                f"webCRM assigns the customer numbers, so {erp.system_name}'s {number} must be mapped "
+                "from a webCRM field (webCRM → ERP).", field="number_authority"))
+    return problems

@@ -1,0 +1,79 @@
+"""In the browser: configure organisations, edit the mapping table with htmx, toggle a webhook as a customer."""
+
+import pytest
+
+from mappings.defaults import integration_setup_defaults
+from mappings.models import EntitySync, FieldMapping, WebhookToggle
+from tests.factories import PASSWORD, IntegrationFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+def test_admin_configures_organisations_and_customer_toggles_a_webhook(page, live_server, world):
+    integration = IntegrationFactory(tenant=world.tenant, name="Shop sync")
+    integration_setup_defaults(integration=integration)
+    EntitySync.objects.filter(integration=integration, entity="organisation").update(
+        direction="off", trigger_field="", trigger_values=[])
+    settings_url = f"{live_server.url}/t/{world.tenant.slug}/integrations/{integration.pk}/settings/organisation/"
+    rows_before = FieldMapping.objects.filter(entity_sync__integration=integration).count()
+
+    log_in(page, live_server, "anna-admin")
+    page.goto(settings_url)
+    page.get_by_label("Two way").check()
+    page.select_option("#id_trigger_field", "type")
+    page.fill("#id_trigger_values", "Kunde")
+
+    # Add a custom-field row: htmx swaps the table in place, no page load.
+    page.evaluate("window.__marker = 'still here'")
+    page.fill("#id_erp_user_field", "xSegment")
+    page.select_option("#id_crm_field", "OrganisationExtraCustom5")
+    page.get_by_role("button", name="Add mapping row").click()
+    page.wait_for_selector("td.mono:text-is('xSegment')")
+    assert page.evaluate("window.__marker") == "still here"
+
+    # Remove another row.
+    page.get_by_role("button", name="Remove Www ↔ OrganisationWww").click()
+    page.wait_for_selector("text=Removed Www ↔ OrganisationWww")
+    assert page.evaluate("window.__marker") == "still here"
+
+    # The direction and trigger typed before the row edits are still in the form: save them.
+    page.get_by_role("button", name="Save organisations / debtors settings").click()
+    page.wait_for_selector("text=Organisations / debtors saved")
+
+    page.reload()
+    assert page.get_by_label("Two way").is_checked()
+    assert page.input_value("#id_trigger_values") == "Kunde"
+    assert page.locator("td.mono:text-is('xSegment')").count() == 1
+    assert page.locator("td.mono:text-is('OrganisationWww')").count() == 0
+    # Now that organisations sync two way, a row writing text into a number is refused, in words.
+    page.select_option("#id_erp_field", "CreditMax")
+    page.select_option("#id_crm_field", "OrganisationExtraCustom6")
+    page.get_by_role("button", name="Add mapping row").click()
+    page.wait_for_selector("text=is text but Uniconta's CreditMax is a number")
+    assert page.locator("td.mono:text-is('CreditMax')").count() == 0
+
+    sync = EntitySync.objects.get(integration=integration, entity="organisation")
+    assert (sync.direction, sync.trigger_field, sync.trigger_values) == ("two_way", "type", ["Kunde"])
+    # One row added, one removed.
+    assert FieldMapping.objects.filter(entity_sync__integration=integration).count() == rows_before
+
+    # The customer toggles "deleted" webhooks for webCRM organisations on.
+    page.context.clear_cookies()
+    log_in(page, live_server, "carl-customer")
+    page.goto(f"{live_server.url}/t/{world.tenant.slug}/integrations/{integration.pk}/webhooks/")
+    box = page.locator("[data-toggle='webcrm-organisation-deleted']")
+    assert not box.is_checked()
+    box.check()
+    page.wait_for_selector("#toggle-{} >> text=On".format(
+        WebhookToggle.objects.get(integration=integration, system="webcrm", entity="organisation",
+                                  action="deleted").pk))
+    assert WebhookToggle.objects.get(integration=integration, system="webcrm", entity="organisation",
+                                     action="deleted").enabled
