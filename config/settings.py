@@ -181,6 +181,8 @@ SYNKRO_SYSTEMS = [
 ]
 # Mount the vendor simulators under /sandbox/<system>/ (on for `make run`, off in production).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+# Webhook bodies larger than this are refused with 413 before they are read.
+WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
 # The address the outside world reaches Synkro at; used to show webhook URLs.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 

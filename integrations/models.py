@@ -151,3 +151,25 @@ def integration_pair_errors(*, tenant_id: int | None, crm: Connection | None, er
     if not errors and front.kind == SystemKind.POS and not back.extras.get("pos_ledger"):
         errors["erp_connection"] = f"{front.name} sales can only be booked in an ERP with POS support (Uniconta)."
     return errors
+
+
+# The sync engine's state lives in its own module; Django finds the models through this one.
+from .syncstate import (  # noqa: E402
+    Conflict,
+    EventSource,
+    EventState,
+    InboundEvent,
+    LogAction,
+    PollCursor,
+    RunKind,
+    RunState,
+    SyncLink,
+    SyncLogEntry,
+    SyncRun,
+    WebhookStat,
+)
+
+__all__ = [
+    "Conflict", "Connection", "ConnectionStatus", "EventSource", "EventState", "InboundEvent", "Integration",
+    "LogAction", "PollCursor", "RunKind", "RunState", "SyncLink", "SyncLogEntry", "SyncRun", "WebhookStat",
+]

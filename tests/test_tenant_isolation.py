@@ -20,6 +20,7 @@ NOT_TENANT_SCOPED = {
     "tenant-picker": "lists only the caller's own tenants",
     "login": "public",
     "logout": "public",
+    "webhook-receive": "the integration's secret token names the tenant; a wrong token is 404 (test_webhook_endpoint)",
     "api-root": "index of links",
     "api-tenant-list": "lists only the caller's own tenants (tested below)",
     "api-tenant-detail": "looked up among the caller's own tenants (tested below)",

@@ -1,0 +1,154 @@
+"""Applying an entity's field mappings to a record, in one direction, with value maps and exact decimals.
+
+Pure functions over plain data: the engine hands in the record read from the source and the mapping
+rows, and gets back the values to write and what is missing. Hashes of mapped values recognise our
+own writes when they come back as webhooks (echo suppression).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+TO_ERP, TO_CRM = "to_erp", "to_crm"
+_FLOWS = {"off": set(), TO_ERP: {TO_ERP}, TO_CRM: {TO_CRM}, "two_way": {TO_ERP, TO_CRM}}
+
+
+class MappingRowLike(Protocol):
+    erp_field: str
+    crm_field: str
+    direction: str
+    value_map: dict
+    required: bool
+    conflict_owner: str
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One mapping row seen in one direction: read ``source`` on one side, write ``target`` on the other."""
+
+    source: str
+    target: str
+    erp_field: str
+    crm_field: str
+    value_map: Mapping[str, Any] = field(default_factory=dict)
+    required: bool = False
+    conflict_owner: str = ""
+
+    @property
+    def key(self) -> str:
+        """The row's name in logs and conflict records, the same in both directions."""
+        return f"{self.erp_field}↔{self.crm_field}"
+
+
+def rules_for(rows: Iterable[MappingRowLike], *, flow: str, entity_direction: str) -> list[FieldRule]:
+    """The rows that flow ``flow`` (to_erp / to_crm) under the entity's direction, as rules.
+
+    Value maps are written "webCRM value → ERP value"; the way back uses the inverse.
+    """
+    rules = []
+    for row in rows:
+        flows = _FLOWS.get(entity_direction, set())
+        if row.direction:
+            flows = flows & {row.direction}
+        if flow not in flows:
+            continue
+        value_map = dict(row.value_map or {})
+        if flow == TO_ERP:
+            rules.append(FieldRule(row.crm_field, row.erp_field, row.erp_field, row.crm_field, value_map,
+                                   row.required, row.conflict_owner))
+        else:
+            inverse = {str(v): k for k, v in value_map.items()}
+            rules.append(FieldRule(row.erp_field, row.crm_field, row.erp_field, row.crm_field, inverse,
+                                   row.required, row.conflict_owner))
+    return rules
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def exact(value: Any) -> Any:
+    """Floats become Decimals through their shortest text, so 0.1 stays 0.1 and sums stay exact."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+def map_value(rule: FieldRule, value: Any) -> Any:
+    value = exact(value)
+    if rule.value_map and not is_blank(value):
+        return rule.value_map.get(str(value), value)
+    return value
+
+
+@dataclass
+class MappedRecord:
+    #: target field → value
+    values: dict[str, Any]
+    #: source fields of required rows that are empty, in the rows' order
+    missing_required: list[str]
+
+
+def map_record(record: Mapping[str, Any], rules: Iterable[FieldRule]) -> MappedRecord:
+    """The values to write on the target side, and the required source fields that are empty."""
+    values: dict[str, Any] = {}
+    missing: list[str] = []
+    for rule in rules:
+        value = record.get(rule.source)
+        if rule.required and is_blank(value):
+            missing.append(rule.source)
+        values[rule.target] = map_value(rule, value)
+    return MappedRecord(values=values, missing_required=missing)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        normalised = value.normalize()
+        return format(normalised, "f") if normalised == normalised.to_integral() else str(normalised)
+    if isinstance(value, float):
+        return _canonical(exact(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def payload_hash(values: Mapping[str, Any]) -> str:
+    """A digest of mapped values that ignores key order, number spelling (1, 1.0, "1.00") and padding.
+
+    Blank values hash like absent ones, because vendors differ on whether they send empty fields.
+    """
+    cleaned = {k: _canonical(v) for k, v in values.items() if not is_blank(v)}
+    return hashlib.sha256(json.dumps(cleaned, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields whose canonical value differs; for logs and update decisions."""
+    changes = {}
+    for name, new in after.items():
+        old = before.get(name)
+        if (is_blank(old) and is_blank(new)) or _canonical(old) == _canonical(new):
+            continue
+        changes[name] = [_jsonable(old), _jsonable(new)]
+    return changes
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,253 @@
+"""What the sync engine remembers: links between records, the durable event queue, runs, the log.
+
+Models hold fields, constraints and indexes only; the engine's services and selectors do the work.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from tenants.models import TenantOwned
+
+
+class SyncLink(TenantOwned):
+    """The identity map: one row per pair of linked records, unique on each side.
+
+    The hashes are of the mapped payload last written to / read from each side; an incoming change
+    whose hash equals what we wrote is our own echo and is dropped.
+    """
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="links")
+    entity = models.CharField(max_length=30)
+    crm_id = models.CharField(max_length=120, blank=True, default="")
+    erp_id = models.CharField(max_length=120, blank=True, default="")
+    crm_hash = models.CharField(max_length=64, blank=True, default="")
+    erp_hash = models.CharField(max_length=64, blank=True, default="")
+    #: The mapped values last agreed by both sides, per field: the base for three-way conflict checks.
+    synced_values = models.JSONField(default=dict, blank=True)
+    #: A short human name (organisation name, item number) so support can find the record.
+    label = models.CharField(max_length=200, blank=True, default="")
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "entity", "crm_id"], condition=~Q(crm_id=""),
+                                    name="link_unique_crm_record"),
+            models.UniqueConstraint(fields=["integration", "entity", "erp_id"], condition=~Q(erp_id=""),
+                                    name="link_unique_erp_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} webCRM {self.crm_id or '—'} ↔ ERP {self.erp_id or '—'}"
+
+
+class EventSource(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    POLL = "poll", "Polling"
+    RECONCILE = "reconcile", "Safety reconciliation"
+    IMPORT = "import", "Initial import"
+    MANUAL = "manual", "Started by hand"
+    REPLAY = "replay", "Replay"
+
+
+class EventState(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    PROCESSING = "processing", "Being processed"
+    DONE = "done", "Done"
+    DROPPED = "dropped", "Dropped"
+    FAILED = "failed", "Failed (parked, can be replayed)"
+
+
+class InboundEvent(TenantOwned):
+    """One piece of work: "this record of this system changed". Stored before it is acknowledged.
+
+    Coalesced while pending: a second notice of the same record while the first still waits adds
+    nothing but a count, because the engine always re-reads the record from its source.
+    """
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="events")
+    system = models.CharField(max_length=30)
+    entity = models.CharField(max_length=30)
+    action = models.CharField(max_length=10)
+    external_id = models.CharField(max_length=120)
+    source = models.CharField(max_length=10, choices=EventSource.choices, default=EventSource.WEBHOOK)
+    #: The vendor's body, kept for support staff; never trusted as data.
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    state = models.CharField(max_length=12, choices=EventState.choices, default=EventState.PENDING)
+    deliveries = models.PositiveIntegerField(default=1, help_text="Notices coalesced into this event")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    run = models.ForeignKey("integrations.SyncRun", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="events")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "system", "entity", "external_id"], condition=Q(state="pending"),
+                name="one_pending_event_per_record",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="event_due")]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.entity} {self.external_id} {self.action} ({self.state})"
+
+
+class RunKind(models.TextChoices):
+    WEBHOOK = "webhook", "Webhooks"
+    POLL = "poll", "Polling"
+    RECONCILE = "reconcile", "Safety reconciliation"
+    IMPORT = "import", "Initial import"
+    REPLAY = "replay", "Replay"
+
+
+class RunState(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Finished"
+    FAILED = "failed", "Failed"
+
+
+class SyncRun(TenantOwned):
+    """A batch of work with progress: a poll, a reconciliation, an initial import or a replay."""
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=10, choices=RunKind.choices)
+    entity = models.CharField(max_length=30, blank=True, default="")
+    state = models.CharField(max_length=10, choices=RunState.choices, default=RunState.RUNNING)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(null=True, blank=True, help_text="Records to go through, when known")
+    done = models.PositiveIntegerField(default=0)
+    #: {"created": n, "updated": n, "skipped": n, "conflict": n, "failed": n}
+    counts = models.JSONField(default=dict, blank=True)
+    drift = models.PositiveIntegerField(default=0, help_text="Differences found that webhooks had missed")
+    #: Where a resumable run stands (page, last id), written as it goes.
+    cursor = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.entity} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def progress_percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, round(100 * self.done / self.total))
+
+
+class LogAction(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    DELETED = "deleted", "Deleted"
+    SKIPPED = "skipped", "Skipped"
+    CONFLICT = "conflict", "Conflict"
+    FAILED = "failed", "Failed"
+
+
+class SyncLogEntry(TenantOwned):
+    """One sync action, in words support staff understand. Never holds secrets."""
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="log")
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="log")
+    event = models.ForeignKey(InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="log")
+    at = models.DateTimeField(auto_now_add=True)
+    entity = models.CharField(max_length=30)
+    direction = models.CharField(max_length=10, blank=True, default="")  # to_erp / to_crm
+    action = models.CharField(max_length=10, choices=LogAction.choices)
+    crm_id = models.CharField(max_length=120, blank=True, default="")
+    erp_id = models.CharField(max_length=120, blank=True, default="")
+    label = models.CharField(max_length=200, blank=True, default="")
+    #: {field: [old, new]}
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    vendor_message = models.TextField(blank=True, default="")
+    replayed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name_plural = "sync log entries"
+        indexes = [
+            models.Index(fields=["tenant", "-at", "-id"], name="log_tenant_newest"),
+            models.Index(fields=["integration", "-at", "-id"], name="log_integration_newest"),
+            models.Index(fields=["integration", "action", "-at", "-id"], name="log_integration_action"),
+            models.Index(fields=["integration", "entity", "-at", "-id"], name="log_integration_entity"),
+            models.Index(fields=["integration", "crm_id"], name="log_crm_record"),
+            models.Index(fields=["integration", "erp_id"], name="log_erp_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.entity} {self.action} {self.label}"
+
+
+class Conflict(TenantOwned):
+    """A field changed on both sides since the last sync, and how its owner resolved it."""
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="conflicts")
+    link = models.ForeignKey(SyncLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="conflicts")
+    log_entry = models.ForeignKey(SyncLogEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    entity = models.CharField(max_length=30)
+    crm_field = models.CharField(max_length=120)
+    erp_field = models.CharField(max_length=120)
+    crm_value = models.JSONField(null=True, blank=True)
+    erp_value = models.JSONField(null=True, blank=True)
+    owner = models.CharField(max_length=10)  # crm / erp / newest
+    winner = models.CharField(max_length=10)  # crm / erp
+    resolved_value = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.erp_field}↔{self.crm_field}: {self.winner} won"
+
+
+class WebhookStat(TenantOwned):
+    """Webhook health per integration, system and entity: what arrived, what was dropped, the last error."""
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE,
+                                    related_name="webhook_stats")
+    system = models.CharField(max_length=30)
+    entity = models.CharField(max_length=30)
+    received = models.PositiveIntegerField(default=0)
+    dropped_by_toggle = models.PositiveIntegerField(default=0)
+    last_received_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["integration", "system", "entity"],
+                                               name="one_webhook_stat_per_entity")]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.entity}: {self.received} received"
+
+
+class PollCursor(TenantOwned):
+    """How far polling has read one entity of one system; moved only after the batch is stored."""
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE,
+                                    related_name="poll_cursors")
+    system = models.CharField(max_length=30)
+    entity = models.CharField(max_length=30)
+    modified_since = models.DateTimeField(null=True, blank=True)
+    polled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["integration", "system", "entity"],
+                                               name="one_poll_cursor_per_entity")]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.entity} since {self.modified_since}"

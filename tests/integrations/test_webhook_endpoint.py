@@ -1,0 +1,131 @@
+"""The inbound webhook endpoint: stored before acknowledged, bad input refused with nothing stored.
+
+The vendor's parser is replaced by a small one here so these tests speak of the endpoint; each
+system's own parser is tested with saved payloads beside its package's tests.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from integrations.models import EventState, InboundEvent, WebhookStat
+from integrations.systems.base import WebhookAction, WebhookEvent
+from integrations.systems.catalog import Entity
+from integrations.systems.errors import WebhookRejected
+from integrations.systems.registry import get_system
+from mappings.models import WebhookToggle
+
+
+def simple_parser(*, body: bytes, headers, query, secret=None) -> list[WebhookEvent]:
+    try:
+        data = json.loads(body)
+        return [WebhookEvent(Entity(data["entity"]), WebhookAction(data["action"]), str(data["id"]), data)]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WebhookRejected(f"Not a notification we understand: {exc.__class__.__name__}") from exc
+
+
+@pytest.fixture
+def parser(monkeypatch):
+    monkeypatch.setattr(get_system("webcrm"), "webhook_parser", simple_parser)
+    monkeypatch.setattr(get_system("webcrm"), "has_webhooks", True)
+
+
+def post(client, integration, body, *, system="webcrm", token=None, **extra):
+    url = f"/hooks/{system}/{token or integration.webhook_token}/"
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    return client.post(url, data=data, content_type="application/json", **extra)
+
+
+def notice(record_id="42", action="updated", entity="organisation") -> dict:
+    return {"entity": entity, "action": action, "id": record_id}
+
+
+def test_a_webhook_is_stored_before_it_is_acknowledged(client, world, parser):
+    response = post(client, world.integration, notice())
+    assert response.status_code == 200
+    assert response.json() == {"stored": 1, "coalesced": 0, "ignored": 0}
+    event = InboundEvent.objects.get()
+    assert (event.tenant, event.integration, event.system, event.entity, event.external_id, event.action,
+            event.state) == (world.tenant, world.integration, "webcrm", "organisation", "42", "updated", "pending")
+    stat = WebhookStat.objects.get(integration=world.integration, system="webcrm", entity="organisation")
+    assert stat.received == 1 and stat.last_received_at is not None
+
+
+def test_five_deliveries_of_one_change_make_one_event(client, world, parser):
+    for _ in range(5):
+        assert post(client, world.integration, notice()).status_code == 200
+    event = InboundEvent.objects.get()
+    assert event.deliveries == 5
+
+
+def test_a_delete_after_an_update_keeps_the_delete(client, world, parser):
+    WebhookToggle.objects.filter(integration=world.integration, action="deleted").update(enabled=True)
+    post(client, world.integration, notice(action="updated"))
+    post(client, world.integration, notice(action="deleted"))
+    post(client, world.integration, notice(action="updated"))
+    assert InboundEvent.objects.get().action == "deleted"
+
+
+def test_a_new_change_after_processing_is_new_work(client, world, parser):
+    post(client, world.integration, notice())
+    InboundEvent.objects.update(state=EventState.DONE)
+    post(client, world.integration, notice())
+    assert InboundEvent.objects.filter(state=EventState.PENDING).count() == 1
+    assert InboundEvent.objects.count() == 2
+
+
+def test_events_whose_toggle_is_off_are_counted_not_stored(client, world, parser):
+    response = post(client, world.integration, notice(action="deleted"))  # deletes are off by default
+    assert response.status_code == 200 and response.json()["ignored"] == 1
+    assert not InboundEvent.objects.exists()
+    stat = WebhookStat.objects.get(integration=world.integration, system="webcrm", entity="organisation")
+    assert (stat.received, stat.dropped_by_toggle) == (1, 1)
+
+
+def test_wrong_token_is_404_and_stores_nothing(client, world, parser):
+    assert post(client, world.integration, notice(), token="not-the-token").status_code == 404
+    assert post(client, world.integration, notice(), token=world.other_integration.webhook_token[:-1] + "x"
+                ).status_code == 404
+    assert not InboundEvent.objects.exists() and not WebhookStat.objects.exists()
+
+
+def test_unknown_system_or_a_system_not_in_the_integration_is_404(client, world, parser):
+    assert post(client, world.integration, notice(), system="sap").status_code == 404
+    assert post(client, world.integration, notice(), system="fortnox").status_code == 404
+    assert not InboundEvent.objects.exists()
+
+
+def test_paused_integration_takes_no_webhooks(client, world, parser):
+    world.integration.active = False
+    world.integration.save()
+    assert post(client, world.integration, notice()).status_code == 404
+    assert not InboundEvent.objects.exists()
+
+
+def test_malformed_payload_is_400_with_the_reason_kept_for_support(client, world, parser):
+    response = post(client, world.integration, b"{not json")
+    assert response.status_code == 400
+    assert "Not a notification we understand" in response.json()["error"]
+    assert not InboundEvent.objects.exists()
+    assert "Not a notification" in WebhookStat.objects.get(integration=world.integration).last_error
+
+
+def test_oversized_body_is_413_and_stores_nothing(client, world, parser, settings):
+    settings.WEBHOOK_MAX_BYTES = 1000
+    response = post(client, world.integration, {**notice(), "padding": "x" * 2000})
+    assert response.status_code == 413
+    assert not InboundEvent.objects.exists()
+
+
+def test_a_token_works_only_for_its_own_integration(client, world, parser):
+    post(client, world.other_integration, notice("7"))
+    event = InboundEvent.objects.get()
+    assert event.tenant == world.other_tenant and event.integration == world.other_integration
+
+
+def test_events_of_an_entity_without_toggles_are_not_acted_upon(client, world, parser):
+    WebhookToggle.objects.filter(integration=world.integration, entity="person").delete()
+    assert post(client, world.integration, notice(entity="person")).json()["ignored"] == 1
+    assert not InboundEvent.objects.exists()
