@@ -161,6 +161,8 @@ from .syncstate import (  # noqa: E402
     InboundEvent,
     LogAction,
     PollCursor,
+    RateBucket,
+    RecordLock,
     RunKind,
     RunState,
     SyncLink,
@@ -171,5 +173,5 @@ from .syncstate import (  # noqa: E402
 
 __all__ = [
     "Conflict", "Connection", "ConnectionStatus", "EventSource", "EventState", "InboundEvent", "Integration",
-    "LogAction", "PollCursor", "RunKind", "RunState", "SyncLink", "SyncLogEntry", "SyncRun", "WebhookStat",
+    "LogAction", "PollCursor", "RateBucket", "RecordLock", "RunKind", "RunState", "SyncLink", "SyncLogEntry", "SyncRun", "WebhookStat",
 ]

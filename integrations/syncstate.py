@@ -251,3 +251,31 @@ class PollCursor(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.system} {self.entity} since {self.modified_since}"
+
+
+class RecordLock(models.Model):
+    """A lease on one record of one integration: one writer per record, across every worker process.
+
+    Kept in the database so it holds with the embedded ORM broker (worker processes share no memory)
+    as well as with Redis; a crashed holder's lease simply runs out.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    owner = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} held by {self.owner} until {self.expires_at}"
+
+
+class RateBucket(models.Model):
+    """A connection's token bucket, shared by every worker so the vendor's limit holds for all of them."""
+
+    connection = models.OneToOneField("integrations.Connection", on_delete=models.CASCADE,
+                                      related_name="rate_bucket")
+    tokens = models.FloatField(default=0)
+    #: Seconds since the epoch of the last refill (wall clock, shared between machines).
+    refilled_at = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}: {self.tokens:.1f} tokens"

@@ -1,0 +1,63 @@
+"""One writer per record: short database leases, taken without waiting.
+
+A worker that cannot take a record's lease puts its event back for a moment instead of blocking, so
+different records go on in parallel and the same record is never written by two workers at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from integrations.models import RecordLock
+
+DEFAULT_LEASE = timedelta(minutes=5)
+
+
+class RecordBusy(Exception):
+    """Another worker holds the record right now."""
+
+
+def record_key(*, integration_id: int, entity: str, system: str, external_id: str) -> str:
+    return f"{integration_id}:{entity}:{system}:{external_id}"[:255]
+
+
+def lock_acquire(*, key: str, lease: timedelta = DEFAULT_LEASE) -> str | None:
+    """Take the lease on ``key``; returns the owner token, or None when someone else holds it."""
+    owner = uuid.uuid4().hex
+    now = timezone.now()
+    with transaction.atomic():
+        taken = RecordLock.objects.filter(key=key, expires_at__lte=now).update(owner=owner, expires_at=now + lease)
+        if taken:
+            return owner
+        try:
+            with transaction.atomic():
+                RecordLock.objects.create(key=key, owner=owner, expires_at=now + lease)
+        except IntegrityError:
+            return None
+    return owner
+
+
+def lock_release(*, key: str, owner: str) -> None:
+    RecordLock.objects.filter(key=key, owner=owner).delete()
+
+
+@contextmanager
+def record_locked(*keys: str, lease: timedelta = DEFAULT_LEASE) -> Iterator[None]:
+    """Hold every key's lease for the block, or raise :class:`RecordBusy` holding none."""
+    held: list[tuple[str, str]] = []
+    try:
+        for key in dict.fromkeys(keys):
+            owner = lock_acquire(key=key, lease=lease)
+            if owner is None:
+                raise RecordBusy(key)
+            held.append((key, owner))
+        yield
+    finally:
+        for key, owner in reversed(held):
+            lock_release(key=key, owner=owner)
