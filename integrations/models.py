@@ -173,5 +173,6 @@ from .syncstate import (  # noqa: E402
 
 __all__ = [
     "Conflict", "Connection", "ConnectionStatus", "EventSource", "EventState", "InboundEvent", "Integration",
-    "LogAction", "PollCursor", "RateBucket", "RecordLock", "RunKind", "RunState", "SyncLink", "SyncLogEntry", "SyncRun", "WebhookStat",
+    "LogAction", "PollCursor", "RateBucket", "RecordLock", "RunKind", "RunState", "SyncLink", "SyncLogEntry",
+    "SyncRun", "WebhookStat",
 ]

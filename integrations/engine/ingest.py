@@ -36,6 +36,8 @@ def event_ingest(
     deliveries of one change mean one piece of work.
     """
     key = {"integration": integration, "system": system, "entity": entity, "external_id": str(external_id)}
+    from integrations.tasks import event_enqueue
+
     for _ in range(3):
         with transaction.atomic():
             pending = (InboundEvent.objects.select_for_update()
@@ -52,6 +54,7 @@ def event_ingest(
                     event = InboundEvent.objects.create(
                         tenant_id=integration.tenant_id, action=action, payload=dict(payload or {}), source=source,
                         **key)
+                event_enqueue(event_id=event.pk)
                 return event, True
             except IntegrityError:
                 continue  # another process stored the same record a moment ago: coalesce with it

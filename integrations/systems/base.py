@@ -101,6 +101,13 @@ class MemoryTokenStore:
         self._values[key] = (value, time.monotonic() + timeout if timeout else None)
 
 
+def normalise_match_value(value: Any) -> str:
+    """How two systems' spellings of a key are compared: case, padding and inner spaces ignored."""
+    if value is None:
+        return ""
+    return " ".join(str(value).split()).casefold()
+
+
 def _wait_with_retry_after(base: Callable[[RetryCallState], float], ceiling: float):
     """Exponential backoff with jitter, but never shorter than the vendor's Retry-After."""
 
@@ -290,6 +297,17 @@ class ApiClient:
 
     def get_record(self, entity: Entity, record_id: str) -> Record:
         raise NotImplementedError
+
+    def find_records(self, entity: Entity, field_name: str, value: Any) -> list[Record]:
+        """Records whose ``field_name`` equals ``value`` (text compared without case or padding).
+
+        Used to match a record before creating it. This default pages through everything; a vendor
+        with a server-side filter overrides it.
+        """
+        wanted = normalise_match_value(value)
+        if wanted == "":
+            return []
+        return [r for r in self.list_records(entity) if normalise_match_value(r.get(field_name)) == wanted]
 
     def create_record(self, entity: Entity, data: Record) -> Record:
         raise NotImplementedError

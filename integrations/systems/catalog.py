@@ -77,12 +77,19 @@ class EntitySpec:
     modified_field: str | None = None
     #: Whether the vendor lets the customer add user-defined fields by name (Uniconta).
     open_custom_fields: bool = False
+    #: Fields the sync rules look for, by role: "number", "vat", "name", "email" (matching, design §1),
+    #: "type", "status" (organisation triggers), "relevant" (persons' "relevant for ERP" default).
+    field_roles: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"{self.vendor_name}: duplicate fields {sorted(duplicates)}")
+
+    def role(self, role: str) -> str | None:
+        """The field playing ``role`` on this entity, if any."""
+        return dict(self.field_roles).get(role)
 
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.fields:

@@ -1,0 +1,345 @@
+"""Carrying out the sync of one changed record: read it, decide, write the other side, link, log.
+
+Idempotent by construction: the record is always re-read from its source, a target is searched for a
+match before anything is created (so a crash between "created" and "linked" is repaired by adoption),
+and our own writes coming back are recognised by the hash of the mapped fields.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import Conflict, InboundEvent, LogAction, SyncLink, SyncRun
+from integrations.systems.base import Record
+from integrations.systems.catalog import Entity
+from integrations.systems.errors import NotFoundError
+
+from . import plan
+from .context import CRM, ERP, SideContext, SyncContext
+from .log import log_entry_create
+from .mapping import TO_CRM, TO_ERP, FieldRule, changed_fields, is_blank, map_record, map_value, payload_hash
+from .merge import merge_two_way
+
+#: Matching order per entity (design §1): the first role with a value on both sides decides.
+MATCH_ORDER = {
+    Entity.ORGANISATION: ("number", "vat", "name"),
+    Entity.PERSON: ("email",),
+    Entity.USER: ("email",),
+    Entity.ITEM: ("number",),
+}
+
+
+@dataclass
+class Outcome:
+    action: str  # a LogAction, or "echo" for our own write coming back
+    reason: str = ""
+    crm_id: str = ""
+    erp_id: str = ""
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    label: str = ""
+    writes: int = 0
+
+
+def project(record: Record, names: list[str]) -> dict[str, Any]:
+    return {name: record.get(name) for name in names}
+
+
+def side_hash(ctx: SyncContext, side: SideContext, record: Record) -> str:
+    return payload_hash(project(record, ctx.mapped_fields(side)))
+
+
+def record_label(side: SideContext, record: Record) -> str:
+    for role in ("name", "number", "email"):
+        name = side.role_field(role)
+        if name and not is_blank(record.get(name)):
+            return str(record[name])
+    return ""
+
+
+def _link_for(ctx: SyncContext, side: SideContext, record_id: str) -> SyncLink | None:
+    return SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity,
+                                   **{f"{side.role}_id": record_id}).first()
+
+
+def record_sync(ctx: SyncContext, *, source: SideContext, external_id: str, action: str,
+                event: InboundEvent | None = None, run: SyncRun | None = None) -> Outcome:
+    """Sync one record of ``source`` to the other side; log what was done and return it."""
+    target = ctx.other(source)
+    flow = TO_ERP if source.role == CRM else TO_CRM
+    outcome = _sync(ctx, source=source, target=target, flow=flow, external_id=str(external_id), action=action)
+    if outcome.action != "echo":
+        log_entry_create(
+            integration=ctx.integration, entity=ctx.entity, action=outcome.action, direction=flow,
+            crm_id=outcome.crm_id, erp_id=outcome.erp_id, label=outcome.label, changes=outcome.changes,
+            reason=outcome.reason, event=event, run=run,
+        )
+    return outcome
+
+
+def _ids(source: SideContext, source_id: str, target_id: str) -> dict[str, str]:
+    return {"crm_id": source_id, "erp_id": target_id} if source.role == CRM else \
+        {"crm_id": target_id, "erp_id": source_id}
+
+
+def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, external_id: str,
+          action: str) -> Outcome:
+    if flow not in ctx.flows():
+        return Outcome(LogAction.SKIPPED, f"{ctx.label} are synced {ctx.entity_sync.get_direction_display()} "
+                       f"here, so a change in {source.name} is not sent to {target.name}.",
+                       **_ids(source, external_id, ""))
+    link = _link_for(ctx, source, external_id)
+    if action == "deleted":
+        return _delete(ctx, source=source, target=target, link=link, external_id=external_id)
+    try:
+        record = source.client.get_record(source.entity, external_id)
+    except NotFoundError:
+        return Outcome(LogAction.SKIPPED, f"The record no longer exists in {source.name}; nothing to send.",
+                       **_ids(source, external_id, getattr(link, f"{target.role}_id") if link else ""))
+    label = record_label(source, record)
+    source_hash = side_hash(ctx, source, record)
+    if link is not None and getattr(link, f"{source.role}_hash") == source_hash:
+        return Outcome("echo", "No mapped field changed since the last sync (or it was our own write).",
+                       **_ids(source, external_id, getattr(link, f"{target.role}_id")), label=label)
+
+    gate, set_back = _gates(ctx, source=source, target=target, record=record, linked=link is not None)
+    if not gate.go:
+        return Outcome(LogAction.SKIPPED, gate.reason, **_ids(source, external_id, ""), label=label)
+
+    mapped = map_record(record, ctx.rules(flow))
+    values = dict(mapped.values)
+    if ctx.entity == Entity.ORGANISATION and flow == TO_CRM and link is None:
+        type_field = target.role_field("type")
+        if ctx.entity_sync.erp_created_type and type_field:
+            values[type_field] = ctx.entity_sync.erp_created_type  # "Set type for ERP customers"
+
+    notes: list[str] = []
+    if link is None:
+        match = _find_match(ctx, target, values)
+        if match is None:
+            return _create(ctx, source=source, target=target, flow=flow, record=record, values=values,
+                           missing=mapped.missing_required, label=label, source_hash=source_hash)
+        link = _link_adopt(ctx, source=source, target=target, source_id=external_id, match=match)
+        notes.append(f"Matched an existing record in {target.name} and linked it.")
+    if set_back is not None:
+        notes.append(gate.reason)
+    return _update(ctx, source=source, target=target, flow=flow, record=record, values=values, link=link,
+                   label=label, notes=notes, set_back=set_back)
+
+
+def _gates(ctx: SyncContext, *, source: SideContext, target: SideContext, record: Record,
+           linked: bool) -> tuple[plan.Verdict, str | None]:
+    """Whether the record goes over at all, and the Type to set back in webCRM (type lock), if any."""
+    entity_sync = ctx.entity_sync
+    if ctx.entity == Entity.ORGANISATION and source.role == CRM and entity_sync.trigger_field:
+        trigger_field = source.role_field(entity_sync.trigger_field)
+        if trigger_field:
+            verdict = plan.trigger_verdict(
+                trigger_label=entity_sync.get_trigger_field_display(), trigger_values=entity_sync.trigger_values,
+                value=record.get(trigger_field), linked=linked, type_lock=entity_sync.type_lock,
+                lock_value=entity_sync.erp_created_type)
+            if not verdict.create_allowed:
+                return plan.Verdict.skip(verdict.reason), None
+            return plan.Verdict(True, verdict.reason), verdict.set_back_to
+    if ctx.entity == Entity.PERSON and source.role == CRM:
+        flag = entity_sync.relevant_flag_field
+        return plan.relevance_verdict(flag_field=flag, value=record.get(flag) if flag else None), None
+    if ctx.entity in (Entity.PERSON, Entity.USER) and source.role == ERP:
+        email_field = source.role_field("email")
+        what = "contact" if ctx.entity == Entity.PERSON else "employee"
+        return plan.email_verdict(system_name=source.name, what=what,
+                                  email=record.get(email_field) if email_field else None), None
+    return plan.Verdict.ok(), None
+
+
+def _find_match(ctx: SyncContext, target: SideContext, values: dict[str, Any]) -> Record | None:
+    """The target's record with the same key (number, then VAT, then name; e-mail; item number)."""
+    for role in MATCH_ORDER.get(Entity(ctx.entity), ()):
+        name = target.role_field(role)
+        if not name or is_blank(values.get(name)):
+            continue
+        found = target.client.find_records(target.entity, name, values[name])
+        linked = set(SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity)
+                     .exclude(**{f"{target.role}_id": ""})
+                     .filter(**{f"{target.role}_id__in": [target.record_id(r) for r in found]})
+                     .values_list(f"{target.role}_id", flat=True))
+        free = [r for r in found if target.record_id(r) not in linked]
+        if len(free) == 1:
+            return free[0]
+        if len(free) > 1:
+            return None  # ambiguous: better a visible new record than a wrong merge
+    return None
+
+
+def _link_adopt(ctx: SyncContext, *, source: SideContext, target: SideContext, source_id: str,
+                match: Record) -> SyncLink:
+    target_id = target.record_id(match)
+    link, _ = SyncLink.objects.get_or_create(
+        tenant_id=ctx.integration.tenant_id, integration=ctx.integration, entity=ctx.entity,
+        **{f"{source.role}_id": source_id}, defaults={f"{target.role}_id": target_id})
+    if getattr(link, f"{target.role}_id") != target_id:
+        setattr(link, f"{target.role}_id", target_id)
+        link.save(update_fields=[f"{target.role}_id"])
+    return link
+
+
+def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, record: Record,
+            values: dict[str, Any], missing: list[str], label: str, source_hash: str) -> Outcome:
+    source_id = source.record_id(record)
+    verdict = plan.required_verdict(missing=missing, target_name=target.name)
+    number_field = target.role_field("number")
+    if verdict.go and ctx.entity == Entity.ORGANISATION and flow == TO_ERP and number_field:
+        source_rule = next((r for r in ctx.rules(flow) if r.target == number_field), None)
+        verdict = plan.number_verdict(
+            authority=ctx.entity_sync.number_authority, number_value=values.get(number_field),
+            number_source=source_rule.source if source_rule else f"the field mapped to {number_field}",
+            target_name=target.name)
+    if not verdict.go:
+        return Outcome(LogAction.SKIPPED, verdict.reason, **_ids(source, source_id, ""), label=label)
+    payload = {k: v for k, v in values.items() if not is_blank(v)}
+    created = target.client.create_record(target.entity, payload)
+    target_id = target.record_id(created)
+    with transaction.atomic():
+        link, _ = SyncLink.objects.update_or_create(
+            tenant_id=ctx.integration.tenant_id, integration=ctx.integration, entity=ctx.entity,
+            **{f"{source.role}_id": source_id}, defaults={f"{target.role}_id": target_id})
+        _remember(ctx, link, source=source, source_record=record, target=target, target_record=created)
+    writes = 1 + _write_back_number(ctx, source=source, target=target, link=link, created=created, record=record)
+    return Outcome(LogAction.CREATED, f"Created in {target.name}.", **_ids(source, source_id, target_id),
+                   changes={k: [None, _plain(v)] for k, v in payload.items()}, label=label, writes=writes)
+
+
+def _write_back_number(ctx: SyncContext, *, source: SideContext, target: SideContext, link: SyncLink,
+                       created: Record, record: Record) -> int:
+    """When the ERP assigned the customer number, put it into webCRM's mapped number field."""
+    if ctx.entity != Entity.ORGANISATION or source.role != CRM or ctx.entity_sync.number_authority != "erp":
+        return 0
+    number_field = target.role_field("number")
+    row = next((r for r in ctx.rows if r.erp_field == number_field), None)
+    if row is None or is_blank(created.get(number_field)):
+        return 0
+    if str(record.get(row.crm_field) or "") == str(created[number_field]):
+        return 0
+    updated = source.client.update_record(source.entity, source.record_id(record),
+                                          {row.crm_field: created[number_field]})
+    _remember(ctx, link, source=source, source_record=updated, target=target, target_record=created)
+    return 1
+
+
+def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, record: Record,
+            values: dict[str, Any], link: SyncLink, label: str, notes: list[str], set_back: str | None) -> Outcome:
+    source_id = source.record_id(record)
+    target_id = getattr(link, f"{target.role}_id")
+    try:
+        current = target.client.get_record(target.entity, target_id)
+    except NotFoundError:
+        link.delete()
+        return Outcome(LogAction.FAILED, f"The linked record {target_id} no longer exists in {target.name}. "
+                       "The link was removed; the next change or a reconciliation will create it again.",
+                       **_ids(source, source_id, target_id), label=label)
+    to_target, to_source, conflicts = _decide(ctx, source=source, target=target, flow=flow, record=record,
+                                              current=current, values=values, link=link)
+    trigger_field = source.role_field(ctx.entity_sync.trigger_field) if ctx.entity_sync.trigger_field else None
+    if set_back is not None and trigger_field:
+        to_source[trigger_field] = set_back
+    writes = 0
+    changes: dict[str, list[Any]] = {}
+    if to_target:
+        changes.update(changed_fields(project(current, list(to_target)), to_target))
+        current = target.client.update_record(target.entity, target_id, to_target)
+        writes += 1
+    if to_source:
+        changes.update({f"{source.name}: {k}": v for k, v in
+                        changed_fields(project(record, list(to_source)), to_source).items()})
+        record = source.client.update_record(source.entity, source_id, to_source)
+        writes += 1
+    with transaction.atomic():
+        _remember(ctx, link, source=source, source_record=record, target=target, target_record=current)
+        entry_action = LogAction.CONFLICT if conflicts else (LogAction.UPDATED if writes else LogAction.SKIPPED)
+        for conflict in conflicts:
+            Conflict.objects.create(tenant_id=ctx.integration.tenant_id, integration=ctx.integration, link=link,
+                                    entity=ctx.entity, **conflict)
+    if not writes:
+        notes.append(f"{target.name} already holds the same values.")
+    elif conflicts:
+        notes.append("Changed on both sides: " + "; ".join(
+            f"{c['erp_field']}/{c['crm_field']} kept the {'webCRM' if c['winner'] == CRM else 'ERP'} value"
+            for c in conflicts) + ".")
+    else:
+        notes.append(f"Updated in {target.name if to_target else source.name}.")
+    return Outcome(entry_action, " ".join(notes), **_ids(source, source_id, target_id), changes=changes, label=label,
+                   writes=writes)
+
+
+def _decide(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, record: Record,
+            current: Record, values: dict[str, Any], link: SyncLink
+            ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """What to write on each side: one-way takes the mapped values; two-way merges field by field."""
+    if ctx.entity_sync.direction != "two_way":
+        return plan.pending_changes(project(current, list(values)), values), {}, []
+    crm_record, erp_record = (record, current) if source.role == CRM else (current, record)
+    to_erp_rules = {r.key: r for r in ctx.rules(TO_ERP)}
+    to_crm_rules = {r.key: r for r in ctx.rules(TO_CRM)}
+    both = [k for k in to_erp_rules if k in to_crm_rules]
+    crm_values = {k: map_value(to_erp_rules[k], crm_record.get(to_erp_rules[k].source)) for k in both}
+    erp_values = {k: erp_record.get(to_erp_rules[k].target) for k in both}
+    owners = {k: to_erp_rules[k].conflict_owner for k in both if to_erp_rules[k].conflict_owner}
+    result = merge_two_way(crm=crm_values, erp=erp_values, base=link.synced_values or None, owners=owners,
+                           default_owner=ctx.entity_sync.conflict_owner, crm_is_newer=source.role == CRM)
+    to_erp = {to_erp_rules[k].target: v for k, v in result.to_erp.items()}
+    to_crm = {to_crm_rules[k].target: _back(to_crm_rules[k], v) for k, v in result.to_crm.items()}
+    # Rows narrowed to one direction flow that way only, like one-way sync.
+    for rules, from_record, to_record, writes in ((to_erp_rules, crm_record, erp_record, to_erp),
+                                                  (to_crm_rules, erp_record, crm_record, to_crm)):
+        for key, rule in rules.items():
+            if key not in both:
+                desired = {rule.target: map_value(rule, from_record.get(rule.source))}
+                writes.update(plan.pending_changes(project(to_record, [rule.target]), desired))
+    conflicts = [{"crm_field": to_crm_rules[c.key].target, "erp_field": to_erp_rules[c.key].target,
+                  "crm_value": _plain(c.crm_value), "erp_value": _plain(c.erp_value), "owner": c.owner,
+                  "winner": c.winner, "resolved_value": _plain(c.resolved_value)} for c in result.conflicts]
+    link.synced_values = {k: _plain(v) for k, v in result.agreed.items()}
+    if source.role == CRM:
+        return to_erp, to_crm, conflicts
+    return to_crm, to_erp, conflicts
+
+
+def _back(rule: FieldRule, value: Any) -> Any:
+    """A merged value (in ERP terms) as webCRM spells it."""
+    return map_value(rule, value)
+
+
+def _remember(ctx: SyncContext, link: SyncLink, *, source: SideContext, source_record: Record,
+              target: SideContext, target_record: Record) -> None:
+    """Store both sides' hashes after a write: the next notice with the same hash is our own echo."""
+    setattr(link, f"{source.role}_hash", side_hash(ctx, source, source_record))
+    setattr(link, f"{target.role}_hash", side_hash(ctx, target, target_record))
+    if ctx.entity_sync.direction == "two_way" and not link.synced_values:
+        crm_record = source_record if source.role == CRM else target_record
+        link.synced_values = {r.key: _plain(map_value(r, crm_record.get(r.source))) for r in ctx.rules(TO_ERP)}
+    link.label = record_label(source, source_record) or link.label
+    link.synced_at = timezone.now()
+    link.save()
+
+
+def _delete(ctx: SyncContext, *, source: SideContext, target: SideContext, link: SyncLink | None,
+            external_id: str) -> Outcome:
+    if link is None:
+        return Outcome(LogAction.SKIPPED, f"Deleted in {source.name}; nothing was linked in {target.name}.",
+                       **_ids(source, external_id, ""))
+    target_id = getattr(link, f"{target.role}_id")
+    with contextlib.suppress(NotFoundError):  # already gone there: the goal is reached
+        target.client.delete_record(target.entity, target_id)
+    label = link.label
+    link.delete()
+    return Outcome(LogAction.DELETED, f"Deleted in {source.name}, so deleted in {target.name} as well.",
+                   **_ids(source, external_id, target_id), label=label, writes=1)
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value

@@ -1,0 +1,122 @@
+"""Everything one sync of one entity needs, loaded once: settings, mapping rows, both sides and their clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from integrations.models import Connection, Integration
+from integrations.systems.base import ApiClient, SystemProvider
+from integrations.systems.catalog import Entity, EntitySpec
+from mappings.models import Direction, EntitySync, FieldMapping
+from mappings.selectors import FRONT_ENTITY_FALLBACK
+
+from .mapping import TO_CRM, TO_ERP, FieldRule, rules_for
+from .ratelimit import DatabaseRateLimiter
+
+CRM, ERP = "crm", "erp"
+FLOWS = {Direction.OFF: set(), Direction.TO_ERP: {TO_ERP}, Direction.TO_CRM: {TO_CRM},
+         Direction.TWO_WAY: {TO_ERP, TO_CRM}}
+
+
+def client_for(connection: Connection, **kwargs: Any) -> ApiClient:
+    """A client with the connection's shared rate limiter, when its vendor publishes a limit."""
+    limit = connection.provider.rate_limit
+    if limit and "rate_limiter" not in kwargs:
+        kwargs["rate_limiter"] = DatabaseRateLimiter(connection_id=connection.pk, limit=limit[0], window=limit[1])
+    return connection.client(**kwargs)
+
+
+@dataclass
+class SideContext:
+    """One system of the integration, seen for one entity."""
+
+    role: str  # crm / erp
+    connection: Connection
+    entity: Entity
+    spec: EntitySpec | None
+    client_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def system(self) -> str:
+        return self.connection.system
+
+    @property
+    def provider(self) -> SystemProvider:
+        return self.connection.provider
+
+    @property
+    def name(self) -> str:
+        return self.provider.name
+
+    @cached_property
+    def client(self) -> ApiClient:
+        return client_for(self.connection, **self.client_options)
+
+    def role_field(self, role: str) -> str | None:
+        return self.spec.role(role) if self.spec else None
+
+    def record_id(self, record: dict[str, Any]) -> str:
+        return str(self.client.record_id(self.entity, record))
+
+
+@dataclass
+class SyncContext:
+    integration: Integration
+    entity_sync: EntitySync
+    rows: list[FieldMapping]
+    crm: SideContext
+    erp: SideContext
+
+    @property
+    def entity(self) -> str:
+        return self.entity_sync.entity
+
+    @property
+    def label(self) -> str:
+        return self.entity_sync.get_entity_display()
+
+    def flows(self) -> set[str]:
+        return FLOWS.get(self.entity_sync.direction, set())
+
+    def side(self, system_or_role: str) -> SideContext:
+        if system_or_role in (CRM, self.crm.system):
+            return self.crm
+        if system_or_role in (ERP, self.erp.system):
+            return self.erp
+        raise LookupError(f"{system_or_role} is not part of {self.integration}")
+
+    def other(self, side: SideContext) -> SideContext:
+        return self.erp if side.role == CRM else self.crm
+
+    def rules(self, flow: str) -> list[FieldRule]:
+        return rules_for(self.rows, flow=flow, entity_direction=self.entity_sync.direction)
+
+    def mapped_fields(self, side: SideContext) -> list[str]:
+        """Every field of ``side`` that a mapping row names, whatever its direction: what the hash covers."""
+        names = [row.crm_field if side.role == CRM else row.erp_field for row in self.rows]
+        return list(dict.fromkeys(names))
+
+    def close(self) -> None:
+        for side in (self.crm, self.erp):
+            if "client" in side.__dict__:
+                side.client.close()
+
+
+def context_for(integration: Integration, entity: str, **client_options: Any) -> SyncContext | None:
+    """The context of ``entity`` in ``integration``; None when the integration does not sync it."""
+    entity_sync = (EntitySync.objects.filter(integration=integration, entity=entity)
+                   .select_related("integration").first())
+    if entity_sync is None:
+        return None
+    rows = list(FieldMapping.objects.filter(entity_sync=entity_sync).order_by("position", "pk"))
+    crm_conn, erp_conn = integration.crm_connection, integration.erp_connection
+    crm_catalog, erp_catalog = crm_conn.provider.catalog(), erp_conn.provider.catalog()
+    wanted = Entity(entity)
+    crm_entity = wanted if crm_catalog.supports(wanted) else Entity(FRONT_ENTITY_FALLBACK.get(wanted, wanted))
+    return SyncContext(
+        integration=integration, entity_sync=entity_sync, rows=rows,
+        crm=SideContext(CRM, crm_conn, crm_entity, crm_catalog.entity(crm_entity), dict(client_options)),
+        erp=SideContext(ERP, erp_conn, wanted, erp_catalog.entity(wanted), dict(client_options)),
+    )

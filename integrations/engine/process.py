@@ -1,0 +1,218 @@
+"""Working through inbound events: claim one, hold its record, sync it, and decide what a failure means.
+
+Transient failures (429, 5xx, time-outs) go back to the queue with exponential backoff and jitter,
+never sooner than the vendor's Retry-After, and are parked as failed after ``MAX_ATTEMPTS``; permanent
+ones (the vendor refused the data, the credentials are wrong) fail at once with the vendor's words.
+Every failure leaves a log entry and can be replayed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.models import EventSource, EventState, InboundEvent, LogAction, SyncRun
+from integrations.systems.errors import AuthError, ExternalSystemError, NotFoundError, VendorValidationError
+
+from .apply import Outcome, record_sync
+from .context import context_for
+from .locks import RecordBusy, record_key, record_locked
+from .log import log_entry_create
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(seconds=15)
+BACKOFF_MAX = timedelta(minutes=30)
+#: A claimed event whose worker vanished (killed mid-way) is taken up again after this.
+PROCESSING_LEASE = timedelta(minutes=5)
+LOCK_WAIT_SECONDS = 5.0
+
+
+def retry_delay(attempts: int, retry_after: float | None = None, *, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with full jitter, never shorter than the vendor's Retry-After."""
+    rng = rng or random.Random()
+    ceiling = min(BACKOFF_MAX, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
+    delay = timedelta(seconds=rng.uniform(ceiling.total_seconds() / 2, ceiling.total_seconds()))
+    if retry_after:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay
+
+
+def event_claim(*, event_id: int) -> InboundEvent | None:
+    """Take a due pending event for this worker; None when it is not there, not due, or taken."""
+    now = timezone.now()
+    claimed = (InboundEvent.objects.filter(pk=event_id, state=EventState.PENDING)
+               .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+               .update(state=EventState.PROCESSING, attempts=F("attempts") + 1, processed_at=now))
+    if not claimed:
+        return None
+    return InboundEvent.objects.select_related("integration__crm_connection", "integration__erp_connection",
+                                               "integration__tenant").get(pk=event_id)
+
+
+def event_process(*, event_id: int, client_options: dict | None = None) -> Outcome | None:
+    """Process one event end to end. Safe to call twice: the second call finds nothing to claim."""
+    event = event_claim(event_id=event_id)
+    if event is None:
+        return None
+    integration = event.integration
+    ctx = context_for(integration, event.entity, **(client_options or {}))
+    if ctx is None:
+        _finish(event, EventState.DROPPED, "This integration does not sync that entity.")
+        return None
+    try:
+        source = ctx.side(event.system)
+        keys = [record_key(integration_id=integration.pk, entity=event.entity, system=event.system,
+                           external_id=event.external_id)]
+        outcome = _with_lock(keys, lambda: record_sync(ctx, source=source, external_id=event.external_id,
+                                                       action=event.action, event=event, run=event.run))
+    except RecordBusy:
+        _retry_later(event, "Another worker is writing this record; trying again in a moment.",
+                     delay=timedelta(seconds=2), count_attempt=False)
+        return None
+    except ExternalSystemError as error:
+        _fail_or_retry(event, error, ctx)
+        return None
+    except Exception as error:  # a bug must not lose the event: park it with what happened
+        logger.exception("sync of event %s crashed", event.pk)
+        _park(event, f"Synkro could not process this change ({error.__class__.__name__}: {error}). "
+                     "It is parked and can be replayed once fixed.", ctx=ctx)
+        return None
+    finally:
+        ctx.close()
+    _finish(event, EventState.DONE, outcome.reason if outcome.action == "echo" else "")
+    return outcome
+
+
+def _with_lock(keys: list[str], work):
+    """Run ``work`` holding the record's lease, waiting a few seconds for another worker to finish."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            with record_locked(*keys):
+                return work()
+        except RecordBusy:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _finish(event: InboundEvent, state: str, note: str = "") -> None:
+    InboundEvent.objects.filter(pk=event.pk).update(state=state, last_error=note[:2000], next_attempt_at=None,
+                                                    processed_at=timezone.now())
+
+
+def _retry_later(event: InboundEvent, reason: str, *, delay: timedelta, count_attempt: bool = True) -> None:
+    with transaction.atomic():
+        # A newer notice of the same record may have arrived meanwhile: it already holds the pending slot.
+        newer = InboundEvent.objects.filter(integration=event.integration, system=event.system, entity=event.entity,
+                                            external_id=event.external_id, state=EventState.PENDING).exists()
+        if newer:
+            _finish(event, EventState.DONE, "Superseded by a newer notice of the same record.")
+            return
+        updates = {"state": EventState.PENDING, "last_error": reason[:2000],
+                   "next_attempt_at": timezone.now() + delay}
+        if not count_attempt:
+            updates["attempts"] = F("attempts") - 1
+        try:
+            with transaction.atomic():
+                InboundEvent.objects.filter(pk=event.pk).update(**updates)
+        except IntegrityError:  # the newer notice arrived this very moment
+            _finish(event, EventState.DONE, "Superseded by a newer notice of the same record.")
+            return
+    _enqueue_later(event.pk)
+
+
+def _enqueue_later(event_id: int) -> None:
+    from integrations.tasks import event_enqueue
+
+    event_enqueue(event_id=event_id)
+
+
+def plain_error(error: ExternalSystemError, system_name: str) -> str:
+    """The failure in words a support person can act on."""
+    if isinstance(error, AuthError):
+        return (f"{system_name} refused the connection's credentials. Open the connection, enter them again "
+                f"and press “Test connection”. ({error.vendor_message or error.status})")
+    if isinstance(error, VendorValidationError):
+        return f"{system_name} refused the data: {error.vendor_message or error.message}"
+    if isinstance(error, NotFoundError):
+        return f"{system_name} does not know that record or address: {error.vendor_message or error.message}"
+    return error.message
+
+
+def _fail_or_retry(event: InboundEvent, error: ExternalSystemError, ctx) -> None:
+    system_name = _system_name(ctx, error)
+    if error.transient and event.attempts < MAX_ATTEMPTS:
+        delay = retry_delay(event.attempts, getattr(error, "retry_after", None))
+        _retry_later(event, f"{plain_error(error, system_name)} Trying again in {int(delay.total_seconds())} s "
+                            f"(attempt {event.attempts} of {MAX_ATTEMPTS}).", delay=delay)
+        return
+    message = plain_error(error, system_name)
+    if error.transient:
+        message = f"{message} Gave up after {event.attempts} attempts; the change is parked and can be replayed."
+    _park(event, message, ctx=ctx, vendor_message=error.vendor_message or "")
+
+
+def _system_name(ctx, error: ExternalSystemError) -> str:
+    text = str(error)
+    for side in (ctx.crm, ctx.erp):
+        if text.startswith(side.system) or side.name in text:
+            return side.name
+    return "The other system"
+
+
+def _park(event: InboundEvent, message: str, *, ctx=None, vendor_message: str = "") -> None:
+    """The event becomes a dead letter with a log entry saying why; replay puts it back."""
+    with transaction.atomic():
+        InboundEvent.objects.filter(pk=event.pk).update(state=EventState.FAILED, last_error=message[:2000],
+                                                        next_attempt_at=None)
+        crm_system = event.integration.crm_connection.system
+        log_entry_create(
+            integration=event.integration, entity=event.entity, action=LogAction.FAILED,
+            direction="to_erp" if event.system == crm_system else "to_crm",
+            crm_id=event.external_id if event.system == crm_system else "",
+            erp_id="" if event.system == crm_system else event.external_id,
+            reason=f"A {event.action} {event.entity} in {event.system} could not be synced.", error=message,
+            vendor_message=vendor_message, event=event, run=event.run,
+        )
+
+
+def events_requeue_stale(*, now=None) -> int:
+    """Events whose worker vanished mid-way (killed, machine lost) become pending again."""
+    now = now or timezone.now()
+    return (InboundEvent.objects.filter(state=EventState.PROCESSING, processed_at__lt=now - PROCESSING_LEASE)
+            .update(state=EventState.PENDING, next_attempt_at=None,
+                    last_error="The worker handling this change stopped; it is being taken up again."))
+
+
+def events_due(*, limit: int = 500) -> list[int]:
+    now = timezone.now()
+    return list(InboundEvent.objects.filter(state=EventState.PENDING)
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                .order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def event_replay(*, event: InboundEvent, run: SyncRun | None = None) -> InboundEvent:
+    """Put a parked (failed) event back in the queue; if the record has newer pending work, that covers it."""
+    with transaction.atomic():
+        pending = InboundEvent.objects.filter(integration=event.integration, system=event.system,
+                                              entity=event.entity, external_id=event.external_id,
+                                              state=EventState.PENDING).first()
+        if pending is not None:
+            InboundEvent.objects.filter(pk=event.pk).update(state=EventState.DONE,
+                                                            last_error="Replayed through a newer pending change.")
+            return pending
+        InboundEvent.objects.filter(pk=event.pk).update(
+            state=EventState.PENDING, attempts=0, next_attempt_at=None, source=EventSource.REPLAY, run=run,
+            last_error="")
+    _enqueue_later(event.pk)
+    event.refresh_from_db()
+    return event
