@@ -66,7 +66,9 @@ PAIR_ROWS: dict[tuple[str, str], dict[str, list[Row]]] = {
             ("Group", "OrganisationExtraCustom4", TO_CRM, False),
         ],
         SyncEntity.PERSON: WEBCRM_PERSON_ROWS["uniconta"],
-        SyncEntity.ITEM: [("Item", "ProductId", "", True), ("Name", "ProductComment", "", False)],
+        SyncEntity.ITEM: [("Item", "ProductCustom1", "", True), ("Name", "ProductCombined", "", True),
+                          ("Unit", "ProductCustom2", "", False), ("CostPrice", "ProductCostPrice", "", False),
+                          ("SalesPrice1", "ProductListPrice", "", False)],
         SyncEntity.USER: WEBCRM_USER_ROWS["uniconta"],
     },
     ("webcrm", "fortnox"): {
@@ -77,6 +79,9 @@ PAIR_ROWS: dict[tuple[str, str], dict[str, list[Row]]] = {
             ("WWW", "OrganisationWww", "", False), ("OrganisationNumber", "OrganisationVatNumber", "", False),
             ("TermsOfPayment", "OrganisationExtraCustom3", TO_CRM, False),
         ],
+        SyncEntity.ITEM: [("ArticleNumber", "ProductCustom1", "", True), ("Description", "ProductCombined", "", True),
+                          ("Unit", "ProductCustom2", "", False), ("PurchasePrice", "ProductCostPrice", "", False),
+                          ("SalesPrice", "ProductListPrice", "", False)],
         SyncEntity.USER: WEBCRM_USER_ROWS["fortnox"],
     },
     ("webcrm", "vismanet"): {
@@ -86,9 +91,11 @@ PAIR_ROWS: dict[tuple[str, str], dict[str, list[Row]]] = {
             ("mainAddress.postalCode", "OrganisationPostCode", "", False),
             ("mainAddress.city", "OrganisationCity", "", False),
             ("mainContact.phone1", "OrganisationTelephone", "", False),
-            ("vatZone", "OrganisationVatGroup", "", False),
+            ("vatZone.id", "OrganisationVatGroup", "", False),
         ],
         SyncEntity.PERSON: WEBCRM_PERSON_ROWS["vismanet"],
+        SyncEntity.ITEM: [("inventoryNumber", "ProductCustom1", "", True), ("description", "ProductCombined", "", True),
+                          ("baseUnit", "ProductCustom2", "", False), ("defaultPrice", "ProductListPrice", "", False)],
         SyncEntity.USER: WEBCRM_USER_ROWS["vismanet"],
     },
     ("customers1st", "uniconta"): {

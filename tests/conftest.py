@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
 from rest_framework.test import APIClient
 
 from tenants.models import Role, Tenant
@@ -141,3 +142,33 @@ def page(browser, live_server):
     yield page
     page.close()
     browser.clear_cookies()
+
+
+# -- the vendors' sandboxes and Synkro, talking real HTTP in-process (see tests/harness.py) -----------
+
+@pytest.fixture
+def synkro(settings):
+    from integrations.systems import transport
+    from tests.harness import SYNKRO_URL
+
+    settings.PUBLIC_BASE_URL = SYNKRO_URL
+    settings.ALLOWED_HOSTS = ["synkro.test", "testserver"]
+    with transport.mounted(SYNKRO_URL, WSGIHandler()):
+        yield SYNKRO_URL
+
+
+@pytest.fixture
+def sandboxes():
+    """One fresh sandbox per system, without rate limits (tests that want them set their own)."""
+    from integrations.systems import transport
+    from integrations.systems.registry import get_system
+    from tests.harness import BASES
+
+    apps = {key: get_system(key).sandbox(rate_limit=(0, 0), seed=11) for key in BASES}
+    for key, app in apps.items():
+        transport.mount(BASES[key], app)
+    try:
+        yield apps
+    finally:
+        for key in BASES:
+            transport.unmount(BASES[key])

@@ -1,6 +1,10 @@
 """Customers 1st (formerly ServicePOS): the POS whose sales go to Uniconta."""
 
 from ..base import CredentialField, SystemKind, SystemProvider
+from .catalog import PAYMENT_ARTICLE_FIELDS, build_catalog
+from .client import Customers1stClient
+from .sandbox import DEMO_SIGNING_SECRET, DEMO_TOKEN, Customers1stSandbox
+from .webhooks import SUBSCRIBED_EVENTS, parse_webhook
 
 provider = SystemProvider(
     key="customers1st",
@@ -14,5 +18,16 @@ provider = SystemProvider(
     ),
     has_webhooks=True,
     signs_webhooks=True,
+    # A bucket of 80 requests refilling 8 per second: 80 per 10 s sustained, bursts of 80.
     rate_limit=(80, 10.0),
+    docs="https://api-docs.c1st.com/",
+    client_class=Customers1stClient,
+    catalog_factory=build_catalog,
+    webhook_parser=parse_webhook,
+    sandbox_factory=Customers1stSandbox,
+    extras={
+        "demo_credentials": {"api_token": DEMO_TOKEN, "signing_secret": DEMO_SIGNING_SECRET},
+        "webhook_events": SUBSCRIBED_EVENTS,
+        "pos_sale_line_fields": PAYMENT_ARTICLE_FIELDS,
+    },
 )

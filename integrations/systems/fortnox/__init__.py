@@ -1,6 +1,13 @@
-"""Fortnox: Swedish ERP. No REST webhooks: it is polled."""
+"""Fortnox: Swedish ERP. No REST webhooks: it is polled with ``lastmodified``.
+
+Its WebSocket change events can be fed to :func:`.webhooks.parse_topic_event` (see ``extras``).
+"""
 
 from ..base import CredentialField, SystemKind, SystemProvider
+from .catalog import fortnox_catalog
+from .client import FORTNOX_TOKEN_URL, FortnoxClient
+from .sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REFRESH_TOKEN, FortnoxSandbox
+from .webhooks import parse_topic_event
 
 provider = SystemProvider(
     key="fortnox",
@@ -10,8 +17,22 @@ provider = SystemProvider(
     credential_fields=(
         CredentialField("client_id", "Client ID", secret=False),
         CredentialField("client_secret", "Client secret"),
-        CredentialField("refresh_token", "Refresh token", help="From the OAuth2 authorisation of the app"),
+        CredentialField("refresh_token", "Refresh token", help="From the OAuth2 authorisation of the app; "
+                        "Fortnox replaces it on every use and Synkro stores the new one"),
     ),
     has_webhooks=False,
     rate_limit=(25, 5.0),
+    docs="docs/vendors/fortnox.md",
+    client_class=FortnoxClient,
+    catalog_factory=fortnox_catalog,
+    sandbox_factory=FortnoxSandbox,
+    extras={
+        "demo_credentials": {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
+                             "refresh_token": DEMO_REFRESH_TOKEN},
+        "token_url": FORTNOX_TOKEN_URL,
+        "websocket_url": "wss://ws.fortnox.se/topics-v1",
+        "websocket_topics": ("customers", "articles", "orders", "invoices"),
+        "event_parser": parse_topic_event,
+        "poll_parameter": "lastmodified",
+    },
 )

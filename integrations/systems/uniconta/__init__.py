@@ -1,6 +1,10 @@
 """Uniconta: ERP (debtors, items, orders, invoices, employees) and the books behind the POS."""
 
 from ..base import CredentialField, SystemKind, SystemProvider
+from .catalog import uniconta_catalog
+from .client import UnicontaClient
+from .sandbox import build_sandbox
+from .webhooks import parse_change_notification
 
 provider = SystemProvider(
     key="uniconta",
@@ -9,9 +13,21 @@ provider = SystemProvider(
     default_base_url="https://odata.uniconta.com",
     credential_fields=(
         CredentialField("company_id", "Company ID", secret=False, help="The number of the company in Uniconta"),
-        CredentialField("username", "API user login", secret=False),
+        CredentialField("username", "API user login", secret=False,
+                        help="Synkro logs in as 00<Company ID>/<login>"),
         CredentialField("password", "API user password"),
     ),
     has_webhooks=True,
-    extras={"pos_ledger": True},
+    signs_webhooks=False,
+    # Uniconta publishes no limit for its REST face; this keeps Synkro well clear of any the service keeps.
+    rate_limit=(600, 60.0),
+    docs="docs/vendors/uniconta.md",
+    client_class=UnicontaClient,
+    catalog_factory=uniconta_catalog,
+    webhook_parser=parse_change_notification,
+    sandbox_factory=build_sandbox,
+    extras={
+        "pos_ledger": True,
+        "demo_credentials": {"company_id": "1234", "username": "synkro", "password": "demo-password"},
+    },
 )

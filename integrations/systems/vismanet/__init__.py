@@ -1,6 +1,10 @@
 """Visma.net ERP."""
 
 from ..base import CredentialField, SystemKind, SystemProvider
+from .catalog import vismanet_catalog
+from .client import VISMA_CONNECT_TOKEN_URL, VismaNetClient
+from .sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID, RATE_LIMIT, VismaNetSandbox
+from .webhooks import parse_webhook
 
 provider = SystemProvider(
     key="vismanet",
@@ -8,9 +12,24 @@ provider = SystemProvider(
     kind=SystemKind.ERP,
     default_base_url="https://api.finance.visma.net",
     credential_fields=(
-        CredentialField("client_id", "Client ID", secret=False),
+        CredentialField("client_id", "Client ID", secret=False,
+                        help="The Visma Connect client of the application (Visma Developer Portal)"),
         CredentialField("client_secret", "Client secret"),
-        CredentialField("tenant_id", "Tenant ID", secret=False, help="The Visma.net company (tenant) id"),
+        CredentialField("tenant_id", "Tenant ID", secret=False,
+                        help="The Visma.net company's tenant id (Visma Admin → Company → Configuration)"),
     ),
     has_webhooks=True,
+    signs_webhooks=True,
+    rate_limit=RATE_LIMIT,
+    docs="docs/vendors/vismanet.md",
+    client_class=VismaNetClient,
+    catalog_factory=vismanet_catalog,
+    webhook_parser=parse_webhook,
+    sandbox_factory=VismaNetSandbox,
+    extras={
+        "demo_credentials": {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
+                             "tenant_id": DEMO_TENANT_ID},
+        "token_url": VISMA_CONNECT_TOKEN_URL,
+        "api_prefix": VismaNetClient.api_prefix,
+    },
 )

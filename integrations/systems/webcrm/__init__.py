@@ -1,6 +1,10 @@
 """webCRM: the CRM side of most integrations."""
 
 from ..base import CredentialField, SystemKind, SystemProvider
+from .catalog import webcrm_catalog
+from .client import WebcrmClient
+from .sandbox import DEMO_API_KEY, WebcrmSandbox
+from .webhooks import parse_webhook
 
 provider = SystemProvider(
     key="webcrm",
@@ -8,8 +12,16 @@ provider = SystemProvider(
     kind=SystemKind.CRM,
     default_base_url="https://api.webcrm.com",
     credential_fields=(
-        CredentialField("api_key", "API key (authCode)", help="webCRM → Settings → API → API keys"),
+        CredentialField("api_key", "API key (authCode)",
+                        help="webCRM → Configuration → Integration → API → REST: an application token"),
     ),
     has_webhooks=True,
+    signs_webhooks=False,
     rate_limit=(250, 60.0),
+    docs="https://api.webcrm.com",
+    client_class=WebcrmClient,
+    catalog_factory=webcrm_catalog,
+    webhook_parser=parse_webhook,
+    sandbox_factory=WebcrmSandbox,
+    extras={"demo_credentials": {"api_key": DEMO_API_KEY}},
 )

@@ -1,0 +1,217 @@
+"""Fortnox API v3 client: OAuth2 refresh-token login, page/limit paging, ``lastmodified`` polling.
+
+Only Fortnox's endpoints and shapes live here; retries, timeouts and error classes come from
+:class:`~integrations.systems.base.ApiClient`.
+
+Base URL rule: the API lives under ``.../3``; a base URL without that suffix gets it appended
+(the demo connection points at ``<site>/sandbox/fortnox``). The token endpoint is
+``https://apps.fortnox.se/oauth-v1/token`` when the API host is Fortnox's own
+(``api.fortnox.se``); for any other host (a sandbox) it is ``oauth-v1/token`` beside ``/3``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from ..base import ApiClient, Record
+from ..catalog import Entity
+from ..errors import AuthError, VendorValidationError
+from .catalog import entity_spec
+from .records import flatten, format_lastmodified, list_item, to_wire
+
+logger = logging.getLogger(__name__)
+
+FORTNOX_API_HOST = "api.fortnox.se"
+FORTNOX_TOKEN_URL = "https://apps.fortnox.se/oauth-v1/token"  # noqa: S105 - an address
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One Fortnox resource: its path under /3, its wrapper names and what its list endpoint can filter."""
+
+    path: str
+    singular: str
+    plural: str
+    lastmodified: bool = True
+    #: How a record is removed: DELETE, a PUT to ``<id>/cancel``, or not at all.
+    removal: str = "delete"
+
+
+RESOURCES: dict[Entity, Resource] = {
+    Entity.ORGANISATION: Resource("customers", "Customer", "Customers"),
+    Entity.ITEM: Resource("articles", "Article", "Articles"),
+    Entity.DELIVERY: Resource("orders", "Order", "Orders", removal="cancel"),
+    Entity.INVOICE: Resource("invoices", "Invoice", "Invoices", removal="cancel"),
+    Entity.USER: Resource("employees", "Employee", "Employees", lastmodified=False, removal="none"),
+}
+
+
+def api_base_url(base_url: str) -> str:
+    """The API root, ending in ``/3`` (appended when the connection's base URL lacks it)."""
+    base = base_url.rstrip("/")
+    return base if base.endswith("/3") else f"{base}/3"
+
+
+def token_url_for(api_base: str) -> str:
+    """Fortnox's token endpoint for its own API host; ``oauth-v1/token`` beside ``/3`` elsewhere."""
+    if urlsplit(api_base).hostname == FORTNOX_API_HOST:
+        return FORTNOX_TOKEN_URL
+    return f"{api_base.removesuffix('/3')}/oauth-v1/token"
+
+
+class FortnoxClient(ApiClient):
+    """Talks to one Fortnox tenant with the app's client id/secret and the tenant's refresh token."""
+
+    system = "fortnox"
+    #: Fortnox's page size ceiling (``limit``); the default page is 100.
+    max_page_size = 500
+    #: Seconds before the stated expiry at which a cached access token is no longer used.
+    token_margin = 60.0
+
+    def __init__(self, *, base_url: str, credentials: Any, **kwargs: Any):
+        super().__init__(base_url=api_base_url(base_url), credentials=credentials, **kwargs)
+        self.token_url = token_url_for(self.base_url)
+
+    # -- auth ----------------------------------------------------------------------------------
+    def authenticate(self, headers: dict[str, str]) -> None:
+        token = self.token_store.get(self.token_key()) or self._request_access_token()
+        headers["Authorization"] = f"Bearer {token}"
+
+    def refresh_auth(self) -> bool:
+        """A 401 means the access token expired or was revoked: trade the refresh token for a new one."""
+        self.token_store.set(self.token_key(), None, timeout=1)
+        self._request_access_token()
+        return True
+
+    def _request_access_token(self) -> str:
+        """``grant_type=refresh_token`` with Basic client credentials; keeps the rotated refresh token."""
+        client = f"{self.credentials.get('client_id', '')}:{self.credentials.get('client_secret', '')}"
+        old_key = self.token_key()
+        try:
+            response = self.request(
+                "POST", self.token_url, auth=False,
+                data={"grant_type": "refresh_token", "refresh_token": self.credentials.get("refresh_token", "")},
+                headers={"Authorization": f"Basic {base64.b64encode(client.encode()).decode()}"},
+            )
+        except (AuthError, VendorValidationError) as exc:
+            raise AuthError(f"Fortnox refused the refresh token: {exc.vendor_message}", status=exc.status,
+                            vendor_message=exc.vendor_message) from exc
+        body = response.json()
+        token = body["access_token"]
+        rotated = body.get("refresh_token")
+        if rotated and rotated != self.credentials.get("refresh_token"):
+            # Fortnox invalidates the old refresh token at once: losing the new one means re-activation.
+            self.update_credentials(refresh_token=rotated)
+        lifetime = max(1.0, float(body.get("expires_in") or 3600) - self.token_margin)
+        self.token_store.set(self.token_key(), token, timeout=lifetime)
+        if old_key != self.token_key():
+            # Clients still holding the previous refresh token find the new access token too.
+            self.token_store.set(old_key, token, timeout=lifetime)
+        return token
+
+    def vendor_message(self, response: requests.Response) -> str:
+        """``ErrorInformation.message`` with its code (either casing), or the OAuth ``error_description``."""
+        try:
+            body = response.json()
+        except ValueError:
+            return super().vendor_message(response)
+        if isinstance(body, dict):
+            info = body.get("ErrorInformation")
+            if isinstance(info, dict):
+                message = info.get("message") or info.get("Message") or ""
+                code = info.get("code") or info.get("Code")
+                return f"{message} (code {code})" if code else str(message)
+            if body.get("error_description") or body.get("error"):
+                return str(body.get("error_description") or body.get("error"))
+        return super().vendor_message(response)
+
+    # -- endpoints -----------------------------------------------------------------------------
+    def check_connection(self) -> str:
+        body = self.json("GET", "customers", params={"limit": 1})
+        total = (body.get("MetaInformation") or {}).get("@TotalResources", len(body.get("Customers") or []))
+        return f"Connected to Fortnox: {total} customers"
+
+    def list_records(self, entity: Entity, *, modified_since: dt.datetime | dt.date | str | None = None,
+                     page_size: int | None = None) -> Iterator[Record]:
+        """Every record's list item, page by page; ``modified_since`` becomes ``lastmodified``.
+
+        Employees cannot be filtered by change, so for them ``modified_since`` is ignored and every
+        employee is listed (the engine's hash check drops the unchanged ones).
+        """
+        resource = self._resource(entity)
+        params: dict[str, Any] = {"limit": min(page_size or self.max_page_size, self.max_page_size)}
+        if modified_since is not None and resource.lastmodified:
+            params["lastmodified"] = format_lastmodified(modified_since)
+        page = 1
+        while True:
+            body = self.json("GET", resource.path, params={**params, "page": page}) or {}
+            for item in body.get(resource.plural) or []:
+                yield list_item(entity, item)
+            total_pages = int((body.get("MetaInformation") or {}).get("@TotalPages") or 1)
+            if page >= total_pages:
+                return
+            page += 1
+
+    def get_record(self, entity: Entity, record_id: str) -> Record:
+        resource = self._resource(entity)
+        body = self.json("GET", self._path(resource, record_id))
+        return flatten(entity, body[resource.singular])
+
+    def create_record(self, entity: Entity, data: Record) -> Record:
+        resource = self._resource(entity)
+        body = self.json("POST", resource.path, json={resource.singular: to_wire(entity, data)})
+        return flatten(entity, body[resource.singular])
+
+    def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
+        """Fortnox updates only the fields sent; rows sent replace the document's rows.
+
+        The description requires ``Name`` / ``CustomerNumber`` ... in every body, updates included, so a
+        change without them is completed from the current record (one extra read).
+        """
+        resource = self._resource(entity)
+        missing = [f.name for f in entity_spec(entity).fields if f.required and f.name not in data]
+        if missing:
+            current = self.get_record(entity, record_id)
+            data = {**{name: current.get(name) for name in missing}, **data}
+        body = self.json("PUT", self._path(resource, record_id), json={resource.singular: to_wire(entity, data)})
+        return flatten(entity, body[resource.singular])
+
+    def delete_record(self, entity: Entity, record_id: str) -> None:
+        """Customers and articles are deleted; orders and invoices can only be cancelled; employees stay."""
+        resource = self._resource(entity)
+        if resource.removal == "delete":
+            self.request("DELETE", self._path(resource, record_id))
+        elif resource.removal == "cancel":
+            self.request("PUT", f"{self._path(resource, record_id)}/cancel")
+        else:
+            raise VendorValidationError(f"Fortnox cannot delete a {resource.singular.lower()}",
+                                        vendor_message="Not supported by the Fortnox API")
+
+    def invoice_bookkeep(self, document_number: str) -> Record:
+        """Book an invoice (``PUT /invoices/{n}/bookkeep``); afterwards Fortnox refuses changes to it."""
+        body = self.json("PUT", f"{self._path(RESOURCES[Entity.INVOICE], document_number)}/bookkeep")
+        return flatten(Entity.INVOICE, body["Invoice"])
+
+    def record_id(self, entity: Entity, record: Record) -> str:
+        return str(record[entity_spec(entity).id_field])
+
+    # -- helpers -------------------------------------------------------------------------------
+    @staticmethod
+    def _resource(entity: Entity) -> Resource:
+        try:
+            return RESOURCES[Entity(entity)]
+        except KeyError:
+            raise NotImplementedError(f"Fortnox has no resource for {entity}; rows travel with their document") \
+                from None
+
+    @staticmethod
+    def _path(resource: Resource, record_id: str) -> str:
+        return f"{resource.path}/{quote(str(record_id), safe='')}"

@@ -1,0 +1,307 @@
+"""Uniconta's REST/OData face: read through OData, write through ``api/Entities``, HTTP Basic auth.
+
+Reads are ``GET /odata/<CompanyId>/<Entity>`` with ``$filter``/``$orderby``/``$top``/``$skip`` and an
+OData ``value`` envelope; writes are ``POST|PUT|DELETE /api/Entities/{Insert|Update|Delete}/<Entity>``
+with the entity as JSON. The HTTP shape lives in the small ``_…_path``/``query_rows``/``insert_rows``
+methods so that another transport (the .NET API behind a bridge) can replace it without touching the
+record interface the sync engine uses.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+import requests
+
+from ..base import ApiClient, Record, normalise_match_value
+from ..catalog import Entity, EntitySpec, FieldType
+from ..errors import NotFoundError, VendorValidationError
+from .catalog import ORDER_LINE, lines_spec, uniconta_catalog
+
+#: Rows per OData page we ask for; the service caps a page at its own maximum and then sends a next link.
+DEFAULT_PAGE_SIZE = 500
+#: Document entities whose lines hang on the header by this field.
+LINE_LINK = {Entity.DELIVERY: "OrderNumber", Entity.POS_SALE: "OrderNumber", Entity.INVOICE: "InvoiceNumber"}
+
+
+def odata_literal(value: Any, field_type: FieldType | None = None) -> str:
+    """A value written the way an OData v3 ``$filter`` expects it (strings quoted, datetimes typed)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return f"datetime'{_wire_datetime(value)}'"
+    if field_type in (FieldType.INTEGER, FieldType.DECIMAL) or isinstance(value, int | float | Decimal):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _wire_datetime(value: datetime | date | str) -> str:
+    """Uniconta's .NET timestamps: ISO 8601 in UTC without an offset."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat()
+    return f"{value.isoformat()}T00:00:00"
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return _wire_datetime(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class UnicontaClient(ApiClient):
+    """Talks to one Uniconta company as one API user."""
+
+    system = "uniconta"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.catalog = uniconta_catalog()
+
+    # -- auth and errors ---------------------------------------------------------------------
+    @property
+    def company_id(self) -> str:
+        return str(self.credentials.get("company_id", "")).strip()
+
+    def login_name(self) -> str:
+        """``00<CompanyId>/<login>``: the leading zeros tell Uniconta a company id follows."""
+        return f"00{self.company_id}/{self.credentials.get('username', '')}"
+
+    def authenticate(self, headers: dict[str, str]) -> None:
+        """HTTP Basic on every call; Uniconta's REST face has no token to fetch or cache."""
+        pair = f"{self.login_name()}:{self.credentials.get('password', '')}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def refresh_auth(self) -> bool:
+        """Nothing to refresh with Basic auth: a 401 means the login or password is wrong."""
+        return False
+
+    def vendor_message(self, response: requests.Response) -> str:
+        """Uniconta answers ``{"ErrorCode", "Message"}``, an OData error, or a bare ErrorCodes name."""
+        try:
+            body = response.json()
+        except ValueError:
+            return super().vendor_message(response)
+        if isinstance(body, str | int):
+            return f"Uniconta error {body}"
+        if isinstance(body, dict):
+            odata = body.get("odata.error") or body.get("error")
+            if isinstance(odata, dict):
+                message = odata.get("message")
+                return str(message.get("value") if isinstance(message, dict) else message or odata)
+            if body.get("Message"):
+                return str(body["Message"])
+            if body.get("ErrorCode"):
+                return f"Uniconta error {body['ErrorCode']}"
+        return super().vendor_message(response)
+
+    # -- the HTTP shape --------------------------------------------------------------------------
+    def _odata_path(self, vendor_name: str) -> str:
+        return f"odata/{self.company_id}/{vendor_name}"
+
+    def _entities_path(self, action: str, vendor_name: str) -> str:
+        return f"api/Entities/{action}/{vendor_name}"
+
+    def _send_json(self, method: str, path: str, body: Any) -> Any:
+        response = self.request(method, path, data=json.dumps(body, default=_to_json),
+                                headers={"Content-Type": "application/json"})
+        if not response.content:
+            return None
+        return json.loads(response.content, parse_float=Decimal)
+
+    def query_rows(self, vendor_name: str, *, filter: str | None = None, orderby: str | None = "RowId",
+                   page_size: int | None = None) -> Iterator[Record]:
+        """Every row matching ``filter``, page by page with ``$top``/``$skip`` (or the service's next link)."""
+        top = page_size or DEFAULT_PAGE_SIZE
+        skip = 0
+        path: str | None = self._odata_path(vendor_name)
+        while path is not None:
+            params: dict[str, Any] | None = None
+            if "?" not in path:
+                params = {"$top": top, "$skip": skip}
+                if filter:
+                    params["$filter"] = filter
+                if orderby:
+                    params["$orderby"] = orderby
+            response = self.request("GET", path, params=params)
+            body = json.loads(response.content or b"{}", parse_float=Decimal)
+            rows = body.get("value", []) if isinstance(body, dict) else body
+            yield from rows
+            skip += len(rows)
+            next_link = (body.get("odata.nextLink") or body.get("@odata.nextLink")) if isinstance(body, dict) else None
+            if next_link:
+                path = next_link
+            elif len(rows) < top:
+                path = None
+            else:
+                path = self._odata_path(vendor_name)
+
+    def insert_rows(self, vendor_name: str, rows: list[Record]) -> list[Record]:
+        """Insert one or several rows in one call; Uniconta answers with them as stored."""
+        body: Any = rows[0] if len(rows) == 1 else rows
+        answer = self._send_json("POST", self._entities_path("Insert", vendor_name), body)
+        return answer if isinstance(answer, list) else [answer]
+
+    def update_row(self, vendor_name: str, row: Record) -> Record:
+        """Replace a row: Uniconta's Update takes the whole entity, so read, change, then put."""
+        return self._send_json("PUT", self._entities_path("Update", vendor_name), row) or row
+
+    def delete_rows(self, vendor_name: str, rows: list[Record]) -> None:
+        body: Any = rows[0] if len(rows) == 1 else rows
+        self._send_json("DELETE", self._entities_path("Delete", vendor_name), body)
+
+    def post_invoice(self, order_number: int, *, invoice_date: date | None = None,
+                     simulate: bool = False) -> Record:
+        """Invoice (post) a sales order, as InvoiceAPI.PostInvoice does; returns the posted invoice."""
+        body = {"OrderNumber": int(order_number), "Date": invoice_date, "Simulate": simulate}
+        result = self._send_json("POST", "api/Invoice/PostInvoice/DebtorOrderClient", body)
+        return {**result.get("Header", {}), "lines": list(result.get("Lines", []))}
+
+    def post_daily_journal(self, journal: str, *, posting_date: date | None = None,
+                           comment: str = "") -> Record:
+        """Post every line of a daily journal to the ledger, as PostingAPI.PostDailyJournal does."""
+        body = {"Journal": journal, "Date": posting_date, "Comment": comment}
+        return self._send_json("POST", "api/Posting/PostDailyJournal/GLDailyJournalClient", body)
+
+    # -- the record interface ----------------------------------------------------------------------
+    def _spec(self, entity: Entity) -> EntitySpec:
+        spec = self.catalog.entity(entity)
+        if spec is None:
+            raise NotImplementedError(f"Uniconta has no table for {entity}")
+        return spec
+
+    def _key_filter(self, spec: EntitySpec, record_id: Any) -> str:
+        field = spec.field(spec.id_field)
+        return f"{spec.id_field} eq {odata_literal(record_id, field.type if field else None)}"
+
+    def _read_row(self, spec: EntitySpec, record_id: Any) -> Record:
+        key = spec.field(spec.id_field)
+        if key is not None and key.type == FieldType.INTEGER and not str(record_id).strip().isdigit():
+            raise NotFoundError(f"Uniconta has no {spec.vendor_name} with {spec.id_field} {record_id}", status=404)
+        rows = list(islice(self.query_rows(spec.vendor_name, filter=self._key_filter(spec, record_id)), 1))
+        if not rows:
+            raise NotFoundError(f"Uniconta has no {spec.vendor_name} with {spec.id_field} {record_id}",
+                                status=404)
+        return rows[0]
+
+    def _with_lines(self, entity: Entity, headers: list[Record]) -> Iterator[Record]:
+        """Attach lines to a page of document headers with one ranged query, not one per header."""
+        line_spec, link = lines_spec(entity), LINE_LINK.get(entity)
+        if line_spec is None or link is None or not headers:
+            yield from headers
+            return
+        numbers = [h[link] for h in headers if h.get(link) is not None]
+        grouped: dict[Any, list[Record]] = {n: [] for n in numbers}
+        if numbers:
+            span = f"{link} ge {min(numbers)} and {link} le {max(numbers)}"
+            for line in self.query_rows(line_spec.vendor_name, filter=span, orderby=f"{link},LineNumber"):
+                if line.get(link) in grouped:
+                    grouped[line[link]].append(line)
+        for header in headers:
+            yield {**header, "lines": grouped.get(header.get(link), [])}
+
+    def check_connection(self) -> str:
+        first = next(self.query_rows("DebtorClient", page_size=1, orderby=None), None)
+        return f"Uniconta company {self.company_id} answers as {self.credentials.get('username')}" + (
+            "" if first else " (no debtors yet)")
+
+    def list_records(self, entity: Entity, *, modified_since: Any = None, page_size: int | None = None
+                     ) -> Iterator[Record]:
+        spec = self._spec(entity)
+        filter = None
+        if modified_since is not None and spec.modified_field:
+            filter = f"{spec.modified_field} gt {odata_literal(_as_datetime(modified_since))}"
+        elif modified_since is not None and entity == Entity.INVOICE:
+            # Posted invoices never change; the invoice date is what moves forward.
+            filter = f"Date ge {odata_literal(_as_datetime(modified_since).date())}"
+        size = page_size or DEFAULT_PAGE_SIZE
+        page: list[Record] = []
+        for row in self.query_rows(spec.vendor_name, filter=filter, page_size=size):
+            page.append(row)
+            if len(page) >= size:
+                yield from self._with_lines(entity, page)
+                page = []
+        yield from self._with_lines(entity, page)
+
+    def get_record(self, entity: Entity, record_id: str) -> Record:
+        spec = self._spec(entity)
+        return next(self._with_lines(entity, [self._read_row(spec, record_id)]))
+
+    def find_records(self, entity: Entity, field_name: str, value: Any) -> list[Record]:
+        """Match before create with a server-side filter; text compared without case, as the engine wants."""
+        spec = self._spec(entity)
+        field = spec.field(field_name)
+        wanted = normalise_match_value(value)
+        if field is None or wanted == "":
+            return []
+        if field.type in (FieldType.INTEGER, FieldType.DECIMAL):
+            condition = f"{field_name} eq {odata_literal(str(value).strip(), field.type)}"
+        else:
+            condition = f"tolower({field_name}) eq {odata_literal(' '.join(str(value).split()).lower())}"
+        found = [r for r in self.query_rows(spec.vendor_name, filter=condition)
+                 if normalise_match_value(r.get(field_name)) == wanted]
+        return list(self._with_lines(entity, found))
+
+    def create_record(self, entity: Entity, data: Record) -> Record:
+        spec = self._spec(entity)
+        if entity == Entity.INVOICE:
+            order = self.create_record(Entity.DELIVERY, data)
+            return self.post_invoice(order["OrderNumber"])
+        header = {k: v for k, v in data.items() if k != "lines"}
+        created = self.insert_rows(spec.vendor_name, [header])[0]
+        if lines_spec(entity) is ORDER_LINE:
+            created["lines"] = self._insert_order_lines(created["OrderNumber"], data.get("lines") or [])
+            # Uniconta sums the lines into the header; read it back so totals are the vendor's.
+            return self.get_record(entity, str(created["OrderNumber"]))
+        return created
+
+    def _insert_order_lines(self, order_number: int, lines: Iterable[Record]) -> list[Record]:
+        rows = [{**line, "OrderNumber": order_number} for line in lines]
+        return self.insert_rows(ORDER_LINE.vendor_name, rows) if rows else []
+
+    def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
+        spec = self._spec(entity)
+        if entity == Entity.INVOICE:
+            raise VendorValidationError("A posted invoice cannot be changed in Uniconta",
+                                        vendor_message="Posted invoices are read-only")
+        current = self._read_row(spec, record_id)
+        changes = {k: v for k, v in data.items() if k != "lines"}
+        updated = self.update_row(spec.vendor_name, {**current, **changes})
+        if lines_spec(entity) is ORDER_LINE and "lines" in data:
+            number = current["OrderNumber"]
+            old = list(self.query_rows(ORDER_LINE.vendor_name, filter=f"OrderNumber eq {number}"))
+            if old:
+                self.delete_rows(ORDER_LINE.vendor_name, old)
+            self._insert_order_lines(number, data["lines"] or [])
+            return self.get_record(entity, str(number))
+        return next(self._with_lines(entity, [updated]))
+
+    def delete_record(self, entity: Entity, record_id: str) -> None:
+        spec = self._spec(entity)
+        if entity == Entity.INVOICE:
+            raise VendorValidationError("A posted invoice cannot be deleted in Uniconta",
+                                        vendor_message="Posted invoices are read-only")
+        # Deleting an order deletes its lines with it (master and detail).
+        self.delete_rows(spec.vendor_name, [self._read_row(spec, record_id)])
+
+    def record_id(self, entity: Entity, record: Record) -> str:
+        return str(record[self._spec(entity).id_field])
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -1,0 +1,83 @@
+"""Parse and verify Visma.net ERP webhooks, as posted by the Visma Webhook Dispatcher.
+
+The dispatcher signs the raw body: base64(HMAC-SHA256(subscription secret, body)) in the header
+``x-vwd-signature-v1``, beside ``x-vwd-event-id``, ``x-vwd-tenant-id`` and friends. The body names the
+event and the record; Synkro re-reads the record, so the body is never trusted as data.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..base import WebhookAction, WebhookEvent
+from ..catalog import Entity
+from ..errors import WebhookRejected
+
+SIGNATURE_HEADER = "x-vwd-signature-v1"
+
+#: Event name -> (entity, action). "Changed" fires on create and update alike, so it means "updated":
+#: the engine re-reads the record and decides.
+EVENTS: dict[str, tuple[Entity, WebhookAction]] = {
+    "CustomerCreated": (Entity.ORGANISATION, WebhookAction.CREATED),
+    "CustomerUpdated": (Entity.ORGANISATION, WebhookAction.UPDATED),
+    "CustomerChanged": (Entity.ORGANISATION, WebhookAction.UPDATED),
+    "InventoryItemCreated": (Entity.ITEM, WebhookAction.CREATED),
+    "InventoryItemUpdated": (Entity.ITEM, WebhookAction.UPDATED),
+    "InventoryItemChanged": (Entity.ITEM, WebhookAction.UPDATED),
+    "SalesOrderChanged": (Entity.DELIVERY, WebhookAction.UPDATED),
+    "SalesOrderStatusChanged": (Entity.DELIVERY, WebhookAction.UPDATED),
+    "ArInvoiceChanged": (Entity.INVOICE, WebhookAction.UPDATED),
+    "ArInvoiceStatusChanged": (Entity.INVOICE, WebhookAction.UPDATED),
+    "EmployeeChanged": (Entity.USER, WebhookAction.UPDATED),
+}
+
+
+def signature(raw: bytes, secret: str) -> str:
+    """What the dispatcher puts in ``x-vwd-signature-v1`` for this body."""
+    return base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256).digest()).decode()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def parse_webhook(*, body: bytes, headers: Mapping[str, str], query: Mapping[str, str],
+                  secret: str | None = None) -> list[WebhookEvent]:
+    """One notification (or a list of them) -> events; anything unsigned, malformed or unknown is refused."""
+    if secret:
+        sent = _header(headers, SIGNATURE_HEADER)
+        if not sent:
+            raise WebhookRejected(f"Missing {SIGNATURE_HEADER} header", status=401)
+        if not hmac.compare_digest(sent.strip(), signature(body, secret)):
+            raise WebhookRejected("Signature does not match the body", status=401)
+    try:
+        parsed: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookRejected("Body is not JSON") from None
+    notifications = parsed if isinstance(parsed, list) else [parsed]
+    if not notifications:
+        raise WebhookRejected("No notifications in the body")
+    return [_event(notification) for notification in notifications]
+
+
+def _event(notification: Any) -> WebhookEvent:
+    if not isinstance(notification, dict):
+        raise WebhookRejected("A notification must be a JSON object")
+    name = notification.get("event")
+    if not isinstance(name, str) or not name:
+        raise WebhookRejected("Notification names no event")
+    if name not in EVENTS:
+        raise WebhookRejected(f"Unknown Visma.net event {name!r}")
+    record_id = notification.get("entityId")
+    if record_id is None or isinstance(record_id, bool | dict | list) or str(record_id).strip() == "":
+        raise WebhookRejected("Notification names no entityId")
+    entity, action = EVENTS[name]
+    return WebhookEvent(entity=entity, action=action, external_id=str(record_id).strip(), payload=notification)

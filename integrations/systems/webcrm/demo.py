@@ -1,0 +1,84 @@
+"""The demo's webCRM: Danish customers and prospects, their people, products, sellers and deliveries.
+
+Built from :mod:`integrations.systems.demo_data` so part of the organisations also exist in the
+demo ERPs (their customer number sits in OrganisationExtraCustom1, where webCRM's own ERP
+integration keeps the ERP's key) and the rest are webCRM-only.
+"""
+
+from __future__ import annotations
+
+import random
+
+from .. import demo_data
+from .sandbox_store import WebcrmStore
+
+ORGANISATIONS = 300
+TYPES = ("Kunde", "Kunde", "Kunde", "Prospekt", "Leverandør")
+STATUSES = ("Aktiv", "Aktiv", "Passiv")
+DELIVERY_STATUSES = ("New", "Planned", "OnGoing", "Completed")
+ERP_STATUSES = ("NotReadyForSynchronization", "ReadyForSynchronization", "Synchronized")
+
+
+def seed_demo_data(store: WebcrmStore, *, seed: int = 7) -> None:
+    """Fill ``store``; the same seed gives the same database."""
+    rng = random.Random(f"{seed}-webcrm")
+    users = [store.create("Users", {
+        "UserName": employee.name, "UserEmail": employee.email, "UserMobilePhone": employee.mobile,
+        "UserInitials": (employee.first_name[0] + employee.last_name[:2]).upper(),
+        "UserIntegrationId": employee.number, "UserIsRestApiEnabled": index == 0,
+    }, by="System") for index, employee in enumerate(demo_data.employees(8))]
+    products = [store.create("Products", {
+        "ProductCombined": f"{product.number} {product.name}", "ProductComment": product.name,
+        "ProductPrice": float(product.list_price), "ProductListPrice": float(product.list_price),
+        "ProductCostPrice": float(product.cost_price), "ProductVatCode": "S25",
+        "ProductCustom1": product.number, "ProductCustom2": product.ean,
+    }, by="System") for product in demo_data.products(48)]
+
+    for company in demo_data.companies(ORGANISATIONS, country="DK", seed=seed):
+        owner = rng.choice(users)
+        kind = rng.choice(TYPES)
+        in_erp = kind == "Kunde" and rng.random() < 0.6
+        organisation = store.create("Organisations", {
+            "OrganisationName": company.name, "OrganisationAddress": company.address,
+            "OrganisationPostCode": company.zip_code, "OrganisationCity": company.city,
+            "OrganisationCountry": company.country_name, "OrganisationTelephone": company.phone,
+            "OrganisationWww": company.www, "OrganisationDomain": company.email.split("@", 1)[1],
+            "OrganisationVatNumber": company.vat_number, "OrganisationType": kind,
+            "OrganisationStatus": rng.choice(STATUSES), "OrganisationOwner": owner["UserId"],
+            "OrganisationExtraCustom1": company.number if in_erp else "",
+        }, by=owner["UserName"])
+        for index, person in enumerate(demo_data.people(company, rng.randint(1, 3), seed=seed)):
+            store.create("Persons", {
+                "PersonOrganisationId": organisation["OrganisationId"], "PersonFirstName": person.first_name,
+                "PersonLastName": person.last_name, "PersonEmail": person.email, "PersonTitle": person.title,
+                "PersonDirectPhone": person.phone, "PersonMobilePhone": person.mobile,
+                "PersonCheckMark1": index == 0,
+            }, by=owner["UserName"])
+        if kind == "Kunde" and rng.random() < 0.4:
+            _delivery(store, rng, organisation, owner, products)
+
+
+def _delivery(store: WebcrmStore, rng: random.Random, organisation: dict, owner: dict, products: list[dict]) -> None:
+    erp_status = rng.choice(ERP_STATUSES)
+    delivery = store.create("Deliveries", {
+        "DeliveryOrganisationId": organisation["OrganisationId"], "DeliveryResponsible": owner["UserId"],
+        "DeliveryDescription": rng.choice(["Ordre", "Tilbud accepteret", "faktura"]),
+        "DeliveryStatus": rng.choice(DELIVERY_STATUSES), "DeliveryCurrencyName": "DKK",
+        "DeliveryNumber": f"D{organisation['OrganisationId']:05d}",
+        "DeliveryOrderDate": f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}T00:00:00",
+        "DeliveryErpStatus": erp_status,
+        "DeliveryErpId": str(rng.randint(5000, 9000)) if erp_status == "Synchronized" else "",
+    }, by=owner["UserName"])
+    total = 0.0
+    for position, product in enumerate(rng.sample(products, rng.randint(1, 4)), start=1):
+        quantity = float(rng.randint(1, 20))
+        discount = rng.choice([0.0, 0.0, 5.0, 10.0])
+        store.create("QuotationLines", {
+            "QuotationLineOpportunityId": delivery["DeliveryId"], "QuotationLineData1": product["ProductCustom1"],
+            "QuotationLineData2": product["ProductComment"], "QuotationLineQuantity": quantity,
+            "QuotationLinePrice": product["ProductPrice"], "QuotationLineListPrice": product["ProductListPrice"],
+            "QuotationLineCostPrice": product["ProductCostPrice"], "QuotationLineDiscount": discount,
+            "QuotationLineVatPercentage": 25.0, "QuotationLineSortOrder": position,
+        }, by=owner["UserName"])
+        total += quantity * product["ProductPrice"] * (1 - discount / 100)
+    delivery["DeliveryOrderValue"] = round(total, 2)

@@ -1,0 +1,266 @@
+"""A simulator of webCRM's REST API v1 for tests, the demo and fault drills.
+
+Same paths, field names and handshake as api.webcrm.com: ``POST /Auth/ApiLogin`` with the
+application token as form field ``authCode``, hour-long bearer tokens renewed at
+``/Auth/ApiRefresh``, ``Page``/``Size`` paging over bare arrays, ``/Organisations/FindByUpdateDates``
+and ``/Queries`` for changes, the ``/{Entity}/Hooks`` subscriptions it calls on every change, and
+250 requests per sliding minute answered with webCRM's own 429 body.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from ..catalog import FieldType
+from ..sandbox import SandboxApp, SandboxError, json_response, read_json
+from .sandbox_store import WebcrmStore, bad_request, coerce_value
+
+#: The application token the demo tenant's connection uses.
+DEMO_API_KEY = "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5"
+TOKEN_LIFETIME = 3600
+
+RESOURCE_PATHS = "Organisations,Persons,Products,Deliveries,QuotationLines,Users"
+DELETABLE = "Products,QuotationLines"
+#: The singular webCRM uses in field names, for the hook notification.
+SINGULAR = {"Organisations": "Organisation", "Persons": "Person", "Products": "Product",
+            "Deliveries": "Delivery", "QuotationLines": "QuotationLine", "Users": "User"}
+
+
+def _page(request: Request) -> tuple[int, int]:
+    """``Page`` from 1 and ``Size`` up to 1000, as the API description bounds them."""
+    try:
+        page = int(request.args.get("Page", 1))
+        size = int(request.args.get("Size", 50))
+    except ValueError:
+        raise bad_request("Page and Size must be whole numbers") from None
+    if page < 1 or not 1 <= size <= 1000:
+        raise bad_request("Page must be at least 1 and Size between 1 and 1000")
+    return page, size
+
+
+def _paged(request: Request, rows: list[dict[str, Any]]) -> Response:
+    page, size = _page(request)
+    return json_response(rows[(page - 1) * size: page * size])
+
+
+class WebcrmSandbox(SandboxApp):
+    """One simulated webCRM database with its API."""
+
+    system = "webcrm"
+    default_rate_limit = (250, 60.0)
+    rules = [
+        Rule("/Auth/ApiLogin", methods=["POST"], endpoint="api_login"),
+        Rule("/Auth/ApiRefresh", methods=["POST"], endpoint="api_refresh"),
+        Rule("/Auth", methods=["GET"], endpoint="auth_info"),
+        Rule("/Queries", methods=["GET"], endpoint="queries"),
+        Rule("/Organisations/FindByUpdateDates/<start>/<end>", methods=["GET"], endpoint="organisations_by_update"),
+        Rule("/Deliveries/<int:record_id>/QuotationLines", methods=["GET"], endpoint="delivery_lines"),
+        Rule(f"/<any({RESOURCE_PATHS}):path>/Hooks", methods=["GET", "POST"], endpoint="hooks"),
+        Rule(f"/<any({RESOURCE_PATHS}):path>/Hooks/<int:hook_id>", methods=["GET", "PUT", "DELETE"],
+             endpoint="hook"),
+        Rule(f"/<any({RESOURCE_PATHS}):path>", methods=["GET", "POST"], endpoint="collection"),
+        Rule(f"/<any({RESOURCE_PATHS}):path>/<int:record_id>", methods=["GET", "PUT"], endpoint="record"),
+        Rule(f"/<any({DELETABLE}):path>/<int:record_id>", methods=["DELETE"], endpoint="record_delete"),
+    ]
+
+    def __init__(self, *, api_keys: Iterable[str] = (DEMO_API_KEY,), token_lifetime: float = TOKEN_LIFETIME,
+                 **knobs: Any):
+        super().__init__(**knobs)
+        self.api_keys = set(api_keys)
+        self.token_lifetime = token_lifetime
+        self.store = WebcrmStore()
+        #: access token → (api key, expiry on ``self.clock``); refresh token → api key.
+        self.access_tokens: dict[str, tuple[str, float]] = {}
+        self.refresh_tokens: dict[str, str] = {}
+
+    # -- webCRM's error bodies ---------------------------------------------------------------
+    def rate_limited_response(self, retry_after: float) -> Response:
+        seconds = max(1, round(retry_after))
+        return json_response({"RetryAfterSeconds": seconds,
+                              "Message": "The request was throttled. The limit of 250 requests per minute "
+                                         "is reached", "Type": "TooManyRequestsException"},
+                             status=429, headers={"Retry-After": str(seconds)})
+
+    def server_error_response(self) -> Response:
+        return json_response({"Message": "An error has occurred.", "Type": "InternalServerErrorException"},
+                             status=503)
+
+    def not_found_response(self) -> Response:
+        return json_response({"Message": "The requested resource was not found", "Type": "NotFoundException"},
+                             status=404)
+
+    @staticmethod
+    def unauthorized(description: str) -> SandboxError:
+        """ASP.NET's bearer challenge: an empty 401 whose header says why."""
+        return SandboxError(401, "", headers={
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'})
+
+    # -- auth ----------------------------------------------------------------------------------
+    def _issue(self, api_key: str) -> Response:
+        access, refresh = secrets.token_hex(24), secrets.token_hex(24)
+        with self.lock:
+            self.access_tokens[access] = (api_key, self.clock() + self.token_lifetime)
+            self.refresh_tokens[refresh] = api_key
+        return json_response({"AccessToken": access, "RefreshToken": refresh, "ExpiresIn": int(self.token_lifetime),
+                              "TokenType": "Bearer", "IsError": False})
+
+    @staticmethod
+    def _token_error(description: str) -> SandboxError:
+        return SandboxError(401, {"Error": "invalid_grant", "ErrorDescription": description, "IsError": True})
+
+    def api_login(self, request: Request) -> Response:
+        api_key = request.form.get("authCode", "")
+        if api_key not in self.api_keys:
+            raise self._token_error("The authentication code is invalid")
+        return self._issue(api_key)
+
+    def api_refresh(self, request: Request) -> Response:
+        refresh = request.headers.get("refreshToken") or request.form.get("refreshToken", "")
+        with self.lock:
+            api_key = self.refresh_tokens.pop(refresh, None)
+        if api_key is None or api_key not in self.api_keys:
+            raise self._token_error("The refresh token is invalid")
+        return self._issue(api_key)
+
+    def _authorise(self, request: Request) -> None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        with self.lock:
+            grant = self.access_tokens.get(token) if scheme.lower() == "bearer" else None
+        if grant is None or grant[0] not in self.api_keys:
+            raise self.unauthorized("The token is invalid")
+        if grant[1] <= self.clock():
+            raise self.unauthorized("The token is expired")
+
+    def expire_tokens(self) -> None:
+        """Age every access token past its hour (refresh tokens stay valid), as time would."""
+        with self.lock:
+            self.access_tokens = {token: (key, 0.0) for token, (key, _) in self.access_tokens.items()}
+
+    def revoke(self, api_key: str) -> None:
+        """The customer deletes the application token in webCRM: all its tokens stop working."""
+        with self.lock:
+            self.api_keys.discard(api_key)
+
+    def auth_info(self, request: Request) -> Response:
+        self._authorise(request)
+        return json_response({"Message": "Authorized"})
+
+    # -- records -------------------------------------------------------------------------------
+    def collection(self, request: Request, path: str) -> Response:
+        self._authorise(request)
+        if request.method == "GET":
+            with self.lock:
+                rows = self.store.rows(path)
+            return _paged(request, rows)
+        body = read_json(request)
+        with self.lock:
+            record = self.store.create(path, body)
+        self.notify(path, "Create", record)
+        return json_response(record[self.store.spec(path).id_field])
+
+    def record(self, request: Request, path: str, record_id: int) -> Response:
+        self._authorise(request)
+        if request.method == "GET":
+            with self.lock:
+                return json_response(self.store.get(path, record_id))
+        body = read_json(request)
+        with self.lock:
+            record = self.store.replace(path, record_id, body)
+        self.notify(path, "Update", record)
+        return Response(status=200)
+
+    def record_delete(self, request: Request, path: str, record_id: int) -> Response:
+        self._authorise(request)
+        with self.lock:
+            record = self.store.delete(path, record_id)
+        self.notify(path, "Delete", record)
+        return Response(status=200)
+
+    def delivery_lines(self, request: Request, record_id: int) -> Response:
+        self._authorise(request)
+        with self.lock:
+            self.store.get("Deliveries", record_id)
+            lines = [line for line in self.store.rows("QuotationLines")
+                     if line["QuotationLineOpportunityId"] == record_id]
+        lines.sort(key=lambda line: (line["QuotationLineSortOrder"], line["QuotationLineId"]))
+        return _paged(request, lines)
+
+    def organisations_by_update(self, request: Request, start: str, end: str) -> Response:
+        """``startDate <= OrganisationUpdatedAt < endDate``, as the operation's summary says."""
+        self._authorise(request)
+        low = coerce_value("startDate", FieldType.DATETIME, start, None, ())
+        high = coerce_value("endDate", FieldType.DATETIME, end, None, ())
+        with self.lock:
+            rows = [row for row in self.store.rows("Organisations")
+                    if low <= row["OrganisationUpdatedAt"] < high]
+        return _paged(request, rows)
+
+    def queries(self, request: Request) -> Response:
+        self._authorise(request)
+        with self.lock:
+            rows = self.store.query(request.args.get("script", ""))
+        return _paged(request, rows)
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def hooks(self, request: Request, path: str) -> Response:
+        self._authorise(request)
+        if request.method == "GET":
+            with self.lock:
+                rows = sorted(self.store.hooks[path].rows.values(), key=lambda hook: hook["Id"])
+            return _paged(request, rows)
+        body = read_json(request)
+        with self.lock:
+            hook = self.store.hook_create(path, body)
+        return json_response(hook["Id"])
+
+    def hook(self, request: Request, path: str, hook_id: int) -> Response:
+        self._authorise(request)
+        with self.lock:
+            if request.method == "GET":
+                return json_response(self.store.hook_get(path, hook_id))
+            if request.method == "DELETE":
+                self.store.hook_get(path, hook_id)
+                del self.store.hooks[path].rows[str(hook_id)]
+                return Response(status=200)
+        body = read_json(request)
+        with self.lock:
+            self.store.hook_replace(path, hook_id, body)
+        return Response(status=200)
+
+    def notify(self, path: str, event: str, record: dict[str, Any]) -> None:
+        """Call every enabled hook of the resource and event; outside the lock, like a real queue."""
+        with self.lock:
+            hooks = [dict(hook) for hook in self.store.subscribers(path, event)]
+        singular = SINGULAR[path]
+        for hook in hooks:
+            self.deliver_webhook(hook["TargetUrl"], {
+                "HookId": hook["Id"], "EventType": event, "EntityType": singular,
+                "EntityId": record[f"{singular}Id"], "Timestamp": self.store.stamp(), "Data": record,
+            })
+
+    # -- what a person does in webCRM's own screens ------------------------------------------------
+    def delete_in_webcrm(self, path: str, record_id: int) -> None:
+        """Delete as a user would in webCRM (the API cannot delete organisations, persons, ...)."""
+        with self.lock:
+            record = self.store.delete(path, record_id)
+        self.notify(path, "Delete", record)
+
+    def change_in_webcrm(self, path: str, record_id: int, **changes: Any) -> dict[str, Any]:
+        """Edit as a user would in webCRM's screens: the hooks fire as for an API change."""
+        with self.lock:
+            current = self.store.get(path, record_id)
+            record = self.store.replace(path, record_id, {**current, **changes}, by="webCRM user")
+        self.notify(path, "Update", record)
+        return record
+
+    def seed_demo(self) -> None:
+        """A few hundred organisations with persons, products, users and deliveries with lines."""
+        from .demo import seed_demo_data
+
+        with self.lock:
+            seed_demo_data(self.store)

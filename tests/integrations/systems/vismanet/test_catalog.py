@@ -1,0 +1,128 @@
+"""The catalog tells the truth about Visma.net: every field is in the vendor's DTOs under that name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from integrations.systems.catalog import Entity, FieldType
+from integrations.systems.vismanet import dto, provider
+from tests.integrations.systems.contract import load_spec
+
+SPEC = "vismanet-legacy-swagger.json"
+READ_DTOS = {Entity.ORGANISATION: "CustomerDto", Entity.PERSON: "ContactDto", Entity.ITEM: "InventoryDto",
+             Entity.DELIVERY: "SalesOrderDto", Entity.DELIVERY_LINE: "SalesOrderLineDto",
+             Entity.INVOICE: "CustomerInvoiceDto", Entity.INVOICE_LINE: "CustomerInvoiceLineDto",
+             Entity.USER: "EmployeeDto"}
+UPDATE_DTOS = {Entity.ORGANISATION: "CustomerUpdateDto", Entity.PERSON: "ContactUpdateDto",
+               Entity.ITEM: "InventoryUpdateDto", Entity.DELIVERY: "SalesOrderUpdateDto",
+               Entity.DELIVERY_LINE: "SalesOrderLineUpdateDto", Entity.INVOICE: "CustomerInvoiceUpdateDto",
+               Entity.INVOICE_LINE: "CustomerInvoiceLinesUpdateDto"}
+#: Fields of the current API that the 2016 description lacks (see docs/vendors/vismanet.md).
+NOT_IN_LEGACY_SPEC = {(Entity.ORGANISATION, "gln"), (Entity.ITEM, "baseUnit"),
+                      (Entity.DELIVERY_LINE, "discountPercent", "write")}
+LINES = {Entity.DELIVERY: ("lines", Entity.DELIVERY_LINE), Entity.INVOICE: ("invoiceLines", Entity.INVOICE_LINE)}
+
+
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    definitions = load_spec(SPEC)["definitions"]
+    while "$ref" in node:
+        node = definitions[node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def read_property(definition: str, dotted: str) -> dict[str, Any] | None:
+    node = resolve({"$ref": f"#/definitions/{definition}"})
+    for part in dotted.split("."):
+        prop = node.get("properties", {}).get(part)
+        if prop is None:
+            return None
+        node = resolve(prop)
+    return node
+
+
+def write_property(definition: str, dotted: str) -> dict[str, Any] | None:
+    node = resolve({"$ref": f"#/definitions/{definition}"})
+    for part in dotted.split("."):
+        prop = node.get("properties", {}).get(part)
+        if prop is None:
+            return None
+        node = resolve(prop)
+        if set(node.get("properties", {})) == {"value"}:
+            node = resolve(node["properties"]["value"])
+    return node
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return provider.catalog()
+
+
+def test_offers_the_entities_visma_has(catalog):
+    assert {spec.entity for spec in catalog.entities} == set(READ_DTOS)
+    customer = catalog.entity(Entity.ORGANISATION)
+    assert (customer.vendor_name, customer.id_field, customer.number_field, customer.modified_field) == (
+        "customer", "number", "number", "lastModifiedDateTime")
+    assert catalog.entity(Entity.PERSON).id_field == "contactId"
+    assert catalog.entity(Entity.ITEM).number_field == "inventoryNumber"
+    assert catalog.entity(Entity.DELIVERY).id_field == "orderNo"
+    assert catalog.entity(Entity.INVOICE).id_field == "referenceNumber"
+    assert catalog.entity(Entity.USER).id_field == "employeeNumber"
+
+
+@pytest.mark.parametrize("entity", list(READ_DTOS))
+def test_every_field_is_in_the_read_dto(catalog, entity):
+    for spec in catalog.entity(entity):
+        if spec.name == "lines" or (entity, spec.name) in NOT_IN_LEGACY_SPEC:
+            continue
+        prop = read_property(READ_DTOS[entity], spec.name)
+        assert prop is not None, f"{READ_DTOS[entity]} has no {spec.name}"
+        if spec.type in (FieldType.DECIMAL,):
+            assert prop["type"] == "number", spec.name
+        if spec.type == FieldType.INTEGER:
+            assert prop["type"] == "integer", spec.name
+        if spec.type == FieldType.BOOLEAN:
+            assert prop["type"] == "boolean", spec.name
+        if spec.type == FieldType.CHOICE:
+            assert set(spec.choices) == set(prop["enum"]), spec.name
+
+
+@pytest.mark.parametrize("entity", list(UPDATE_DTOS))
+def test_writable_fields_are_in_the_update_dto_and_the_rest_read_only(catalog, entity):
+    line = entity in (Entity.DELIVERY_LINE, Entity.INVOICE_LINE)
+    owner = {Entity.DELIVERY_LINE: Entity.DELIVERY, Entity.INVOICE_LINE: Entity.INVOICE}.get(entity, entity)
+    for spec in catalog.entity(entity):
+        if spec.name == "lines" or (entity, spec.name, "write") in NOT_IN_LEGACY_SPEC:
+            continue
+        written = write_property(UPDATE_DTOS[entity], dto.write_name(owner, spec.name, line=line))
+        if spec.read_only:
+            assert written is None or spec.name in ("orderNo", "referenceNumber"), \
+                f"{spec.name} is writable in {UPDATE_DTOS[entity]}"
+        else:
+            assert written is not None, f"{UPDATE_DTOS[entity]} cannot write {spec.name}"
+
+
+def test_employees_are_read_only_everywhere(catalog):
+    assert all(spec.read_only for spec in catalog.entity(Entity.USER))
+
+
+def test_documents_keep_lines_under_visma_names():
+    for entity, (key, _line_entity) in LINES.items():
+        assert read_property(READ_DTOS[entity], key)["type"] == "array"
+        assert dto.LINE_LISTS[entity] == key
+
+
+def test_required_fields_are_the_ones_visma_insists_on(catalog):
+    required = {(spec.entity, f.name) for spec in catalog.entities for f in spec if f.required}
+    assert {(Entity.ORGANISATION, "name"), (Entity.PERSON, "lastName"), (Entity.ITEM, "inventoryNumber"),
+            (Entity.DELIVERY, "customer.number"), (Entity.INVOICE, "customer.number")} <= required
+
+
+def test_customer_offers_the_fields_synkro_maps_by_default(catalog):
+    for name in ("number", "name", "mainAddress.addressLine1", "mainAddress.postalCode", "mainAddress.city",
+                 "mainContact.phone1", "vatZone.id", "corporateId", "vatRegistrationId"):
+        assert catalog.field(Entity.ORGANISATION, name) is not None, name
+    for name in ("firstName", "lastName", "email", "phone1"):
+        assert catalog.field(Entity.PERSON, name) is not None, name
+    assert catalog.field(Entity.USER, "employeeName").read_only
