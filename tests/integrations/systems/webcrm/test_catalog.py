@@ -74,10 +74,10 @@ def test_field_roles_name_real_fields():
 
 
 def test_the_webcrm_fields_named_by_the_default_mappings():
-    """Every default row names a real webCRM field; ProductId is webCRM's own id and cannot be written."""
+    """Every default row names a real, writable webCRM field (ProductId, webCRM's own id, is not one)."""
     named = {(entity, row[1]) for (front, _), entities in PAIR_ROWS.items() if front == "webcrm"
              for entity, rows in entities.items() for row in rows}
     missing = sorted(name for entity, name in named if CATALOG.field(entity, name) is None)
     read_only = sorted(name for entity, name in named if (f := CATALOG.field(entity, name)) and f.read_only)
     assert missing == []
-    assert read_only == ["ProductId"]
+    assert read_only == []
