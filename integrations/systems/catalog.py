@@ -88,8 +88,11 @@ class EntitySpec:
             raise ValueError(f"{self.vendor_name}: duplicate fields {sorted(duplicates)}")
 
     def role(self, role: str) -> str | None:
-        """The field playing ``role`` on this entity, if any."""
-        return dict(self.field_roles).get(role)
+        """The field playing ``role`` on this entity, if any (the number field is the "number" role)."""
+        found = dict(self.field_roles).get(role)
+        if found is None and role == "number":
+            return self.number_field
+        return found
 
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.fields:

@@ -282,6 +282,12 @@ EMPLOYEE = _entity(
     labels={"EmployeeId": "Employee id", "Email": "E-mail", "Inactive": "Inactive"},
 )
 
+# What the sync rules look for (matching, activity), by role.
+CUSTOMER = replace(CUSTOMER, field_roles=(("vat", "OrganisationNumber"), ("name", "Name"), ("email", "Email"),
+                                          ("active", "Active")))
+ARTICLE = replace(ARTICLE, field_roles=(("name", "Description"), ("active", "Active")))
+EMPLOYEE = replace(EMPLOYEE, field_roles=(("email", "Email"), ("name", "FullName"), ("blocked", "Inactive")))
+
 ENTITIES: tuple[EntitySpec, ...] = (CUSTOMER, ARTICLE, ORDER, ORDER_ROW, INVOICE, INVOICE_ROW, EMPLOYEE)
 
 

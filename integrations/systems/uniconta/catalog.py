@@ -36,7 +36,8 @@ UPDATED_AT = _ro("UpdatedAt", DT, "Last changed")
 DEBTOR = EntitySpec(
     Entity.ORGANISATION, "DebtorClient", "Account", label="Debtor", number_field="Account",
     modified_field="UpdatedAt", open_custom_fields=True,
-    field_roles=(("number", "Account"), ("vat", "CompanyRegNo"), ("name", "Name"), ("email", "ContactEmail")),
+    field_roles=(("number", "Account"), ("vat", "CompanyRegNo"), ("name", "Name"), ("email", "ContactEmail"),
+                 ("blocked", "Blocked")),
     fields=(
         ROW_ID,
         _f("Account", label="Debtor number", max_length=20,
@@ -62,7 +63,7 @@ DEBTOR = EntitySpec(
 
 CONTACT = EntitySpec(
     Entity.PERSON, "ContactClient", "RowId", label="Contact", modified_field="UpdatedAt",
-    field_roles=(("email", "Email"), ("name", "Name")), fields=(
+    field_roles=(("email", "Email"), ("name", "Name"), ("organisation", "DCAccount")), fields=(
         ROW_ID, _f("Name", required=True), _f("Email", EMAIL, "E-mail"), _f("Mobil", label="Mobile phone"),
         _f("Title"), _f("DCType", CHOICE, "Belongs to", choices=CONTACT_OWNER_TYPES),
         _f("DCAccount", REF, "Debtor/creditor number"), _f("ContactType", REF, "Contact type"), UPDATED_AT,
@@ -70,7 +71,8 @@ CONTACT = EntitySpec(
 
 INV_ITEM = EntitySpec(
     Entity.ITEM, "InvItemClient", "Item", label="Inventory item", number_field="Item",
-    modified_field="UpdatedAt", open_custom_fields=True, field_roles=(("number", "Item"), ("name", "Name")),
+    modified_field="UpdatedAt", open_custom_fields=True,
+    field_roles=(("number", "Item"), ("name", "Name"), ("blocked", "Blocked")),
     fields=(
         ROW_ID, _f("Item", label="Item number", required=True, max_length=30), _f("Name"),
         _f("Group", REF, "Item group"), _f("Unit", CHOICE), _f("CostPrice", D, "Cost price"),

@@ -7,6 +7,8 @@ How a read name is written is in :mod:`.dto`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..catalog import Catalog, Entity, EntitySpec, FieldSpec, FieldType
 
 T = FieldType
@@ -252,6 +254,14 @@ EMPLOYEE = EntitySpec(
         _ro("lastModifiedDateTime", "Last modified", T.DATETIME),
     ),
 )
+
+
+# What the sync rules look for (matching, parent organisation), by role.
+CUSTOMER = replace(CUSTOMER, field_roles=(("vat", "corporateId"), ("name", "name"), ("email", "mainContact.email")))
+CONTACT = replace(CONTACT, field_roles=(("email", "email"), ("name", "lastName"),
+                                        ("organisation", "businessAccount"), ("active", "active")))
+INVENTORY = replace(INVENTORY, field_roles=(("name", "description"),))
+EMPLOYEE = replace(EMPLOYEE, field_roles=(("email", "contact.email"), ("name", "employeeName")))
 
 
 def vismanet_catalog() -> Catalog:

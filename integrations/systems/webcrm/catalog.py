@@ -79,7 +79,8 @@ def organisation_spec() -> EntitySpec:
 def person_spec() -> EntitySpec:
     return EntitySpec(
         Entity.PERSON, "Persons", "PersonId", label="Persons", modified_field="PersonUpdatedAt",
-        field_roles=(("email", "PersonEmail"), ("name", "PersonName"), ("relevant", "PersonCheckMark1")),
+        field_roles=(("email", "PersonEmail"), ("name", "PersonName"), ("relevant", "PersonCheckMark1"),
+                     ("organisation", "PersonOrganisationId")),
         fields=(
             FieldSpec("PersonId", "Id", INT, read_only=True),
             FieldSpec("PersonOrganisationId", "Organisation id", REF, required=True),

@@ -1,0 +1,140 @@
+"""Runs over whole entities: the safety reconciliation and the initial import.
+
+Reconciliation pages through both sides, compares each record with its link's hash, and stores an
+event for every record that differs (or has no link but should): webhooks that never arrived are
+caught here. When nothing differs it makes no writes at all. The count of differences is the drift.
+
+The initial import stores an event per active ERP record; workers process them like any other change,
+and the run's progress is how many of its events are finished. It is resumable: the cursor remembers
+how many records were already stored, and a second start skips them.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import EventSource, EventState, Integration, RunKind, RunState, SyncLink, SyncRun
+from integrations.systems.base import Record
+
+from .apply import _gates, side_hash
+from .context import CRM, ERP, SideContext, SyncContext, context_for
+from .ingest import event_ingest
+from .mapping import TO_CRM, TO_ERP, is_blank
+
+BATCH = 200
+
+
+def run_start(*, integration: Integration, kind: str, entity: str, user=None) -> SyncRun:
+    return SyncRun.objects.create(tenant_id=integration.tenant_id, integration=integration, kind=kind,
+                                  entity=entity, started_by=user if getattr(user, "is_authenticated", False) else None)
+
+
+def run_finish(run: SyncRun, *, error: str = "") -> None:
+    SyncRun.objects.filter(pk=run.pk).update(state=RunState.FAILED if error else RunState.DONE,
+                                             finished_at=timezone.now(), error=error[:2000])
+
+
+def _is_active(side: SideContext, record: Record) -> bool:
+    active, blocked = side.role_field("active"), side.role_field("blocked")
+    if active and record.get(active) is not None and not record.get(active):
+        return False
+    return not (blocked and record.get(blocked) and not is_blank(record.get(blocked)))
+
+
+def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int:
+    """Compare both sides of ``run.entity`` with the links; store an event for each difference."""
+    ctx = context_for(run.integration, run.entity, **(client_options or {}))
+    if ctx is None:
+        run_finish(run, error="This integration does not sync that entity.")
+        return 0
+    drift = seen = 0
+    try:
+        for side, flow in ((ctx.crm, TO_ERP), (ctx.erp, TO_CRM)):
+            if flow not in ctx.flows():
+                continue
+            hashes = dict(SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity)
+                          .exclude(**{f"{side.role}_id": ""})
+                          .values_list(f"{side.role}_id", f"{side.role}_hash"))
+            records = side.client.list_records(side.entity)
+            while batch := list(islice(records, BATCH)):
+                differing = [r for r in batch if _differs(ctx, side, r, hashes)]
+                with transaction.atomic():
+                    for record in differing:
+                        _store(ctx, side, record, EventSource.RECONCILE, run)
+                drift += len(differing)
+                seen += len(batch)
+                SyncRun.objects.filter(pk=run.pk).update(done=seen, drift=drift)
+        run_finish(run)
+    except Exception as error:
+        run_finish(run, error=f"The reconciliation stopped: {error}")
+        raise
+    finally:
+        ctx.close()
+    return drift
+
+
+def _differs(ctx: SyncContext, side: SideContext, record: Record, hashes: dict[str, str]) -> bool:
+    record_id = side.record_id(record)
+    known = hashes.get(record_id)
+    if known is None:
+        gate, _ = _gates(ctx, source=side, target=ctx.other(side), record=record, linked=False)
+        return gate.go and _is_active(side, record)
+    return known != side_hash(ctx, side, record)
+
+
+def _store(ctx: SyncContext, side: SideContext, record: Record, source: str, run: SyncRun) -> None:
+    event, _ = event_ingest(integration=ctx.integration, system=side.system, entity=ctx.entity, action="updated",
+                            external_id=side.record_id(record), source=source)
+    if event.run_id is None:
+        type(event).objects.filter(pk=event.pk).update(run=run)
+
+
+def import_entity(*, run: SyncRun, client_options: dict | None = None) -> int:
+    """Store an event for every active record of the ERP (resuming where a crashed start stopped)."""
+    ctx = context_for(run.integration, run.entity, **(client_options or {}))
+    if ctx is None:
+        run_finish(run, error="This integration does not sync that entity.")
+        return 0
+    side = ctx.erp if TO_CRM in ctx.flows() else ctx.crm
+    already = int((run.cursor or {}).get("listed", 0))
+    listed = stored = 0
+    try:
+        records = side.client.list_records(side.entity)
+        while batch := list(islice(records, BATCH)):
+            start = listed
+            listed += len(batch)
+            if listed <= already:
+                continue
+            wanted = [r for r in batch[max(0, already - start):] if _is_active(side, r)]
+            with transaction.atomic():
+                for record in wanted:
+                    _store(ctx, side, record, EventSource.IMPORT, run)
+                SyncRun.objects.filter(pk=run.pk).update(cursor={"listed": listed})
+            stored += len(wanted)
+        total = run.events.count()
+        SyncRun.objects.filter(pk=run.pk).update(total=total)
+    except Exception as error:
+        run_finish(run, error=f"The import stopped after {listed} records: {error}. Start it again to resume.")
+        raise
+    finally:
+        ctx.close()
+    return stored
+
+
+def run_progress(run: SyncRun) -> SyncRun:
+    """Bring an import's or reconciliation's progress up to date from its events; finish it when all are done."""
+    if run.kind not in (RunKind.IMPORT, RunKind.RECONCILE) or run.state != RunState.RUNNING:
+        return run
+    finished = run.events.filter(state__in=[EventState.DONE, EventState.DROPPED, EventState.FAILED]).count()
+    if run.kind == RunKind.IMPORT:
+        SyncRun.objects.filter(pk=run.pk).update(done=finished)
+        if run.total is not None and finished >= run.total:
+            run_finish(run)
+    run.refresh_from_db()
+    return run
+
+
+__all__ = ["CRM", "ERP", "import_entity", "reconcile_entity", "run_finish", "run_progress", "run_start"]
