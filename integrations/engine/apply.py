@@ -118,6 +118,11 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
         if ctx.entity_sync.erp_created_type and type_field:
             values[type_field] = ctx.entity_sync.erp_created_type  # "Set type for ERP customers"
 
+    parent = _parent_reference(ctx, source=source, target=target, record=record)
+    if isinstance(parent, plan.Verdict):
+        return Outcome(LogAction.SKIPPED, parent.reason, **_ids(source, external_id, ""), label=label)
+    values.update(parent)
+
     notes: list[str] = []
     if link is None:
         match = _find_match(ctx, target, values)
@@ -155,6 +160,27 @@ def _gates(ctx: SyncContext, *, source: SideContext, target: SideContext, record
         return plan.email_verdict(system_name=source.name, what=what,
                                   email=record.get(email_field) if email_field else None), None
     return plan.Verdict.ok(), None
+
+
+def _parent_reference(ctx: SyncContext, *, source: SideContext, target: SideContext,
+                      record: Record) -> dict[str, Any] | plan.Verdict:
+    """A person's organisation, translated through the organisation links into the target's id."""
+    source_field, target_field = source.role_field("organisation"), target.role_field("organisation")
+    if not source_field or not target_field:
+        return {}
+    source_parent = record.get(source_field)
+    if is_blank(source_parent) or str(source_parent) == "0":
+        return {}
+    parent_link = SyncLink.objects.filter(integration=ctx.integration, entity=Entity.ORGANISATION,
+                                          **{f"{source.role}_id": str(source_parent)}).first()
+    target_parent = getattr(parent_link, f"{target.role}_id", "") if parent_link else ""
+    if target_parent:
+        return {target_field: target_parent}
+    spec = target.spec.field(target_field) if target.spec else None
+    if spec is not None and spec.required:
+        return plan.Verdict.skip(f"This record belongs to {source.name} organisation {source_parent}, "
+                                 f"which is not synced to {target.name} yet; it follows once the organisation is.")
+    return {}
 
 
 def _find_match(ctx: SyncContext, target: SideContext, values: dict[str, Any]) -> Record | None:

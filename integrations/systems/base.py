@@ -14,6 +14,8 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
@@ -99,6 +101,14 @@ class MemoryTokenStore:
 
     def set(self, key: str, value: Any, timeout: float | None = None) -> None:
         self._values[key] = (value, time.monotonic() + timeout if timeout else None)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{value.__class__.__name__} cannot be sent as JSON")
 
 
 def normalise_match_value(value: Any) -> str:
@@ -244,6 +254,10 @@ class ApiClient:
 
     def _transmit(self, method: str, path: str, *, auth: bool, **kwargs: Any) -> requests.Response:
         headers = {"Accept": "application/json", **self.extra_headers, **kwargs.pop("headers", {})}
+        if "json" in kwargs:
+            # Money travels as Decimal inside Synkro; vendors take JSON numbers.
+            kwargs["data"] = json.dumps(kwargs.pop("json"), default=_json_default).encode()
+            headers.setdefault("Content-Type", "application/json")
         if auth:
             self.authenticate(headers)
         if self.rate_limiter is not None:

@@ -146,3 +146,129 @@ def test_both_sides_changed_the_same_field_is_a_conflict_resolved_by_the_owner(p
     crm_writes, erp_writes = writes(pair.crm), writes(pair.erp)
     drain()
     assert (writes(pair.crm), writes(pair.erp)) == (crm_writes, erp_writes)  # no ping-pong
+
+
+def new_person(pair, org, **values):
+    record = {"PersonOrganisationId": org["OrganisationId"], "PersonFirstName": "Mette", "PersonLastName": "Nielsen",
+              "PersonEmail": "mette.nielsen@havbrise.dk", "PersonCheckMark1": True, **values}
+    return pair.crm_client.create_record(PERSON, record)
+
+
+def contacts(pair):
+    return list(pair.erp_client.list_records(PERSON))
+
+
+def test_a_person_marked_relevant_goes_to_uniconta_under_its_debtor(pair):
+    org = new_org(pair)
+    drain()
+    new_person(pair, org)
+    drain()
+    [contact] = contacts(pair)
+    assert contact["Email"] == "mette.nielsen@havbrise.dk"
+    assert contact["DCAccount"] == debtors(pair)[0]["Account"]
+
+
+def test_a_person_not_marked_relevant_stays_in_webcrm(pair):
+    org = new_org(pair)
+    drain()
+    new_person(pair, org, PersonCheckMark1=False)
+    drain()
+    assert contacts(pair) == []
+    assert "not marked relevant" in SyncLogEntry.objects.get(entity="person", action="skipped").reason
+
+
+def test_a_contact_without_email_stays_in_uniconta(pair):
+    pair.erp_client.create_record(PERSON, {"Name": "Lars Jensen", "Mobil": "+45 20 30 40 50"})
+    drain()
+    assert list(pair.crm_client.list_records(PERSON)) == []
+    assert "no e-mail address" in SyncLogEntry.objects.get(entity="person", action="skipped").reason
+
+
+def test_a_contact_of_an_unsynced_debtor_waits_for_its_organisation(pair):
+    pair.sync("organisation").__class__.objects.filter(pk=pair.sync("organisation").pk).update(direction="off")
+    debtor = pair.erp_client.create_record(ORG, {"Name": "Egholm Catering ApS"})
+    pair.erp_client.create_record(PERSON, {"Name": "Ida Hansen", "Email": "ida@egholm.dk", "DCType": "Debtor",
+                                           "DCAccount": debtor["Account"]})
+    drain()
+    assert list(pair.crm_client.list_records(PERSON)) == []
+    assert f"organisation {debtor['Account']}, which is not synced" in SyncLogEntry.objects.get(
+        entity="person", action="skipped").reason
+
+
+def test_items_come_from_uniconta_with_exact_prices(pair):
+    pair.erp_client.create_record(ITEM, {"Item": "1001", "Name": "Arbejdsjakke", "Unit": "Piece",
+                                         "CostPrice": "100.10", "SalesPrice1": "160.20"})
+    drain()
+    [product] = list(pair.crm_client.list_records(ITEM))
+    assert (product["ProductCustom1"], product["ProductCombined"]) == ("1001", "Arbejdsjakke")
+    assert str(product["ProductCostPrice"]) in ("100.1", "100.10") and str(product["ProductListPrice"]) in (
+        "160.2", "160.20")
+
+
+def test_products_changed_in_webcrm_are_not_sent_to_uniconta(pair):
+    pair.crm_client.request("POST", "/Products/Hooks", json={"TargetUrl": pair.integration.webhook_url("webcrm"),
+                                                             "EventType": "Create", "IsEnabled": True})
+    pair.crm_client.create_record(ITEM, {"ProductCombined": "Webshop-only item", "ProductCustom1": "X1"})
+    drain()
+    assert list(pair.erp_client.list_records(ITEM)) == []
+    assert not SyncLogEntry.objects.filter(entity="item", action="created").exists()
+
+
+def test_employees_and_users_are_matched_by_email(pair):
+    pair.crm_client.create_record(Entity.USER, {"UserName": "Sofie Holm", "UserEmail": "sofie@nordlys.dk"})
+    pair.erp_client.create_record(Entity.USER, {"Number": "7", "Name": "Sofie Holm", "Email": "SOFIE@nordlys.dk "})
+    drain()
+    assert len(list(pair.crm_client.list_records(Entity.USER))) == 1
+    link = SyncLink.objects.get(entity="user")
+    assert link.erp_id == "7" and link.crm_id
+
+
+def make_due():
+    InboundEvent.objects.filter(state=EventState.PENDING).update(next_attempt_at=None)
+
+
+def test_a_vendor_outage_is_retried_with_backoff_then_succeeds(pair):
+    pair.erp.fail_next(5, status=503)  # every attempt of the first call to Uniconta
+    new_org(pair)
+    drain()
+    event = InboundEvent.objects.get(system="webcrm")
+    assert event.state == EventState.PENDING and event.next_attempt_at is not None
+    assert "temporary problem" in event.last_error and "attempt 1 of 6" in event.last_error
+    assert debtors(pair) == []
+    make_due()
+    drain()
+    assert len(debtors(pair)) == 1
+    assert not SyncLogEntry.objects.filter(action="failed").exists()
+
+
+def test_after_the_last_attempt_the_change_is_parked_with_a_plain_message(pair):
+    pair.erp.fail_next(1000, status=503)
+    new_org(pair)
+    for _ in range(8):
+        drain()
+        make_due()
+    event = InboundEvent.objects.get(system="webcrm")
+    assert event.state == EventState.FAILED and event.attempts == 6
+    entry = SyncLogEntry.objects.get(action="failed")
+    assert "Gave up after 6 attempts" in entry.error and "can be replayed" in entry.error
+
+
+def test_a_refusal_fails_at_once_with_the_vendors_words_and_replays_once_fixed(pair):
+    entity_sync = pair.sync("organisation")
+    row = entity_sync.field_mappings.create(tenant=pair.integration.tenant, erp_field="xRegion",
+                                            crm_field="OrganisationCity", direction="to_erp")
+    entity_sync.field_mappings.filter(erp_field="City").delete()
+    new_org(pair)
+    drain()
+    event = InboundEvent.objects.get(system="webcrm")
+    assert event.state == EventState.FAILED and event.attempts == 1
+    entry = SyncLogEntry.objects.get(action="failed")
+    assert "Uniconta refused the data" in entry.error and "xRegion" in entry.error
+    assert entry.crm_id == event.external_id and entry.event == event
+    row.delete()
+    from integrations.engine.process import event_replay
+
+    event_replay(event=event)
+    drain()
+    assert len(debtors(pair)) == 1
+    assert SyncLogEntry.objects.filter(action="created").count() == 1
