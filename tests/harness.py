@@ -56,6 +56,10 @@ def make_pair(front: str, erp: str, sandboxes: dict[str, Any]) -> Pair:
     return Pair(integration, sandboxes[front], sandboxes[erp], clients[front], clients[erp])
 
 
+#: Client options for tests: no real sleeping, no shared rate limiter (the sandboxes run without limits).
+QUIET = {"sleep": lambda s: None, "rate_limiter": None}
+
+
 def drain(*, rounds: int = 30) -> list:
     """Process every due event, again and again, until none is left (our own echoes included)."""
     outcomes = []
@@ -64,7 +68,7 @@ def drain(*, rounds: int = 30) -> list:
         if not due:
             return outcomes
         for event_id in due:
-            outcomes.append(process.event_process(event_id=event_id, client_options={"sleep": lambda s: None}))
+            outcomes.append(process.event_process(event_id=event_id, client_options=QUIET))
     left = InboundEvent.objects.filter(state=EventState.PENDING).values_list("entity", "external_id")
     raise AssertionError(f"the queue did not empty: {list(left)}")
 

@@ -1,0 +1,89 @@
+"""webCRM ↔ Fortnox end to end. Fortnox sends no webhooks: its side is polled."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations.engine.poll import poll_entity, poll_sources, polls_due
+from integrations.models import PollCursor, SyncLink, SyncLogEntry
+from integrations.systems.catalog import Entity
+from integrations.systems.errors import ExternalSystemError
+from tests.harness import QUIET, drain, make_pair
+
+ORG = Entity.ORGANISATION
+
+
+@pytest.fixture
+def pair(db, synkro, sandboxes):
+    pair = make_pair("webcrm", "fortnox", sandboxes)
+    for event_type in ("Create", "Update"):
+        pair.crm_client.request("POST", "/Organisations/Hooks", json={
+            "TargetUrl": pair.integration.webhook_url("webcrm"), "EventType": event_type, "IsEnabled": True})
+    return pair
+
+
+def poll(pair, entity=ORG):
+    return poll_entity(integration=pair.integration, system="fortnox", entity=entity,
+                       client_options=QUIET)
+
+
+def test_fortnox_is_polled_and_webcrm_is_not(pair):
+    assert poll_sources(pair.integration, pair.sync("organisation")) == ["fortnox"]
+    due = {(system, entity) for integration, system, entity in polls_due() if integration == pair.integration}
+    assert ("fortnox", "organisation") in due and ("webcrm", "organisation") not in due
+
+
+def test_a_customer_made_in_fortnox_arrives_by_polling(pair):
+    assert poll(pair) == 0  # the first poll starts the clock
+    customer = pair.erp_client.create_record(ORG, {"Name": "Björkdal Bygg AB", "OrganisationNumber": "556677-8899",
+                                                   "City": "Umeå", "ZipCode": "901 84"})
+    assert poll(pair) == 1
+    drain()
+    [org] = list(pair.crm_client.list_records(ORG))
+    assert org["OrganisationName"] == "Björkdal Bygg AB" and org["OrganisationType"] == "Kund – Företag"
+    assert org["OrganisationExtraCustom1"] == customer["CustomerNumber"]
+    assert org["OrganisationVatNumber"] == "556677-8899"
+
+
+def test_polling_the_same_changes_again_writes_nothing(pair):
+    poll(pair)
+    pair.erp_client.create_record(ORG, {"Name": "Lövsta Trä HB"})
+    poll(pair)
+    drain()
+    writes = sum(1 for r in pair.crm.requests if r.method in ("POST", "PUT") and "/Auth/" not in r.path)
+    poll(pair)  # the overlap window reads the same customer again
+    drain()
+    assert sum(1 for r in pair.crm.requests if r.method in ("POST", "PUT") and "/Auth/" not in r.path) == writes
+
+
+def test_the_cursor_moves_only_after_the_batch_is_stored(pair):
+    poll(pair)
+    cursor = PollCursor.objects.get(integration=pair.integration, system="fortnox")
+    before = cursor.modified_since
+    pair.erp.knobs.error_rate = 1.0
+    with pytest.raises(ExternalSystemError):
+        poll_entity(integration=pair.integration, system="fortnox", entity=ORG,
+                    now=timezone.now() + timedelta(minutes=5), client_options={**QUIET, "max_attempts": 2})
+    cursor.refresh_from_db()
+    assert cursor.modified_since == before
+
+
+def test_a_webcrm_customer_gets_a_fortnox_customer_number(pair):
+    org = pair.crm_client.create_record(ORG, {"OrganisationName": "Sjöviks VVS AB",
+                                              "OrganisationType": "Kund – Företag", "OrganisationCity": "Malmö"})
+    drain()
+    [customer] = list(pair.erp_client.list_records(ORG))
+    assert customer["Name"] == "Sjöviks VVS AB"
+    again = pair.crm_client.get_record(ORG, str(org["OrganisationId"]))
+    assert again["OrganisationExtraCustom1"] == customer["CustomerNumber"]
+    assert SyncLink.objects.get(entity="organisation").erp_id == customer["CustomerNumber"]
+
+
+def test_a_webcrm_prospect_is_not_sent_to_fortnox(pair):
+    pair.crm_client.create_record(ORG, {"OrganisationName": "Ekbackens Revision", "OrganisationType": "Kunde"})
+    drain()
+    assert list(pair.erp_client.list_records(ORG)) == []
+    assert "“Kund – Företag”" in SyncLogEntry.objects.get(action="skipped").reason
