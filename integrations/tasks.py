@@ -31,3 +31,65 @@ def events_dispatch_task() -> int:
     for event_id in due:
         async_task(EVENT_TASK, event_id, group="events")
     return len(due)
+
+
+def polls_task() -> int:
+    """Every minute: poll each source whose interval has passed (one task each, so workers share them)."""
+    from .engine.poll import polls_due
+
+    due = polls_due()
+    for integration, system, entity in due:
+        async_task("integrations.tasks.poll_task", integration.pk, system, entity, group="polls")
+    return len(due)
+
+
+def poll_task(integration_id: int, system: str, entity: str) -> int:
+    from .engine.poll import poll_entity
+    from .models import Integration
+
+    integration = Integration.objects.select_related("crm_connection", "erp_connection").get(pk=integration_id)
+    return poll_entity(integration=integration, system=system, entity=entity)
+
+
+def reconciliations_task() -> int:
+    """Start the safety reconciliations whose interval (3/6/12/24 h) has passed."""
+    from .engine.runs import reconciliations_due, run_start
+
+    started = 0
+    for entity_sync in reconciliations_due():
+        run = run_start(integration=entity_sync.integration, kind="reconcile", entity=entity_sync.entity)
+        run_enqueue(run_id=run.pk)
+        started += 1
+    return started
+
+
+def run_enqueue(*, run_id: int) -> None:
+    transaction.on_commit(lambda: async_task("integrations.tasks.run_task", run_id, group="runs"))
+
+
+def run_task(run_id: int) -> int:
+    """Carry out a reconciliation or an initial import started by the schedule or by a person."""
+    from .engine.runs import import_entity, reconcile_entity
+    from .models import RunKind, SyncRun
+
+    run = SyncRun.objects.select_related("integration__crm_connection", "integration__erp_connection").get(pk=run_id)
+    if run.kind == RunKind.IMPORT:
+        return import_entity(run=run)
+    return reconcile_entity(run=run)
+
+
+#: The schedules every installation runs (created after migrate; see ``apps.py``).
+SCHEDULES = {
+    "synkro: hand due events to the workers": ("integrations.tasks.events_dispatch_task", 1),
+    "synkro: poll systems without webhooks": ("integrations.tasks.polls_task", 1),
+    "synkro: start safety reconciliations": ("integrations.tasks.reconciliations_task", 15),
+}
+
+
+def schedules_ensure(**_: object) -> None:
+    """Create (or bring up to date) the periodic tasks; safe to call any number of times."""
+    from django_q.models import Schedule
+
+    for name, (func, minutes) in SCHEDULES.items():
+        Schedule.objects.update_or_create(name=name, defaults={
+            "func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1})

@@ -137,4 +137,24 @@ def run_progress(run: SyncRun) -> SyncRun:
     return run
 
 
-__all__ = ["CRM", "ERP", "import_entity", "reconcile_entity", "run_finish", "run_progress", "run_start"]
+def reconciliations_due(*, now=None) -> list:
+    """Entity settings whose safety reconciliation interval has passed since their last run."""
+    from datetime import timedelta
+
+    from mappings.models import EntitySync
+
+    now = now or timezone.now()
+    due = []
+    syncs = (EntitySync.objects.exclude(direction="off").exclude(reconcile_interval_hours=0)
+             .filter(integration__active=True, integration__tenant__active=True).select_related("integration"))
+    for entity_sync in syncs:
+        last = (SyncRun.objects.filter(integration=entity_sync.integration, entity=entity_sync.entity,
+                                       kind=RunKind.RECONCILE).order_by("-started_at").first())
+        since = last.started_at if last else entity_sync.integration.created_at  # the first one after a full interval
+        if since + timedelta(hours=entity_sync.reconcile_interval_hours) <= now:
+            due.append(entity_sync)
+    return due
+
+
+__all__ = ["CRM", "ERP", "import_entity", "reconcile_entity", "reconciliations_due", "run_finish", "run_progress",
+           "run_start"]
