@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.utils import timezone
 
-from .models import Connection, ConnectionStatus
+from .models import Connection, ConnectionStatus, Integration
 from .systems.errors import AuthError, ExternalSystemError
 
 logger = logging.getLogger(__name__)
@@ -44,3 +45,43 @@ def _record(connection: Connection, *, ok: bool, detail: str = "", error: str = 
     connection.last_error = error
     connection.last_checked_at = timezone.now()
     connection.save(update_fields=["status", "status_detail", "last_error", "last_checked_at", "updated_at"])
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    system: str
+    system_name: str
+    ok: bool
+    message: str
+
+
+def integration_webhooks_register(*, integration: Integration) -> list[RegistrationResult]:
+    """Tell each system of the integration to call Synkro's URL for the entities whose webhooks are on.
+
+    Vendors without an API for it answer with how a person does it; failures are reported in words,
+    never raised, so one system being down does not hide what happened with the other.
+    """
+    from mappings.models import WebhookToggle
+
+    results = []
+    for connection in (integration.crm_connection, integration.erp_connection):
+        provider = connection.provider
+        entities = sorted(set(WebhookToggle.objects.filter(integration=integration, system=connection.system,
+                                                           enabled=True).values_list("entity", flat=True)))
+        if not provider.has_webhooks:
+            results.append(RegistrationResult(connection.system, provider.name, False,
+                                              provider.webhook_instructions or f"{provider.name} sends no webhooks."))
+            continue
+        client = connection.client(max_attempts=2)
+        try:
+            message = provider.register_webhooks(client=client, url=integration.webhook_url(connection.system),
+                                                 entities=entities)
+            results.append(RegistrationResult(connection.system, provider.name, True, message))
+        except NotImplementedError as manual:
+            results.append(RegistrationResult(connection.system, provider.name, False, str(manual)))
+        except ExternalSystemError as error:
+            results.append(RegistrationResult(connection.system, provider.name, False,
+                                              f"{provider.name} did not accept the registration: {error}"))
+        finally:
+            client.close()
+    return results

@@ -26,5 +26,14 @@ $PY manage.py qcluster &
 pids+=($!)
 $PY manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)
+# The demo sandboxes live in the web server's memory: once it answers, point their webhooks at Synkro.
+for _ in $(seq 1 60); do
+  if $PY -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
+       "$PUBLIC_BASE_URL/accounts/login/" 2>/dev/null; then
+    $PY manage.py webhooks_register --tenant demo || echo "Webhooks could not be registered; see above."
+    break
+  fi
+  sleep 0.5
+done
 echo "Synkro is running at $PUBLIC_BASE_URL (Ctrl-C to stop)"
 wait -n "${pids[@]}"

@@ -359,6 +359,10 @@ class SystemProvider:
     catalog_factory: Callable[[], Catalog] | None = None
     webhook_parser: Callable[..., list[WebhookEvent]] | None = None
     sandbox_factory: Callable[..., Any] | None = None
+    #: Registers Synkro's inbound URL in the vendor for some entities: ``(client, url, entities) -> what was done``.
+    webhook_registrar: Callable[..., str] | None = None
+    #: How a person registers the URL where the vendor offers no API for it (shown on the webhooks page).
+    webhook_instructions: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
 
     def catalog(self) -> Catalog:
@@ -377,6 +381,13 @@ class SystemProvider:
         if self.webhook_parser is None:
             raise NotImplementedError(f"{self.name} sends no webhooks")
         return self.webhook_parser(body=body, headers=headers, query=query, secret=secret)
+
+    def register_webhooks(self, *, client: ApiClient, url: str, entities: list[Entity]) -> str:
+        """Make the vendor call ``url`` on changes of ``entities``; idempotent. Says what it did."""
+        if self.webhook_registrar is None:
+            raise NotImplementedError(self.webhook_instructions or f"{self.name} cannot be told about webhooks "
+                                                                  "through its API.")
+        return self.webhook_registrar(client, url, entities)
 
     def sandbox(self, **knobs: Any) -> Any:
         if self.sandbox_factory is None:

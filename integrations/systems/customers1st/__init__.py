@@ -4,7 +4,7 @@ from ..base import CredentialField, SystemKind, SystemProvider
 from .catalog import PAYMENT_ARTICLE_FIELDS, build_catalog
 from .client import Customers1stClient
 from .sandbox import DEMO_SIGNING_SECRET, DEMO_TOKEN, Customers1stSandbox
-from .webhooks import SUBSCRIBED_EVENTS, parse_webhook
+from .webhooks import SUBSCRIBED_EVENTS, parse_webhook, register_webhooks
 
 provider = SystemProvider(
     key="customers1st",
@@ -24,6 +24,7 @@ provider = SystemProvider(
     client_class=Customers1stClient,
     catalog_factory=build_catalog,
     webhook_parser=parse_webhook,
+    webhook_registrar=register_webhooks,
     sandbox_factory=Customers1stSandbox,
     extras={
         "demo_credentials": {"api_token": DEMO_TOKEN, "signing_secret": DEMO_SIGNING_SECRET},

@@ -77,3 +77,18 @@ def parse_webhook(*, body: bytes, headers: Mapping[str, str], query: Mapping[str
     if not isinstance(content, dict) or content.get("id") in (None, ""):
         raise WebhookRejected(f"{event}: content has no id")
     return [WebhookEvent(entity=entity, action=action, external_id=str(content["id"]), payload=payload)]
+
+
+#: Which REST-hook events speak of which entity.
+EVENT_PREFIXES = {Entity.ORGANISATION: "customer.", Entity.ITEM: "product.", Entity.POS_SALE: "pospayment.",
+                  Entity.DAILY_REPORT: "posbalance."}
+
+
+def register_webhooks(client: Any, url: str, entities: list[Entity]) -> str:
+    """Subscribe ``url`` to the REST-hook events of ``entities`` that it is not subscribed to yet."""
+    existing = {(hook.get("event"), hook.get("url")) for hook in client.list_hooks()}
+    prefixes = tuple(EVENT_PREFIXES[Entity(e)] for e in entities if Entity(e) in EVENT_PREFIXES)
+    made = [event for event in SUBSCRIBED_EVENTS if event.startswith(prefixes) and (event, url) not in existing]
+    for event in made:
+        client.subscribe(event, url)
+    return f"Customers 1st: subscribed to {', '.join(made)}" if made else "Customers 1st: every hook was in place"

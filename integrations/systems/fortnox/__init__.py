@@ -21,6 +21,7 @@ provider = SystemProvider(
                         "Fortnox replaces it on every use and Synkro stores the new one"),
     ),
     has_webhooks=False,
+    webhook_instructions="Fortnox sends no webhooks: Synkro polls it for changes on the schedule you set.",
     rate_limit=(25, 5.0),
     docs="docs/vendors/fortnox.md",
     client_class=FortnoxClient,

@@ -4,7 +4,7 @@ from ..base import CredentialField, SystemKind, SystemProvider
 from .catalog import uniconta_catalog
 from .client import UnicontaClient
 from .sandbox import build_sandbox
-from .webhooks import parse_change_notification
+from .webhooks import parse_change_notification, register_webhooks
 
 provider = SystemProvider(
     key="uniconta",
@@ -25,6 +25,7 @@ provider = SystemProvider(
     client_class=UnicontaClient,
     catalog_factory=uniconta_catalog,
     webhook_parser=parse_change_notification,
+    webhook_registrar=register_webhooks,
     sandbox_factory=build_sandbox,
     extras={
         "pos_ledger": True,

@@ -80,3 +80,14 @@ def parse_change_notification(*, body: bytes, headers: Mapping[str, str], query:
                "Operation": operation, "record": record}
     return [WebhookEvent(entity=TABLE_ENTITIES[table], action=action,
                          external_id=external_id(table, row_id, key, record), payload=payload)]
+
+
+def register_webhooks(client: Any, url: str, entities: list[Entity]) -> str:
+    """Add a Change URL row (with "Post" ticked) for each entity's table that does not call ``url`` yet."""
+    existing = {(row.get("Table"), row.get("Url")) for row in client.query_rows("TableChangeEventClient")}
+    missing = [{"Table": CHANGE_TABLES[Entity(e)], "Url": url, "UsePost": True} for e in entities
+               if Entity(e) in CHANGE_TABLES and (CHANGE_TABLES[Entity(e)], url) not in existing]
+    if missing:
+        client.insert_rows("TableChangeEventClient", missing)
+    tables = ", ".join(row["Table"] for row in missing)
+    return f"Uniconta: change URL added for {tables}" if missing else "Uniconta: every change URL was in place"

@@ -4,7 +4,7 @@ from ..base import CredentialField, SystemKind, SystemProvider
 from .catalog import vismanet_catalog
 from .client import VISMA_CONNECT_TOKEN_URL, VismaNetClient
 from .sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID, RATE_LIMIT, VismaNetSandbox
-from .webhooks import parse_webhook
+from .webhooks import INSTRUCTIONS, parse_webhook, register_webhooks
 
 provider = SystemProvider(
     key="vismanet",
@@ -25,6 +25,8 @@ provider = SystemProvider(
     client_class=VismaNetClient,
     catalog_factory=vismanet_catalog,
     webhook_parser=parse_webhook,
+    webhook_registrar=register_webhooks,
+    webhook_instructions=INSTRUCTIONS,
     sandbox_factory=VismaNetSandbox,
     extras={
         "demo_credentials": {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,

@@ -81,3 +81,22 @@ def _event(notification: Any) -> WebhookEvent:
         raise WebhookRejected("Notification names no entityId")
     entity, action = EVENTS[name]
     return WebhookEvent(entity=entity, action=action, external_id=str(record_id).strip(), payload=notification)
+
+
+INSTRUCTIONS = ("Visma.net webhooks are subscribed in Visma's Developer Portal: open your integration, "
+                "choose Webhooks → Add subscription, paste the URL shown here and tick the Customer, Contact, "
+                "Inventory item, Sales order and AR invoice events.")
+
+
+def register_webhooks(client: Any, url: str, entities: list[Entity]) -> str:
+    """Visma offers no API for subscriptions; the sandbox has an admin endpoint standing in for the portal."""
+    from .client import token_url_for
+
+    if token_url_for(client.base_url).startswith("https://connect.visma.com"):
+        raise NotImplementedError(INSTRUCTIONS)
+    wanted = sorted(name for name, (entity, _) in EVENTS.items() if entity in {Entity(e) for e in entities})
+    existing = client.json("GET", "/sandbox-admin/subscriptions") or []
+    if any(sub.get("url") == url and set(wanted) <= set(sub.get("events") or ()) for sub in existing):
+        return "Visma.net: the subscription was in place"
+    client.request("POST", "/sandbox-admin/subscriptions", json={"url": url, "events": wanted})
+    return f"Visma.net: subscribed to {len(wanted)} events"

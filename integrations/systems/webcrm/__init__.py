@@ -4,7 +4,7 @@ from ..base import CredentialField, SystemKind, SystemProvider
 from .catalog import webcrm_catalog
 from .client import WebcrmClient
 from .sandbox import DEMO_API_KEY, WebcrmSandbox
-from .webhooks import parse_webhook
+from .webhooks import parse_webhook, register_webhooks
 
 provider = SystemProvider(
     key="webcrm",
@@ -22,6 +22,7 @@ provider = SystemProvider(
     client_class=WebcrmClient,
     catalog_factory=webcrm_catalog,
     webhook_parser=parse_webhook,
+    webhook_registrar=register_webhooks,
     sandbox_factory=WebcrmSandbox,
     extras={"demo_credentials": {"api_key": DEMO_API_KEY}},
 )

@@ -130,3 +130,25 @@ def _lookup(source: Mapping[str, Any] | None, names: Iterable[str], *, only_text
             continue
         return value
     return None
+
+
+HOOK_EVENT_TYPES = ("Create", "Update", "Delete")
+
+
+def register_webhooks(client: Any, url: str, entities: list[Entity]) -> str:
+    """Create the missing ``/{Entity}/Hooks`` of ``url`` (create, update and delete) for each entity."""
+    from .client import RESOURCES
+
+    made = 0
+    for entity in entities:
+        resource = RESOURCES.get(Entity(entity))
+        if resource is None:
+            continue
+        existing = {(h.get("TargetUrl"), h.get("EventType")) for h in client.json("GET", f"/{resource.path}/Hooks")
+                    or []}
+        for event_type in HOOK_EVENT_TYPES:
+            if (url, event_type) not in existing:
+                client.request("POST", f"/{resource.path}/Hooks",
+                               json={"TargetUrl": url, "EventType": event_type, "IsEnabled": True})
+                made += 1
+    return f"webCRM: {made} hook{'s' if made != 1 else ''} added" if made else "webCRM: every hook was in place"
