@@ -22,6 +22,7 @@ from integrations.systems.errors import NotFoundError
 
 from . import plan
 from .context import CRM, ERP, SideContext, SyncContext
+from .documents_sync import DOCUMENT_ENTITIES, document_sync
 from .log import log_entry_create
 from .mapping import TO_CRM, TO_ERP, FieldRule, changed_fields, is_blank, map_record, map_value, payload_hash
 from .merge import merge_two_way
@@ -89,10 +90,17 @@ def _ids(source: SideContext, source_id: str, target_id: str) -> dict[str, str]:
 
 def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, external_id: str,
           action: str) -> Outcome:
+    documents = Entity(ctx.entity) in DOCUMENT_ENTITIES
     if flow not in ctx.flows():
+        linked = SyncLink.objects.filter(integration=ctx.integration, **{f"{source.role}_id": external_id},
+                                         entity__in=DOCUMENT_ENTITIES if documents else (ctx.entity,)).exists()
+        if linked:  # our own write coming back from the side we only write to
+            return Outcome("echo", "A change on the receiving side only.", **_ids(source, external_id, ""))
         return Outcome(LogAction.SKIPPED, f"{ctx.label} are synced {ctx.entity_sync.get_direction_display()} "
                        f"here, so a change in {source.name} is not sent to {target.name}.",
                        **_ids(source, external_id, ""))
+    if documents:
+        return document_sync(ctx, source=source, target=target, flow=flow, external_id=external_id, action=action)
     link = _link_for(ctx, source, external_id)
     if action == "deleted":
         return _delete(ctx, source=source, target=target, link=link, external_id=external_id)

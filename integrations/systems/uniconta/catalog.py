@@ -91,7 +91,9 @@ _ORDER_LINE_FIELDS = (
     UPDATED_AT,
 )
 ORDER_LINE = EntitySpec(Entity.DELIVERY_LINE, "DebtorOrderLineClient", "RowId", label="Sales order line",
-                        modified_field="UpdatedAt", fields=_ORDER_LINE_FIELDS)
+                        modified_field="UpdatedAt", fields=_ORDER_LINE_FIELDS,
+                        field_roles=(("item", "Item"), ("text", "Text"), ("quantity", "Qty"), ("price", "Price"),
+                                     ("discount", "DiscountPct"), ("cost", "CostPrice"), ("position", "LineNumber")))
 
 _ORDER_FIELDS = (
     ROW_ID, _ro("OrderNumber", INT, "Order number"), _f("Account", REF, "Debtor number", required=True),
@@ -105,14 +107,20 @@ _ORDER_FIELDS = (
 )
 DEBTOR_ORDER = EntitySpec(Entity.DELIVERY, "DebtorOrderClient", "OrderNumber", label="Sales order",
                           number_field="OrderNumber", modified_field="UpdatedAt", open_custom_fields=True,
-                          fields=_ORDER_FIELDS)
+                          fields=_ORDER_FIELDS,
+                          field_roles=(("customer", "Account"), ("date", "DeliveryDate"), ("currency", "Currency"),
+                                       ("description", "YourRef"), ("total", "OrderTotal"),
+                                       ("invoice_date", "InvoiceDate")))
 #: A POS sale lands in Uniconta as a sales order, field for field.
 POS_ORDER = EntitySpec(Entity.POS_SALE, "DebtorOrderClient", "OrderNumber", label="Sales order (POS sale)",
                        number_field="OrderNumber", modified_field="UpdatedAt", open_custom_fields=True,
                        fields=_ORDER_FIELDS)
 
 INVOICE_LINE = EntitySpec(
-    Entity.INVOICE_LINE, "DebtorInvoiceLines", "RowId", label="Invoice line", fields=tuple(
+    Entity.INVOICE_LINE, "DebtorInvoiceLines", "RowId", label="Invoice line",
+    field_roles=(("item", "Item"), ("text", "Text"), ("quantity", "InvoiceQty"), ("price", "SalesPrice"),
+                 ("discount", "DiscountPct"), ("cost", "CostPrice"), ("position", "LineNumber")),
+    fields=tuple(
         _ro(name, type, label) for name, type, label in (
             ("RowId", INT, "Row id"), ("InvoiceNumber", INT, "Invoice number"), ("LineNumber", D, "Line number"),
             ("OrderNumber", INT, "Order number"), ("Item", REF, ""), ("Text", T, ""), ("InvoiceQty", D, "Quantity"),
@@ -125,7 +133,11 @@ INVOICE_LINE = EntitySpec(
 
 INVOICE = EntitySpec(
     Entity.INVOICE, "DebtorInvoiceClient", "InvoiceNumber", label="Debtor invoice (posted)",
-    number_field="InvoiceNumber", fields=(
+    number_field="InvoiceNumber",
+    # Every DebtorInvoiceClient row is a posted (booked) invoice: Uniconta has no draft invoices.
+    field_roles=(("customer", "Account"), ("date", "Date"), ("currency", "Currency"), ("description", "YourRef"),
+                 ("total", "NetAmount"), ("order_number", "OrderNumber"), ("booked", "JournalPostedId")),
+    fields=(
         *(_ro(name, type, label) for name, type, label in (
             ("RowId", INT, "Row id"), ("InvoiceNumber", INT, "Invoice number"), ("Date", DATE, "Invoice date"),
             ("DueDate", DATE, "Due date"), ("Account", REF, "Debtor number"), ("Name", S, "Debtor name"),

@@ -142,7 +142,15 @@ def item_spec() -> EntitySpec:
 def delivery_spec() -> EntitySpec:
     return EntitySpec(
         Entity.DELIVERY, "Deliveries", "DeliveryId", label="Deliveries", number_field="DeliveryNumber",
-        modified_field="DeliveryUpdatedAt", field_roles=(("number", "DeliveryNumber"),),
+        modified_field="DeliveryUpdatedAt",
+        # Document roles: where a delivery keeps what the engine reads and writes. The ERP's document
+        # number and state go to DeliveryErpId and DeliveryCustom1 (see docs/decisions.md).
+        field_roles=(("number", "DeliveryNumber"), ("customer", "DeliveryOrganisationId"),
+                     ("date", "DeliveryOrderDate"), ("currency", "DeliveryCurrencyName"),
+                     ("description", "DeliveryDescription"), ("status", "DeliveryStatus"),
+                     ("sync_status", "DeliveryErpStatus"), ("erp_id", "DeliveryErpId"),
+                     ("erp_state", "DeliveryCustom1"), ("erp_synced_at", "DeliveryErpSyncDateTime"),
+                     ("total", "DeliveryOrderValue"), ("margin", "DeliveryOrderGmValue")),
         fields=(
             FieldSpec("DeliveryId", "Id", INT, read_only=True),
             FieldSpec("DeliveryNumber", "Number", STR),
@@ -181,6 +189,12 @@ def delivery_line_spec() -> EntitySpec:
     return EntitySpec(
         Entity.DELIVERY_LINE, "QuotationLines", "QuotationLineId", label="Quotation lines",
         modified_field="QuotationLineUpdatedAt",
+        # The quotation-line setup's first two data columns hold the item number and the line text.
+        field_roles=(("item", "QuotationLineData1"), ("text", "QuotationLineData2"),
+                     ("quantity", "QuotationLineQuantity"), ("price", "QuotationLinePrice"),
+                     ("discount", "QuotationLineDiscount"), ("vat", "QuotationLineVatPercentage"),
+                     ("cost", "QuotationLineCostPrice"), ("list_price", "QuotationLineListPrice"),
+                     ("position", "QuotationLineSortOrder")),
         fields=(
             FieldSpec("QuotationLineId", "Id", INT, read_only=True),
             FieldSpec("QuotationLineOpportunityId", "Delivery id", REF, read_only=True,

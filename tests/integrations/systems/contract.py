@@ -8,13 +8,15 @@ it exercises; OpenAPI's ``nullable`` and Swagger's ``x-nullable`` become JSON-Sc
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-SPECS_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "specs"
+SPECS_DIR = Path(os.environ.get("SYNKRO_SPECS_DIR") or
+                 Path(__file__).resolve().parents[3].parent / "shared" / "specs")
 
 
 def _nullable(node: Any) -> Any:
