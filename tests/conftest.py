@@ -148,12 +148,32 @@ def page(browser, live_server):
 
 @pytest.fixture
 def synkro(settings):
+    """Synkro's WSGI app mounted at ``SYNKRO_URL`` for the sandboxes' webhooks (in-process)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from integrations.systems import transport
     from tests.harness import SYNKRO_URL
 
+    handler = WSGIHandler()
+
+    def app(environ, start_response):
+        # As Django's test client does: a request served inside a test must not close the test's connection.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            result = handler(environ, start_response)
+            body = b"".join(result)
+            if hasattr(result, "close"):
+                result.close()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+        return [body]
+
     settings.PUBLIC_BASE_URL = SYNKRO_URL
     settings.ALLOWED_HOSTS = ["synkro.test", "testserver"]
-    with transport.mounted(SYNKRO_URL, WSGIHandler()):
+    with transport.mounted(SYNKRO_URL, app):
         yield SYNKRO_URL
 
 
