@@ -161,6 +161,7 @@ from .syncstate import (  # noqa: E402
     InboundEvent,
     LogAction,
     PollCursor,
+    PosDailyReport,
     RateBucket,
     RecordLock,
     RunKind,
@@ -173,6 +174,6 @@ from .syncstate import (  # noqa: E402
 
 __all__ = [
     "Conflict", "Connection", "ConnectionStatus", "EventSource", "EventState", "InboundEvent", "Integration",
-    "LogAction", "PollCursor", "RateBucket", "RecordLock", "RunKind", "RunState", "SyncLink", "SyncLogEntry",
-    "SyncRun", "WebhookStat",
+    "LogAction", "PollCursor", "PosDailyReport", "RateBucket", "RecordLock", "RunKind", "RunState", "SyncLink",
+    "SyncLogEntry", "SyncRun", "WebhookStat",
 ]

@@ -185,6 +185,10 @@ class SyncLogEntry(TenantOwned):
             models.Index(fields=["integration", "entity", "-at", "-id"], name="log_integration_entity"),
             models.Index(fields=["integration", "crm_id"], name="log_crm_record"),
             models.Index(fields=["integration", "erp_id"], name="log_erp_record"),
+            # The support screens filter the whole tenant's log by record id and by action.
+            models.Index(fields=["tenant", "crm_id"], name="log_tenant_crm_record"),
+            models.Index(fields=["tenant", "erp_id"], name="log_tenant_erp_record"),
+            models.Index(fields=["tenant", "action", "-at", "-id"], name="log_tenant_action"),
         ]
 
     def __str__(self) -> str:
@@ -279,3 +283,27 @@ class RateBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id}: {self.tokens:.1f} tokens"
+
+
+class PosDailyReport(TenantOwned):
+    """One register's day posted to the POS journal ("dagsopgørelse"): at most once per register and day."""
+
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE,
+                                    related_name="pos_daily_reports")
+    register_id = models.CharField(max_length=60)
+    business_date = models.DateField()
+    posted_at = models.DateTimeField(auto_now_add=True)
+    #: The ERP's posting id (Uniconta JournalPostedId), for the auditor.
+    posting_id = models.CharField(max_length=60, blank=True, default="")
+    #: The POS closings (balances) the report covers.
+    balance_ids = models.JSONField(default=list, blank=True)
+    #: {"revenue", "cash", "difference", "rounding", "by_payment_type": {...}} as decimal strings.
+    totals = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-business_date", "register_id"]
+        constraints = [models.UniqueConstraint(fields=["integration", "register_id", "business_date"],
+                                               name="one_daily_report_per_register_and_day")]
+
+    def __str__(self) -> str:
+        return f"POS {self.register_id} {self.business_date}"

@@ -93,3 +93,26 @@ def schedules_ensure(**_: object) -> None:
     for name, (func, minutes) in SCHEDULES.items():
         Schedule.objects.update_or_create(name=name, defaults={
             "func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1})
+
+
+def daily_reports_task() -> int:
+    """Post the POS daily report of every shop whose configured time has passed today (idempotent)."""
+    from .engine.context import context_for
+    from .engine.pos import daily_report_due, daily_report_post
+    from .models import Integration
+
+    posted = 0
+    for integration in (Integration.objects.filter(active=True, pos_settings__daily_report_time__isnull=False)
+                        .select_related("crm_connection", "erp_connection", "pos_settings")):
+        day = daily_report_due(integration=integration)
+        ctx = context_for(integration, "daily_report") if day else None
+        if ctx is None:
+            continue
+        try:
+            posted += len(daily_report_post(ctx, day=day))
+        finally:
+            ctx.close()
+    return posted
+
+
+SCHEDULES["synkro: post POS daily reports"] = ("integrations.tasks.daily_reports_task", 15)

@@ -20,7 +20,7 @@ from integrations.systems.base import Record
 from integrations.systems.catalog import Entity
 from integrations.systems.errors import NotFoundError
 
-from . import plan
+from . import plan, pos
 from .context import CRM, ERP, SideContext, SyncContext
 from .documents_sync import DOCUMENT_ENTITIES, document_sync
 from .log import log_entry_create
@@ -101,6 +101,10 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
                        **_ids(source, external_id, ""))
     if documents:
         return document_sync(ctx, source=source, target=target, flow=flow, external_id=external_id, action=action)
+    if ctx.entity == Entity.POS_SALE:
+        return pos.pos_sale_sync(ctx, source=source, target=target, external_id=external_id, action=action)
+    if ctx.entity == Entity.DAILY_REPORT:
+        return _daily_report(ctx, external_id=external_id)
     link = _link_for(ctx, source, external_id)
     if action == "deleted":
         return _delete(ctx, source=source, target=target, link=link, external_id=external_id)
@@ -126,6 +130,7 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
         if ctx.entity_sync.erp_created_type and type_field:
             values[type_field] = ctx.entity_sync.erp_created_type  # "Set type for ERP customers"
 
+    values = pos.pos_values(ctx, source=source, record=record, values=values, creating=link is None)
     parent = _parent_reference(ctx, source=source, target=target, record=record)
     if isinstance(parent, plan.Verdict):
         return Outcome(LogAction.SKIPPED, parent.reason, **_ids(source, external_id, ""), label=label)
@@ -168,6 +173,17 @@ def _gates(ctx: SyncContext, *, source: SideContext, target: SideContext, record
         return plan.email_verdict(system_name=source.name, what=what,
                                   email=record.get(email_field) if email_field else None), None
     return plan.Verdict.ok(), None
+
+
+def _daily_report(ctx: SyncContext, *, external_id: str) -> Outcome:
+    """A register was closed at the till: post its day now, or leave it to the daily schedule."""
+    due = pos.daily_report_due(integration=ctx.integration)
+    settings = pos.pos_settings_of(ctx)
+    if settings is not None and settings.daily_report_time is not None and due is None:
+        return Outcome("echo", f"The day is posted at {settings.daily_report_time:%H:%M} by the schedule.",
+                       crm_id=external_id)
+    posted = pos.daily_report_post(ctx, day=timezone.localdate())
+    return Outcome("echo", f"Posted {len(posted)} daily report(s).", crm_id=external_id)
 
 
 def _parent_reference(ctx: SyncContext, *, source: SideContext, target: SideContext,
