@@ -252,6 +252,13 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
     if not verdict.go:
         return Outcome(LogAction.SKIPPED, verdict.reason, **_ids(source, source_id, ""), label=label)
     payload = {k: v for k, v in values.items() if not is_blank(v)}
+    if target.spec is not None:
+        for name, value in target.spec.create_defaults:
+            payload.setdefault(name, value)
+        number = target.role_field("number")
+        spec = target.spec.field(number) if number else None
+        if ctx.entity == Entity.USER and spec is not None and spec.required and is_blank(payload.get(number)):
+            payload[number] = f"W{source_id}"  # an employee number is required; webCRM's user id keeps it unique
     created = target.client.create_record(target.entity, payload)
     target_id = target.record_id(created)
     with transaction.atomic():

@@ -80,6 +80,8 @@ class EntitySpec:
     #: Fields the sync rules look for, by role: "number", "vat", "name", "email" (matching, design §1),
     #: "type", "status" (organisation triggers), "relevant" (persons' "relevant for ERP" default).
     field_roles: tuple[tuple[str, str], ...] = ()
+    #: Values a record gets when Synkro creates it (e.g. Uniconta employees are made as sellers).
+    create_defaults: tuple[tuple[str, object], ...] = ()
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]

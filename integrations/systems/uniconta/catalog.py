@@ -153,7 +153,9 @@ INVOICE = EntitySpec(
 
 EMPLOYEE = EntitySpec(
     Entity.USER, "EmployeeClient", "Number", label="Employee", number_field="Number", modified_field="UpdatedAt",
-    field_roles=(("email", "Email"), ("number", "Number"), ("name", "Name")), fields=(
+    field_roles=(("email", "Email"), ("number", "Number"), ("name", "Name")),
+    create_defaults=(("Title", "Sælger"),),  # webCRM users come to Uniconta as sellers
+    fields=(
         ROW_ID, _f("Number", label="Employee number", required=True, max_length=20),
         _f("Name", required=True), _f("Email", EMAIL, "E-mail"), _f("Mobil", label="Mobile phone"),
         _f("Title"), _f("Group", REF, "Employee group"), _f("UserLoginId", label="Uniconta login"),

@@ -272,3 +272,13 @@ def test_a_refusal_fails_at_once_with_the_vendors_words_and_replays_once_fixed(p
     drain()
     assert len(debtors(pair)) == 1
     assert SyncLogEntry.objects.filter(action="created").count() == 1
+
+
+def test_a_webcrm_user_becomes_a_uniconta_employee_made_as_a_seller(pair):
+    pair.crm_client.request("POST", "/Users/Hooks", json={"TargetUrl": pair.integration.webhook_url("webcrm"),
+                                                          "EventType": "Create", "IsEnabled": True})
+    user = pair.crm_client.create_record(Entity.USER, {"UserName": "Jens Madsen", "UserEmail": "jens@nordlys.dk"})
+    drain()
+    [employee] = list(pair.erp_client.list_records(Entity.USER))
+    assert (employee["Name"], employee["Email"], employee["Title"]) == ("Jens Madsen", "jens@nordlys.dk", "Sælger")
+    assert employee["Number"] == f"W{user['UserId']}"
