@@ -170,7 +170,7 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
     if link is not None and link.crm_hash == source_hash:
         return Outcome("echo", "No change since the last sync (or it was our own write).",
                        **_ids(source, external_id, link.erp_id), label=label)
-    if link is not None and link.entity == Entity.INVOICE:
+    if link is not None and link.entity == Entity.INVOICE and _booked(_side_for(target, Entity.INVOICE), link):
         return Outcome(LogAction.SKIPPED, f"Invoice {link.erp_id} in {target.name} is booked; a booked invoice is "
                        "never changed. Make a credit note in the ERP instead.", **_ids(source, external_id,
                                                                                        link.erp_id), label=label)
@@ -182,7 +182,8 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
                        label=label)
     doc["customer"] = customer
     as_invoice = ctx.entity_sync.delivery_target == "invoice"
-    target_side = _side_for(target, Entity.INVOICE if as_invoice and link is None else Entity.DELIVERY)
+    linked_entity = Entity(link.entity) if link is not None else None
+    target_side = _side_for(target, linked_entity or (Entity.INVOICE if as_invoice else Entity.DELIVERY))
     # Some ERPs make invoices only from orders (Uniconta posts an order): then the order's fields are written.
     customer_field = target_side.role_field("customer")
     write_side = target_side
@@ -229,9 +230,24 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
                    changes={k: [str(v[0]), str(v[1])] for k, v in changes.items()})
 
 
+def _booked(invoices: SideContext, link: SyncLink) -> bool:
+    """Whether the linked invoice is booked; an ERP without a "booked" flag books every invoice it has."""
+    field = invoices.role_field("booked")
+    if not field:
+        return True
+    current = invoices.client.get_record(invoices.entity, link.erp_id)
+    value = current.get(field)
+    return bool(value) and str(value).lower() not in ("false", "0")
+
+
 def _state_text(erp: SideContext, document: Record) -> str:
     number = erp.record_id(document)
     if erp.entity == Entity.INVOICE:
+        status, booked = erp.role_field("status"), erp.role_field("booked")
+        if status and not is_blank(document.get(status)):
+            return f"Invoice {number} · {document[status]}"
+        if booked and not document.get(booked):
+            return f"Invoice {number} · not booked"
         return f"Invoice {number} · booked"
     invoiced = erp.role_field("invoice_date")
     if invoiced and not is_blank(document.get(invoiced)):

@@ -288,6 +288,19 @@ CUSTOMER = replace(CUSTOMER, field_roles=(("vat", "OrganisationNumber"), ("name"
 ARTICLE = replace(ARTICLE, field_roles=(("name", "Description"), ("active", "Active")))
 EMPLOYEE = replace(EMPLOYEE, field_roles=(("email", "Email"), ("name", "FullName"), ("blocked", "Inactive")))
 
+ORDER = replace(ORDER, field_roles=(("customer", "CustomerNumber"), ("date", "OrderDate"), ("currency", "Currency"),
+                                    ("description", "YourReference"), ("total", "Net"),
+                                    ("invoice_date", "InvoiceReference")))
+ORDER_ROW = replace(ORDER_ROW, field_roles=(("item", "ArticleNumber"), ("text", "Description"),
+                                            ("quantity", "OrderedQuantity"), ("price", "Price"),
+                                            ("discount", "Discount"), ("vat", "VAT")))
+INVOICE = replace(INVOICE, field_roles=(("customer", "CustomerNumber"), ("date", "InvoiceDate"),
+                                        ("currency", "Currency"), ("description", "YourReference"), ("total", "Net"),
+                                        ("order_number", "OrderReference"), ("booked", "Booked")))
+INVOICE_ROW = replace(INVOICE_ROW, field_roles=(("item", "ArticleNumber"), ("text", "Description"),
+                                                ("quantity", "DeliveredQuantity"), ("price", "Price"),
+                                                ("discount", "Discount"), ("vat", "VAT")))
+
 ENTITIES: tuple[EntitySpec, ...] = (CUSTOMER, ARTICLE, ORDER, ORDER_ROW, INVOICE, INVOICE_ROW, EMPLOYEE)
 
 

@@ -261,6 +261,19 @@ CUSTOMER = replace(CUSTOMER, field_roles=(("vat", "corporateId"), ("name", "name
 CONTACT = replace(CONTACT, field_roles=(("email", "email"), ("name", "lastName"),
                                         ("organisation", "businessAccount"), ("active", "active")))
 INVENTORY = replace(INVENTORY, field_roles=(("name", "description"),))
+SALES_ORDER = replace(SALES_ORDER, field_roles=(("customer", "customer.number"), ("date", "date"),
+                                                ("currency", "currency"), ("description", "description"),
+                                                ("total", "orderTotal"), ("order_type", "orderType"),
+                                                ("invoice_date", "invoiceDate"), ("status", "status")))
+SALES_ORDER_LINE = replace(SALES_ORDER_LINE, field_roles=(("item", "inventory.number"), ("text", "lineDescription"),
+                                                          ("quantity", "quantity"), ("price", "unitPrice"),
+                                                          ("discount", "discountPercent"), ("position", "lineNbr")))
+CUSTOMER_INVOICE = replace(CUSTOMER_INVOICE, field_roles=(("customer", "customer.number"), ("date", "documentDate"),
+                                                          ("currency", "currencyId"), ("description", "invoiceText"),
+                                                          ("total", "amount"), ("status", "status")))
+CUSTOMER_INVOICE_LINE = replace(CUSTOMER_INVOICE_LINE, field_roles=(
+    ("item", "inventoryNumber"), ("text", "description"), ("quantity", "quantity"), ("price", "unitPriceInCurrency"),
+    ("discount", "discountPercent"), ("position", "lineNumber")))
 EMPLOYEE = replace(EMPLOYEE, field_roles=(("email", "contact.email"), ("name", "employeeName")))
 
 
