@@ -87,3 +87,31 @@ def test_a_webcrm_prospect_is_not_sent_to_fortnox(pair):
     drain()
     assert list(pair.erp_client.list_records(ORG)) == []
     assert "“Kund – Företag”" in SyncLogEntry.objects.get(action="skipped").reason
+
+
+def test_a_ready_delivery_becomes_a_fortnox_order_and_an_unbooked_invoice_may_still_change(pair):
+    from integrations.models import SyncLink
+    from mappings.models import EntitySync
+
+    pair.crm_client.request("POST", "/Deliveries/Hooks", json={
+        "TargetUrl": pair.integration.webhook_url("webcrm"), "EventType": "Create", "IsEnabled": True})
+    pair.crm_client.request("POST", "/Deliveries/Hooks", json={
+        "TargetUrl": pair.integration.webhook_url("webcrm"), "EventType": "Update", "IsEnabled": True})
+    pair.erp_client.create_record(Entity.ITEM, {"ArticleNumber": "A-100", "Description": "Snickeritimme"})
+    org = pair.crm_client.create_record(ORG, {"OrganisationName": "Hagaby Bygg AB",
+                                              "OrganisationType": "Kund – Företag"})
+    drain()
+    EntitySync.objects.filter(integration=pair.integration, entity="delivery").update(delivery_target="invoice")
+    delivery = pair.crm_client.create_record(Entity.DELIVERY, {
+        "DeliveryOrganisationId": org["OrganisationId"], "DeliveryErpStatus": "ReadyForSynchronization",
+        "DeliveryDescription": "Offert 7", "lines": [{"QuotationLineData1": "A-100", "QuotationLineData2": "Timme",
+                                                     "QuotationLineQuantity": 4, "QuotationLinePrice": "650.00"}]})
+    drain()
+    [invoice] = list(pair.erp_client.list_records(Entity.INVOICE))
+    link = SyncLink.objects.get(entity="invoice")
+    assert link.erp_id == str(invoice["DocumentNumber"])
+    back = pair.crm_client.get_record(Entity.DELIVERY, str(delivery["DeliveryId"]))
+    assert back["DeliveryCustom1"] == f"Invoice {invoice['DocumentNumber']} · not booked"
+    pair.crm_client.update_record(Entity.DELIVERY, str(delivery["DeliveryId"]), {"DeliveryDescription": "Offert 7b"})
+    drain()
+    assert pair.erp_client.get_record(Entity.INVOICE, link.erp_id)["YourReference"] == "Offert 7b"
