@@ -35,6 +35,8 @@ def poll_sources(integration: Integration, entity_sync: EntitySync) -> list[str]
         if flow not in flows:
             continue
         connection = integration.crm_connection if role == CRM else integration.erp_connection
+        if not connection.provider.catalog().supports(entity_sync.entity):
+            continue  # the system has no such records (Fortnox has no contact persons)
         if not connection.provider.has_webhooks:
             systems.append(connection.system)
             continue

@@ -115,3 +115,10 @@ def test_a_ready_delivery_becomes_a_fortnox_order_and_an_unbooked_invoice_may_st
     pair.crm_client.update_record(Entity.DELIVERY, str(delivery["DeliveryId"]), {"DeliveryDescription": "Offert 7b"})
     drain()
     assert pair.erp_client.get_record(Entity.INVOICE, link.erp_id)["YourReference"] == "Offert 7b"
+
+
+def test_entities_fortnox_does_not_have_are_not_polled(pair):
+    from mappings.models import EntitySync
+
+    EntitySync.objects.filter(integration=pair.integration, entity="person").update(direction="two_way")
+    assert poll_sources(pair.integration, pair.sync("person")) == []
