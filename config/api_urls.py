@@ -12,6 +12,7 @@ from mappings.api import (
     PosSettingsViewSet,
     WebhookToggleViewSet,
 )
+from support.api import ConflictViewSet, DeadLetterViewSet, LogEntryViewSet, RunViewSet
 from tenants.api import MembershipViewSet, TenantViewSet
 
 root = DefaultRouter()
@@ -28,6 +29,10 @@ tenant_router.register("webhook-toggles", WebhookToggleViewSet, basename="api-we
 tenant_router.register("pos-settings", PosSettingsViewSet, basename="api-pos-settings")
 tenant_router.register("pos-registers", PosRegisterViewSet, basename="api-pos-register")
 tenant_router.register("config-changes", ConfigChangeViewSet, basename="api-config-change")
+tenant_router.register("log-entries", LogEntryViewSet, basename="api-log-entry")
+tenant_router.register("runs", RunViewSet, basename="api-run")
+tenant_router.register("conflicts", ConflictViewSet, basename="api-conflict")
+tenant_router.register("dead-letters", DeadLetterViewSet, basename="api-dead-letter")
 
 urlpatterns = [
     path("", include(root.urls)),

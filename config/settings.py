@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "tenants",
     "integrations",
     "mappings",
+    "support",
 ]
 
 MIDDLEWARE = [

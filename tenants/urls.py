@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.tenant_home, name="tenant-home"),
     path("", include("integrations.urls")),
     path("", include("mappings.urls")),
+    path("", include("support.urls")),
 ]

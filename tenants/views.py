@@ -44,6 +44,14 @@ def tenant_picker(request: HttpRequest) -> HttpResponse:
 
 @tenant_view()
 def tenant_home(request: HttpRequest) -> HttpResponse:
+    """Each integration's health at a glance, and syncs and failures per hour over the last 7 days."""
+    from support.charts import activity_chart
+    from support.selectors import dashboard, hourly_activity
+
     connections = scoped(Connection, request.tenant)
     integrations = scoped(Integration, request.tenant).select_related("crm_connection", "erp_connection")
-    return render(request, "tenants/home.html", {"connections": connections, "integrations": integrations})
+    context = {"connections": connections, "integrations": integrations, "section": "dashboard"}
+    if integrations:
+        context["health"] = dashboard(tenant=request.tenant)
+        context["chart"] = activity_chart(hourly_activity(tenant=request.tenant))
+    return render(request, "tenants/home.html", context)

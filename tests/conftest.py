@@ -42,7 +42,7 @@ class World:
     other_rows: SimpleNamespace
 
 
-def tenant_rows(tenant: Tenant, integration, membership) -> SimpleNamespace:
+def tenant_rows(tenant: Tenant, integration, membership) -> TenantRows:
     """One row of every tenant-owned kind, for the isolation tests."""
     from mappings.defaults import integration_setup_defaults
     from mappings.models import FieldMapping, PosRegister, WebhookToggle
@@ -59,9 +59,39 @@ def tenant_rows(tenant: Tenant, integration, membership) -> SimpleNamespace:
     toggle = WebhookToggle.objects.filter(integration=integration).first()
     register = PosRegister.objects.create(tenant=tenant, pos_settings=pos_integration.pos_settings,
                                           register_id="1", name="Kasse 1")
-    return SimpleNamespace(tenant=tenant, connection=integration.crm_connection, integration=integration,
-                           membership=membership, mapping=mapping, toggle=toggle, register=register,
-                           pos_integration=pos_integration)
+    return TenantRows(tenant=tenant, connection=integration.crm_connection, integration=integration,
+                      membership=membership, mapping=mapping, toggle=toggle, register=register,
+                      pos_integration=pos_integration)
+
+
+SYNC_ROWS = ("run", "dead_letter", "log_entry", "conflict")
+
+
+class TenantRows(SimpleNamespace):
+    """A tenant's rows. The sync engine's rows (a run, a dead letter, a log entry, a conflict) are made on
+    first use, so that tests of the engine start from an empty queue and an empty log."""
+
+    def __getattr__(self, name: str):
+        if name not in SYNC_ROWS:
+            raise AttributeError(name)
+        self.__dict__.update(sync_rows(self.tenant, self.integration))
+        return self.__dict__[name]
+
+
+def sync_rows(tenant: Tenant, integration) -> dict:
+    from integrations.models import Conflict, InboundEvent, SyncLogEntry, SyncRun
+
+    run = SyncRun.objects.create(tenant=tenant, integration=integration, kind="import", entity="organisation")
+    dead_letter = InboundEvent.objects.create(tenant=tenant, integration=integration, system="webcrm",
+                                              entity="organisation", action="updated", external_id="17",
+                                              state="failed", last_error="Uniconta refused the data")
+    log_entry = SyncLogEntry.objects.create(tenant=tenant, integration=integration, entity="organisation",
+                                            action="failed", direction="to_erp", crm_id="17", label="Havbrise Byg",
+                                            error="Uniconta refused the data", event=dead_letter, run=run)
+    conflict = Conflict.objects.create(tenant=tenant, integration=integration, entity="organisation",
+                                       crm_field="OrganisationCity", erp_field="City", crm_value="Aarhus",
+                                       erp_value="Århus", owner="erp", winner="erp", resolved_value="Århus")
+    return {"run": run, "dead_letter": dead_letter, "log_entry": log_entry, "conflict": conflict}
 
 
 @pytest.fixture(autouse=True)

@@ -77,6 +77,9 @@ FILLERS: dict[str, Filler] = {
     "mapping_id": lambda r: r.mapping.pk,
     "toggle_id": lambda r: r.toggle.pk,
     "register_id": lambda r: r.register.pk,
+    "entry_id": lambda r: r.log_entry.pk,
+    "run_id": lambda r: r.run.pk,
+    "event_id": lambda r: r.dead_letter.pk,
 }
 # Routes whose integration must be the POS one for the other arguments to belong to it.
 POS_ROUTES = {"pos-settings", "pos-register-create", "pos-register-delete"}
@@ -90,6 +93,10 @@ API_PK_FILLERS: dict[str, Filler] = {
     "api-pos-settings": lambda r: r.pos_integration.pos_settings.pk,
     "api-pos-register": lambda r: r.register.pk,
     "api-config-change": lambda r: r.integration.config_changes.first().pk,
+    "api-log-entry": lambda r: r.log_entry.pk,
+    "api-run": lambda r: r.run.pk,
+    "api-conflict": lambda r: r.conflict.pk,
+    "api-dead-letter": lambda r: r.dead_letter.pk,
 }
 
 
@@ -121,6 +128,12 @@ def test_every_route_is_either_tenant_scoped_or_explained():
 def test_the_walker_sees_the_tenant_routes():
     names = {r.name for r in tenant_routes()}
     assert {"tenant-home", "connection-edit", "api-connection-detail", "api-connection-test"} <= names
+    assert {"log-list", "log-detail", "log-entry-replay", "log-replay-matching", "dead-letter-list",
+            "dead-letter-replay", "dead-letters-replay-all", "run-list", "run-row", "run-start", "conflict-list",
+            "queue", "webhook-health", "webhook-register", "api-log-entry-list", "api-log-entry-detail",
+            "api-log-entry-replay", "api-log-entry-replay-matching", "api-run-list", "api-run-detail",
+            "api-conflict-list", "api-conflict-detail", "api-dead-letter-list", "api-dead-letter-detail",
+            "api-dead-letter-replay"} <= names
 
 
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -17,10 +17,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integrations.models import EventSource, EventState, InboundEvent, LogAction, SyncRun
+from integrations.models import EventSource, EventState, InboundEvent, LogAction, SyncLink, SyncRun
 from integrations.systems.errors import AuthError, ExternalSystemError, NotFoundError, VendorValidationError
 
-from .apply import Outcome, record_sync
+from .apply import Outcome, record_label, record_sync
 from .context import context_for
 from .locks import RecordBusy, record_key, record_locked
 from .log import log_entry_create
@@ -179,10 +179,25 @@ def _park(event: InboundEvent, message: str, *, ctx=None, vendor_message: str = 
             integration=event.integration, entity=event.entity, action=LogAction.FAILED,
             direction="to_erp" if event.system == crm_system else "to_crm",
             crm_id=event.external_id if event.system == crm_system else "",
-            erp_id="" if event.system == crm_system else event.external_id,
+            erp_id="" if event.system == crm_system else event.external_id, label=_failed_record_label(event, ctx),
             reason=f"A {event.action} {event.entity} in {event.system} could not be synced.", error=message,
             vendor_message=vendor_message, event=event, run=event.run,
         )
+
+
+def _failed_record_label(event: InboundEvent, ctx) -> str:
+    """The record's name for the failure's log entry, so support can find it by name: the link's, else the source's."""
+    if ctx is None:
+        return ""
+    try:
+        source = ctx.side(event.system)
+        link = (SyncLink.objects.filter(integration=event.integration, entity=event.entity,
+                                        **{f"{source.role}_id": event.external_id}).exclude(label="").first())
+        if link is not None:
+            return link.label
+        return record_label(source, source.client.get_record(source.entity, event.external_id))
+    except Exception:  # best effort: the failure is logged even when the record's name cannot be read
+        return ""
 
 
 def events_requeue_stale(*, now=None) -> int:
