@@ -50,7 +50,7 @@ WEBCRM_PERSON_ROWS = {
 WEBCRM_USER_ROWS = {
     "uniconta": [("Name", "UserName", "", True), ("Email", "UserEmail", "", True),
                  ("Mobil", "UserMobilePhone", "", False)],
-    "fortnox": [("Email", "UserEmail", "", True)],
+    "fortnox": [("Email", "UserEmail", "", True), ("FullName", "UserName", TO_CRM, True)],
     "vismanet": [("employeeName", "UserName", TO_CRM, False)],
 }
 

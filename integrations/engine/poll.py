@@ -15,7 +15,7 @@ from itertools import islice
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import EventSource, Integration, PollCursor
+from integrations.models import EventSource, EventState, InboundEvent, Integration, PollCursor
 from mappings.models import EntitySync, WebhookToggle
 
 from .context import CRM, ERP, context_for
@@ -68,17 +68,32 @@ def poll_entity(*, integration: Integration, system: str, entity: str, now=None,
         records = side.client.list_records(side.entity, modified_since=since)
         while True:
             batch = list(islice(records, BATCH))
+            parked = _parked(integration, system, entity, [side.record_id(r) for r in batch])
             with transaction.atomic():
                 for record in batch:
+                    record_id = side.record_id(record)
+                    if record_id in parked:
+                        continue  # a parked failure waits for a person's replay, not for the next poll
                     event_ingest(integration=integration, system=system, entity=entity, action="updated",
-                                 external_id=side.record_id(record), source=EventSource.POLL)
-                stored += len(batch)
+                                 external_id=record_id, source=EventSource.POLL)
+                    stored += 1
                 if len(batch) < BATCH:
                     PollCursor.objects.filter(pk=cursor.pk).update(modified_since=now, polled_at=now)
                     break
     finally:
         ctx.close()
     return stored
+
+
+def _parked(integration: Integration, system: str, entity: str, record_ids: list[str]) -> set[str]:
+    """Records whose latest notice failed for good: polling them again would only fail again."""
+    latest = (InboundEvent.objects.filter(integration=integration, system=system, entity=entity,
+                                          external_id__in=record_ids)
+              .order_by("external_id", "-received_at", "-pk").values_list("external_id", "state"))
+    seen: dict[str, str] = {}
+    for record_id, state in latest:
+        seen.setdefault(record_id, state)
+    return {record_id for record_id, state in seen.items() if state == EventState.FAILED}
 
 
 def polls_due(*, now=None) -> list[tuple[Integration, str, str]]:

@@ -25,3 +25,6 @@ def test_demo_setup_is_idempotent_and_logins_work():
     pairs = {(i.crm_connection.system, i.erp_connection.system) for i in Integration.objects.all()}
     assert pairs == {("webcrm", "uniconta"), ("webcrm", "fortnox"), ("webcrm", "vismanet"),
                      ("customers1st", "uniconta")}
+    # One webCRM feeds one ERP at a time: the others wait paused.
+    active = {(i.crm_connection.system, i.erp_connection.system) for i in Integration.objects.filter(active=True)}
+    assert active == {("webcrm", "uniconta"), ("customers1st", "uniconta")}

@@ -70,11 +70,14 @@ class Command(BaseCommand):
         fronts = [c for c in connections.values() if c.provider.kind in (SystemKind.CRM, SystemKind.POS)]
         erps = [c for c in connections.values() if c.provider.kind == SystemKind.ERP]
         for front in fronts:
-            for erp in erps:
+            for index, erp in enumerate(erps):
                 if front.provider.kind == SystemKind.POS and not erp.provider.extras.get("pos_ledger"):
                     continue
+                # One webCRM feeds one ERP at a time (they would share its customer-number field): the first
+                # ERP's integration runs, the others wait paused until someone switches over.
                 integration, _ = Integration.objects.get_or_create(
                     tenant=tenant, name=f"{front.provider.name} ↔ {erp.provider.name}",
-                    defaults={"crm_connection": front, "erp_connection": erp},
+                    defaults={"crm_connection": front, "erp_connection": erp,
+                              "active": index == 0 or front.provider.kind == SystemKind.POS},
                 )
                 integration_setup_defaults(integration=integration)

@@ -122,3 +122,14 @@ def test_entities_fortnox_does_not_have_are_not_polled(pair):
 
     EntitySync.objects.filter(integration=pair.integration, entity="person").update(direction="two_way")
     assert poll_sources(pair.integration, pair.sync("person")) == []
+
+
+def test_a_parked_record_is_not_polled_again_until_replayed(pair):
+    from integrations.models import EventState, InboundEvent
+
+    poll(pair)
+    customer = pair.erp_client.create_record(ORG, {"Name": "Vårgårda Catering AB"})
+    assert poll(pair) == 1
+    InboundEvent.objects.update(state=EventState.FAILED)
+    assert poll(pair) == 0
+    assert InboundEvent.objects.filter(external_id=customer["CustomerNumber"]).count() == 1
