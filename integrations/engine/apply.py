@@ -25,15 +25,8 @@ from .context import CRM, ERP, SideContext, SyncContext
 from .documents_sync import DOCUMENT_ENTITIES, document_sync
 from .log import log_entry_create
 from .mapping import TO_CRM, TO_ERP, FieldRule, changed_fields, is_blank, map_record, map_value, payload_hash
+from .matching import find_match, link_adopt, parent_reference
 from .merge import merge_two_way
-
-#: Matching order per entity (design §1): the first role with a value on both sides decides.
-MATCH_ORDER = {
-    Entity.ORGANISATION: ("number", "vat", "name"),
-    Entity.PERSON: ("email",),
-    Entity.USER: ("email",),
-    Entity.ITEM: ("number",),
-}
 
 
 @dataclass
@@ -131,18 +124,18 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
             values[type_field] = ctx.entity_sync.erp_created_type  # "Set type for ERP customers"
 
     values = pos.pos_values(ctx, source=source, record=record, values=values, creating=link is None)
-    parent = _parent_reference(ctx, source=source, target=target, record=record)
+    parent = parent_reference(ctx, source=source, target=target, record=record)
     if isinstance(parent, plan.Verdict):
         return Outcome(LogAction.SKIPPED, parent.reason, **_ids(source, external_id, ""), label=label)
     values.update(parent)
 
     notes: list[str] = []
     if link is None:
-        match = _find_match(ctx, target, values)
+        match = find_match(ctx, target, values)
         if match is None:
             return _create(ctx, source=source, target=target, flow=flow, record=record, values=values,
                            missing=mapped.missing_required, label=label, source_hash=source_hash)
-        link = _link_adopt(ctx, source=source, target=target, source_id=external_id, match=match)
+        link = link_adopt(ctx, source=source, target=target, source_id=external_id, match=match)
         notes.append(f"Matched an existing record in {target.name} and linked it.")
     if set_back is not None:
         notes.append(gate.reason)
@@ -184,58 +177,6 @@ def _daily_report(ctx: SyncContext, *, external_id: str) -> Outcome:
                        crm_id=external_id)
     posted = pos.daily_report_post(ctx, day=timezone.localdate())
     return Outcome("echo", f"Posted {len(posted)} daily report(s).", crm_id=external_id)
-
-
-def _parent_reference(ctx: SyncContext, *, source: SideContext, target: SideContext,
-                      record: Record) -> dict[str, Any] | plan.Verdict:
-    """A person's organisation, translated through the organisation links into the target's id."""
-    source_field, target_field = source.role_field("organisation"), target.role_field("organisation")
-    if not source_field or not target_field:
-        return {}
-    source_parent = record.get(source_field)
-    if is_blank(source_parent) or str(source_parent) == "0":
-        return {}
-    parent_link = SyncLink.objects.filter(integration=ctx.integration, entity=Entity.ORGANISATION,
-                                          **{f"{source.role}_id": str(source_parent)}).first()
-    target_parent = getattr(parent_link, f"{target.role}_id", "") if parent_link else ""
-    if target_parent:
-        return {target_field: target_parent}
-    spec = target.spec.field(target_field) if target.spec else None
-    if spec is not None and spec.required:
-        return plan.Verdict.skip(f"This record belongs to {source.name} organisation {source_parent}, "
-                                 f"which is not synced to {target.name} yet; it follows once the organisation is.")
-    return {}
-
-
-def _find_match(ctx: SyncContext, target: SideContext, values: dict[str, Any]) -> Record | None:
-    """The target's record with the same key (number, then VAT, then name; e-mail; item number)."""
-    for role in MATCH_ORDER.get(Entity(ctx.entity), ()):
-        name = target.role_field(role)
-        if not name or is_blank(values.get(name)):
-            continue
-        found = target.client.find_records(target.entity, name, values[name])
-        linked = set(SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity)
-                     .exclude(**{f"{target.role}_id": ""})
-                     .filter(**{f"{target.role}_id__in": [target.record_id(r) for r in found]})
-                     .values_list(f"{target.role}_id", flat=True))
-        free = [r for r in found if target.record_id(r) not in linked]
-        if len(free) == 1:
-            return free[0]
-        if len(free) > 1:
-            return None  # ambiguous: better a visible new record than a wrong merge
-    return None
-
-
-def _link_adopt(ctx: SyncContext, *, source: SideContext, target: SideContext, source_id: str,
-                match: Record) -> SyncLink:
-    target_id = target.record_id(match)
-    link, _ = SyncLink.objects.get_or_create(
-        tenant_id=ctx.integration.tenant_id, integration=ctx.integration, entity=ctx.entity,
-        **{f"{source.role}_id": source_id}, defaults={f"{target.role}_id": target_id})
-    if getattr(link, f"{target.role}_id") != target_id:
-        setattr(link, f"{target.role}_id", target_id)
-        link.save(update_fields=[f"{target.role}_id"])
-    return link
 
 
 def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, record: Record,
