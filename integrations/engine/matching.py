@@ -66,7 +66,7 @@ def find_match(ctx: SyncContext, target: SideContext, values: dict[str, Any]) ->
 
 
 def link_adopt(ctx: SyncContext, *, source: SideContext, target: SideContext, source_id: str,
-                match: Record) -> SyncLink:
+               match: Record) -> SyncLink:
     target_id = target.record_id(match)
     link, _ = SyncLink.objects.get_or_create(
         tenant_id=ctx.integration.tenant_id, integration=ctx.integration, entity=ctx.entity,
