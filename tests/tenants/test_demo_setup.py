@@ -28,3 +28,11 @@ def test_demo_setup_is_idempotent_and_logins_work():
     # One webCRM feeds one ERP at a time: the others wait paused.
     active = {(i.crm_connection.system, i.erp_connection.system) for i in Integration.objects.filter(active=True)}
     assert active == {("webcrm", "uniconta"), ("customers1st", "uniconta")}
+
+
+def test_the_demo_shop_has_its_books_and_registers_set_up():
+    call_command("demo_setup", base_url="http://127.0.0.1:8000")
+    call_command("demo_setup", base_url="http://127.0.0.1:8000")
+    pos = Integration.objects.get(tenant__slug="demo", crm_connection__system="customers1st").pos_settings
+    assert (pos.default_pos_debtor, pos.pos_journal, pos.cash_gl_account) == ("99999", "POS", "5500")
+    assert sorted(pos.registers.values_list("name", flat=True)) == ["Kasse 1", "Kasse 2", "Værksted"]

@@ -19,6 +19,7 @@ ORDERS = 80
 INVOICE_EVERY = 2
 PAYMENT_TERMS = ("Netto 8", "Netto 14", "Netto 30", "LM+30")
 DEBTOR_GROUPS = ("Indland", "Indland", "Indland", "EU", "Udland")
+POS_DEBTOR = "99999"
 
 
 def seed_demo_company(company: UnicontaCompany) -> None:
@@ -49,6 +50,9 @@ def seed_demo_company(company: UnicontaCompany) -> None:
                 company.insert("ContactClient", {"Name": person.name, "Email": person.email,
                                                  "Mobil": person.mobile, "Title": person.title,
                                                  "DCType": "Debtor", "DCAccount": debtor.number})
+    # The debtor the POS books sales without a customer on (Customers 1st → Uniconta, "default POS debtor").
+    company.insert("DebtorClient", {"Account": POS_DEBTOR, "Name": "Kontantsalg (POS)", "Group": "Indland",
+                                    "Country": "Denmark", "Currency": "DKK"})
     products = list(demo_data.products(ITEMS))
     for product in products:
         company.insert("InvItemClient", {

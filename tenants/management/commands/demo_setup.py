@@ -5,6 +5,8 @@ Safe to run any number of times: nothing is duplicated, and passwords are reset 
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -14,6 +16,7 @@ from integrations.models import Connection, Integration
 from integrations.systems.base import SystemKind
 from integrations.systems.registry import all_systems
 from mappings.defaults import integration_setup_defaults
+from mappings.models import PosRegister
 from tenants.models import Membership, Role, Tenant
 
 DEMO_PASSWORD = "synkro-demo"  # noqa: S105 - printed on purpose; demo tenants only
@@ -81,3 +84,19 @@ class Command(BaseCommand):
                               "active": index == 0 or front.provider.kind == SystemKind.POS},
                 )
                 integration_setup_defaults(integration=integration)
+                if front.provider.kind == SystemKind.POS:
+                    self._pos_settings(integration)
+
+    @staticmethod
+    def _pos_settings(integration: Integration) -> None:
+        """The demo shop's books: the accounts, journal and registers of the sandboxes' demo data."""
+        settings = integration.pos_settings
+        if not settings.default_pos_debtor:
+            settings.default_pos_debtor, settings.default_debtor_group = "99999", "Indland"
+            settings.default_item_group, settings.pos_journal = "Varer", "POS"
+            settings.cash_gl_account, settings.difference_gl_account = "5500", "5590"
+            settings.daily_report_time = datetime.time(21, 0)
+            settings.save()
+        for register_id, name in (("1", "Kasse 1"), ("2", "Kasse 2"), ("3", "Værksted")):
+            PosRegister.objects.get_or_create(tenant_id=integration.tenant_id, pos_settings=settings,
+                                              register_id=register_id, defaults={"name": name})
