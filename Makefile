@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Two workers by default: the suite is sized for a 2-core machine.
 XDIST ?= -n 2
 
-.PHONY: run install test test-sqlite test-postgres lint format migrate demo clean
+.PHONY: run install test test-sqlite test-postgres lint format migrate demo clean bench drill
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ lint: install
 
 format: install
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+# Performance figures against their targets (BENCH_SCALE=0.05 for a quick run); writes bench/results.md.
+bench: install
+	$(PY) -m bench.run
+
+# Fault drill on PostgreSQL + Redis with two qcluster workers; exits non-zero when a must is broken.
+drill: install
+	./bench/drill.sh
 
 clean:
 	rm -rf $(VENV) var

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django_q.tasks import async_task
 
@@ -14,9 +15,42 @@ logger = logging.getLogger(__name__)
 EVENT_TASK = "integrations.tasks.event_process_task"
 
 
+def _after_commit(enqueue) -> None:
+    """Enqueue once the transaction that stored the events has committed.
+
+    With the ORM broker the enqueue runs in a small transaction of its own: outside one, the broker
+    closes and reopens the database connection for every task it writes (``close_old_connections``).
+    """
+    if "orm" in settings.Q_CLUSTER:
+        def enqueue_in_transaction() -> None:
+            with transaction.atomic():
+                enqueue()
+
+        transaction.on_commit(enqueue_in_transaction)
+    else:
+        transaction.on_commit(enqueue)
+
+
 def event_enqueue(*, event_id: int) -> None:
     """Hand an event to the workers once the transaction that stored it has committed."""
-    transaction.on_commit(lambda: async_task(EVENT_TASK, event_id, group="events"))
+    _after_commit(lambda: async_task(EVENT_TASK, event_id, group="events"))
+
+
+#: Events handed to one task when a run stores many at once: enqueueing costs more than a small chunk of work.
+EVENT_CHUNK = 50
+EVENTS_TASK = "integrations.tasks.events_process_task"
+
+
+def events_enqueue(*, event_ids: list[int]) -> None:
+    """Hand a batch of stored events to the workers after commit, a chunk per task."""
+    chunks = [event_ids[i:i + EVENT_CHUNK] for i in range(0, len(event_ids), EVENT_CHUNK)]
+    if chunks:
+        _after_commit(lambda: [async_task(EVENTS_TASK, chunk, group="events") for chunk in chunks])
+
+
+def events_process_task(event_ids: list[int]) -> int:
+    """Process a chunk of events one after the other; each is claimed on its own, so a retry is harmless."""
+    return sum(1 for event_id in event_ids if process.event_process(event_id=event_id) is not None)
 
 
 def event_process_task(event_id: int) -> str:

@@ -61,6 +61,45 @@ def event_ingest(
     raise RuntimeError("could not store the event after three attempts")  # pragma: no cover
 
 
+def events_ingest_batch(
+    *, integration: Integration, system: str, entity: str, external_ids: list[str], source: str,
+    run_id: int | None = None, action: str = WebhookAction.UPDATED,
+) -> int:
+    """Store one notice per record of a batch (imports, reconciliations) with a few queries, not a few per record.
+
+    Coalesces like :func:`event_ingest`: records that already have a pending event count one more
+    delivery (and join the run if they belong to none); the rest are created together and handed to the
+    workers in chunks. A concurrent notice of one of the records makes the batch fall back to one at a time.
+    """
+    ids = list(dict.fromkeys(str(external_id) for external_id in external_ids))
+    if not ids:
+        return 0
+    from integrations.tasks import events_enqueue
+
+    key = {"integration": integration, "system": system, "entity": entity}
+    try:
+        with transaction.atomic():
+            pending = dict(InboundEvent.objects.select_for_update()
+                           .filter(state=EventState.PENDING, external_id__in=ids, **key)
+                           .values_list("external_id", "pk"))
+            if pending:
+                InboundEvent.objects.filter(pk__in=pending.values()).update(deliveries=F("deliveries") + 1)
+                if run_id is not None:
+                    InboundEvent.objects.filter(pk__in=pending.values(), run__isnull=True).update(run_id=run_id)
+            created = InboundEvent.objects.bulk_create([
+                InboundEvent(tenant_id=integration.tenant_id, action=action, source=source, external_id=external_id,
+                             run_id=run_id, **key)
+                for external_id in ids if external_id not in pending])
+            events_enqueue(event_ids=[event.pk for event in created])
+    except IntegrityError:  # another process stored one of these records a moment ago
+        for external_id in ids:
+            event, _ = event_ingest(integration=integration, system=system, entity=entity, action=action,
+                                    external_id=external_id, source=source)
+            if run_id is not None and event.run_id is None:
+                InboundEvent.objects.filter(pk=event.pk).update(run_id=run_id)
+    return len(ids)
+
+
 @dataclass
 class WebhookOutcome:
     stored: list[InboundEvent]

@@ -203,9 +203,16 @@ def _failed_record_label(event: InboundEvent, ctx) -> str:
 def events_requeue_stale(*, now=None) -> int:
     """Events whose worker vanished mid-way (killed, machine lost) become pending again."""
     now = now or timezone.now()
-    return (InboundEvent.objects.filter(state=EventState.PROCESSING, processed_at__lt=now - PROCESSING_LEASE)
-            .update(state=EventState.PENDING, next_attempt_at=None,
-                    last_error="The worker handling this change stopped; it is being taken up again."))
+    requeued = 0
+    for event in InboundEvent.objects.filter(state=EventState.PROCESSING, processed_at__lt=now - PROCESSING_LEASE):
+        try:
+            with transaction.atomic():
+                requeued += InboundEvent.objects.filter(pk=event.pk, state=EventState.PROCESSING).update(
+                    state=EventState.PENDING, next_attempt_at=None,
+                    last_error="The worker handling this change stopped; it is being taken up again.")
+        except IntegrityError:  # a newer notice of the same record already waits, and covers this one
+            _finish(event, EventState.DONE, "Superseded by a newer notice of the same record.")
+    return requeued
 
 
 def events_due(*, limit: int = 500) -> list[int]:

@@ -21,7 +21,7 @@ from integrations.systems.base import Record
 
 from .apply import _gates, side_hash
 from .context import CRM, ERP, SideContext, SyncContext, context_for
-from .ingest import event_ingest
+from .ingest import events_ingest_batch
 from .mapping import TO_CRM, TO_ERP, is_blank
 
 BATCH = 200
@@ -61,9 +61,7 @@ def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int
             records = side.client.list_records(side.entity)
             while batch := list(islice(records, BATCH)):
                 differing = [r for r in batch if _differs(ctx, side, r, hashes)]
-                with transaction.atomic():
-                    for record in differing:
-                        _store(ctx, side, record, EventSource.RECONCILE, run)
+                _store(ctx, side, differing, EventSource.RECONCILE, run)
                 drift += len(differing)
                 seen += len(batch)
                 SyncRun.objects.filter(pk=run.pk).update(done=seen, drift=drift)
@@ -85,11 +83,10 @@ def _differs(ctx: SyncContext, side: SideContext, record: Record, hashes: dict[s
     return known != side_hash(ctx, side, record)
 
 
-def _store(ctx: SyncContext, side: SideContext, record: Record, source: str, run: SyncRun) -> None:
-    event, _ = event_ingest(integration=ctx.integration, system=side.system, entity=ctx.entity, action="updated",
-                            external_id=side.record_id(record), source=source)
-    if event.run_id is None:
-        type(event).objects.filter(pk=event.pk).update(run=run)
+def _store(ctx: SyncContext, side: SideContext, records: list[Record], source: str, run: SyncRun) -> None:
+    """One event per record of the batch, in one transaction, each belonging to ``run`` unless it already had one."""
+    events_ingest_batch(integration=ctx.integration, system=side.system, entity=ctx.entity,
+                        external_ids=[side.record_id(record) for record in records], source=source, run_id=run.pk)
 
 
 def import_entity(*, run: SyncRun, client_options: dict | None = None) -> int:
@@ -110,8 +107,7 @@ def import_entity(*, run: SyncRun, client_options: dict | None = None) -> int:
                 continue
             wanted = [r for r in batch[max(0, already - start):] if _is_active(side, r)]
             with transaction.atomic():
-                for record in wanted:
-                    _store(ctx, side, record, EventSource.IMPORT, run)
+                _store(ctx, side, wanted, EventSource.IMPORT, run)
                 SyncRun.objects.filter(pk=run.pk).update(cursor={"listed": listed})
             stored += len(wanted)
         total = run.events.count()

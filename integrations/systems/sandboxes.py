@@ -1,11 +1,23 @@
-"""One shared sandbox per system for the demo, mounted under /sandbox/<system>/ of the web app."""
+"""One shared sandbox per system for the demo, mounted under /sandbox/<system>/ of the web app.
+
+``/sandbox/_knobs/<system>`` is the drill panel of a demo sandbox: GET answers its knobs and a count of
+the requests it served (by method and status class); POST a JSON object sets knobs (``latency_ms``,
+``error_rate``, ``throttle_rate``, ``webhook_drop_rate``, ``rate_limit``, ``webhook_async``) and
+``{"clear_log": true}`` empties its request log. It exists only where the sandboxes are mounted.
+``SANDBOX_DEMO_DATA=false`` starts the demo sandboxes empty (drills that count every record).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import threading
+from collections import Counter
 from typing import Any
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.wrappers import Request, Response
 
 from .registry import all_systems, get_system
 
@@ -13,6 +25,9 @@ _instances: dict[str, Any] = {}
 _lock = threading.Lock()
 
 SANDBOX_PREFIX = "/sandbox"
+KNOBS_PREFIX = f"{SANDBOX_PREFIX}/_knobs"
+#: Knobs the drill panel may set; the seed stays as the sandbox was built.
+SETTABLE_KNOBS = ("latency_ms", "error_rate", "throttle_rate", "webhook_drop_rate", "rate_limit", "webhook_async")
 
 
 def demo_sandbox(key: str) -> Any:
@@ -21,7 +36,7 @@ def demo_sandbox(key: str) -> Any:
         if key not in _instances:
             sandbox = get_system(key).sandbox()
             seed = getattr(sandbox, "seed_demo", None)
-            if seed is not None:
+            if seed is not None and os.environ.get("SANDBOX_DEMO_DATA", "true").lower() not in ("0", "false", "no"):
                 seed()
             _instances[key] = sandbox
         return _instances[key]
@@ -29,11 +44,52 @@ def demo_sandbox(key: str) -> Any:
 
 def mount_sandboxes(application):
     """Wrap the Django WSGI app so /sandbox/<key>/... reaches that system's simulator."""
-    mounts = {}
+    mounts: dict[str, Any] = {KNOBS_PREFIX: sandbox_knobs_app}
     for provider in all_systems():
         if provider.sandbox_factory is not None:
             mounts[f"{SANDBOX_PREFIX}/{provider.key}"] = _LazySandbox(provider.key)
     return DispatcherMiddleware(application, mounts)
+
+
+def sandbox_knobs_state(sandbox: Any) -> dict[str, Any]:
+    """A sandbox's knobs and what it has served, counted by method and status class (``PUT 2xx``)."""
+    with sandbox.lock:
+        served = Counter(f"{r.method} {r.status // 100}xx" for r in sandbox.requests
+                         if not r.path.startswith("/Auth"))
+        webhooks = Counter("dropped" if w.dropped else "sent" for w in sandbox.webhooks)
+    return {"knobs": dataclasses.asdict(sandbox.knobs), "requests": dict(served), "webhooks": dict(webhooks)}
+
+
+def sandbox_knobs_app(environ, start_response):
+    request = Request(environ)
+    key = request.path.strip("/")
+    try:
+        provider = get_system(key)
+    except LookupError:
+        provider = None
+    if provider is None or provider.sandbox_factory is None:
+        return Response(json.dumps({"error": f"No sandbox named {key!r}."}), status=404,
+                        mimetype="application/json")(environ, start_response)
+    sandbox = demo_sandbox(key)
+    if request.method == "POST":
+        try:
+            changes = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            changes = None
+        unknown = sorted(set(changes or {}) - set(SETTABLE_KNOBS) - {"clear_log"}) if isinstance(changes, dict) \
+            else ["(not a JSON object)"]
+        if unknown:
+            return Response(json.dumps({"error": f"Unknown knobs: {', '.join(unknown)}."}), status=400,
+                            mimetype="application/json")(environ, start_response)
+        with sandbox.lock:
+            for name in SETTABLE_KNOBS:
+                if name in changes:
+                    value = changes[name]
+                    setattr(sandbox.knobs, name, tuple(value) if name == "rate_limit" and value else value)
+        if changes.get("clear_log"):
+            sandbox.clear_log()
+    return Response(json.dumps(sandbox_knobs_state(sandbox)), mimetype="application/json")(environ,
+                                                                                         start_response)
 
 
 class _LazySandbox:

@@ -1,0 +1,1 @@
+"""Benchmarks and the fault drill: ``make bench`` and ``make drill``."""
