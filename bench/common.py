@@ -38,6 +38,8 @@ def bench_env(workdir: str | None = None) -> dict[str, str]:
             "LOG_LEVEL": env.get("LOG_LEVEL", "WARNING"),
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "BENCH_WORKDIR": workdir,
+            # No collectstatic in a bench: pages name their static files without the manifest's hashes.
+            "STATIC_MANIFEST": "false",
         }
     )
     if not env.get("DATABASE_URL", "").startswith("postgres"):
