@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from integrations.engine.runs import run_progress
 from integrations.models import Conflict, InboundEvent, Integration, SyncLogEntry, SyncRun
 from mappings.models import SyncEntity
 from tenants.access import scoped
@@ -19,7 +20,7 @@ from tenants.api import TenantRolePermission, TenantScopedMixin
 from . import selectors
 from .filters import DIRECTIONS, LogEntryFilter
 from .forms import STARTABLE_KINDS
-from .services import ReplayOutcome, RunRefused, replay_entries, replay_events, run_refresh, run_start_now
+from .services import ReplayOutcome, RunRefused, replay_entries, replay_events, run_start_now
 
 
 class NewestFirst(CursorPagination):
@@ -182,7 +183,7 @@ class RunViewSet(SupportViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         return RunStartSerializer if self.action == "create" else RunSerializer
 
     def retrieve(self, request, *args, **kwargs):
-        run = run_refresh(run=self.get_object())
+        run = run_progress(self.get_object())
         return Response(RunSerializer(run, context=self.get_serializer_context()).data)
 
     @extend_schema(request=RunStartSerializer, responses={201: RunSerializer})

@@ -14,14 +14,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from integrations.engine.process import event_replay
-from integrations.engine.runs import run_finish, run_progress, run_start
+from integrations.engine.runs import run_finish, run_start
 from integrations.models import (
     EventState,
     InboundEvent,
     Integration,
     LogAction,
     RunKind,
-    RunState,
     SyncLogEntry,
     SyncRun,
 )
@@ -32,7 +31,6 @@ from tenants.models import Tenant
 
 #: The most events one bulk replay puts back; a person can press again for the rest.
 BULK_LIMIT = 5000
-FINISHED = [EventState.DONE, EventState.DROPPED, EventState.FAILED]
 
 
 @dataclass
@@ -96,20 +94,6 @@ def replay_entries(*, tenant: Tenant, entries: QuerySet[SyncLogEntry], user=None
     outcome = replay_events(tenant=tenant, events=events.order_by("received_at", "pk"), user=user)
     outcome.left_over = left_over
     return outcome
-
-
-def run_refresh(*, run: SyncRun) -> SyncRun:
-    """Bring a running run's progress up to date; a replay run is finished once all its events are."""
-    if run.state != RunState.RUNNING:
-        return run
-    if run.kind != RunKind.REPLAY:
-        return run_progress(run)
-    done = run.events.filter(state__in=FINISHED).count()
-    SyncRun.objects.filter(pk=run.pk).update(done=done)
-    if run.total is not None and done >= run.total:
-        run_finish(run)
-    run.refresh_from_db()
-    return run
 
 
 class RunRefused(Exception):

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from integrations.engine.runs import run_progress
 from integrations.models import Integration, RunState
 from integrations.services import integration_webhooks_register
 from tenants.access import get_scoped_or_404, scoped
@@ -18,7 +19,7 @@ from tenants.decorators import tenant_view
 
 from . import selectors
 from .forms import RunStartForm
-from .services import RunRefused, replay_entries, replay_events, run_refresh, run_start_now
+from .services import RunRefused, replay_entries, replay_events, run_start_now
 
 
 def can_replay(access) -> bool:
@@ -114,7 +115,7 @@ def _run_rows(request: HttpRequest, runs: list) -> list[dict]:
 
 @tenant_view()
 def run_list(request: HttpRequest) -> HttpResponse:
-    runs = [run_refresh(run=run) if run.state == RunState.RUNNING else run
+    runs = [run_progress(run) if run.state == RunState.RUNNING else run
             for run in selectors.runs_recent(tenant=request.tenant)]
     form = RunStartForm(tenant=request.tenant)
     return render(request, "support/runs.html", {"rows": _run_rows(request, runs), "form": form, "section": "runs"})
@@ -123,7 +124,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @tenant_view()
 def run_row(request: HttpRequest, run_id: int) -> HttpResponse:
     """One run's row: the runs page polls it every 2 s while the run is going."""
-    run = run_refresh(run=selectors.run_get(tenant=request.tenant, run_id=run_id))
+    run = run_progress(selectors.run_get(tenant=request.tenant, run_id=run_id))
     return render(request, "support/_run_row.html", {"row": _run_rows(request, [run])[0]})
 
 

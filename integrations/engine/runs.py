@@ -120,12 +120,20 @@ def import_entity(*, run: SyncRun, client_options: dict | None = None) -> int:
     return stored
 
 
+#: Event states that end an event's part in a run.
+FINISHED_STATES = (EventState.DONE, EventState.DROPPED, EventState.FAILED)
+
+
 def run_progress(run: SyncRun) -> SyncRun:
-    """Bring an import's or reconciliation's progress up to date from its events; finish it when all are done."""
-    if run.kind not in (RunKind.IMPORT, RunKind.RECONCILE) or run.state != RunState.RUNNING:
+    """Bring a running run's progress up to date and finish it when all its events are.
+
+    An import and a replay are measured by their events (the share finished of ``total``); a
+    reconciliation counts what it listed as it goes, so it is only read again.
+    """
+    if run.state != RunState.RUNNING:
         return run
-    finished = run.events.filter(state__in=[EventState.DONE, EventState.DROPPED, EventState.FAILED]).count()
-    if run.kind == RunKind.IMPORT:
+    if run.kind in (RunKind.IMPORT, RunKind.REPLAY):
+        finished = run.events.filter(state__in=FINISHED_STATES).count()
         SyncRun.objects.filter(pk=run.pk).update(done=finished)
         if run.total is not None and finished >= run.total:
             run_finish(run)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from integrations.engine.runs import run_progress
 from integrations.models import EventSource, EventState, InboundEvent, RunKind, RunState, SyncLogEntry, SyncRun
 from integrations.systems.catalog import Entity
-from support.services import run_refresh
 from tenants.models import Role
 from tests.factories import MembershipFactory
 from tests.harness import drain, make_pair, organisation
@@ -76,7 +76,7 @@ def test_support_replays_one_failed_entry_and_it_succeeds(client, pair, support_
     assert debtor_names(pair) == {"Havbrise Byg ApS"}
     created = SyncLogEntry.objects.get(action="created")
     assert created.run_id == run.pk and created.event_id == event.pk  # what the replay did is logged under it
-    run = run_refresh(run=run)
+    run = run_progress(run)
     assert run.state == RunState.DONE and run.done == 1
     page = client.get(reverse("run-list", args=[slug(pair)])).content.decode()
     row = page[page.index(f"id=\"run-{run.pk}\""):]
@@ -125,6 +125,6 @@ def test_a_replay_that_fails_again_parks_the_event_again(client, pair, support_u
     drain()  # the cause is still there
     assert InboundEvent.objects.get(pk=entry.event_id).state == EventState.FAILED
     assert SyncLogEntry.objects.filter(action="failed").count() == 2
-    run = run_refresh(run=SyncRun.objects.get(kind=RunKind.REPLAY))
+    run = run_progress(SyncRun.objects.get(kind=RunKind.REPLAY))
     assert run.state == RunState.DONE
     assert row.pk
