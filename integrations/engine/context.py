@@ -9,15 +9,14 @@ from typing import Any
 from integrations.models import Connection, Integration
 from integrations.systems.base import ApiClient, SystemProvider
 from integrations.systems.catalog import Entity, EntitySpec
-from mappings.models import Direction, EntitySync, FieldMapping
+from mappings.models import EntitySync, FieldMapping
 from mappings.selectors import FRONT_ENTITY_FALLBACK
+from mappings.validation import row_directions
 
-from .mapping import TO_CRM, TO_ERP, FieldRule, rules_for
+from .mapping import FieldRule, rules_for
 from .ratelimit import DatabaseRateLimiter
 
 CRM, ERP = "crm", "erp"
-FLOWS = {Direction.OFF: set(), Direction.TO_ERP: {TO_ERP}, Direction.TO_CRM: {TO_CRM},
-         Direction.TWO_WAY: {TO_ERP, TO_CRM}}
 
 
 def client_for(connection: Connection, **kwargs: Any) -> ApiClient:
@@ -78,7 +77,7 @@ class SyncContext:
         return self.entity_sync.get_entity_display()
 
     def flows(self) -> set[str]:
-        return FLOWS.get(self.entity_sync.direction, set())
+        return row_directions(self.entity_sync.direction, "")
 
     def side(self, system_or_role: str) -> SideContext:
         if system_or_role in (CRM, self.crm.system):

@@ -15,8 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-TO_ERP, TO_CRM = "to_erp", "to_crm"
-_FLOWS = {"off": set(), TO_ERP: {TO_ERP}, TO_CRM: {TO_CRM}, "two_way": {TO_ERP, TO_CRM}}
+from mappings.validation import TO_CRM as TO_CRM  # re-exported: the engine speaks of flows through this module
+from mappings.validation import TO_ERP, row_directions
 
 
 class MappingRowLike(Protocol):
@@ -53,10 +53,7 @@ def rules_for(rows: Iterable[MappingRowLike], *, flow: str, entity_direction: st
     """
     rules = []
     for row in rows:
-        flows = _FLOWS.get(entity_direction, set())
-        if row.direction:
-            flows = flows & {row.direction}
-        if flow not in flows:
+        if flow not in row_directions(entity_direction, row.direction):
             continue
         value_map = dict(row.value_map or {})
         if flow == TO_ERP:

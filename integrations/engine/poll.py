@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from integrations.models import EventSource, EventState, InboundEvent, Integration, PollCursor
 from mappings.models import EntitySync, WebhookToggle
+from mappings.validation import row_directions
 
 from .context import CRM, ERP, context_for
 from .ingest import event_ingest
@@ -28,8 +29,7 @@ BATCH = 200
 
 def poll_sources(integration: Integration, entity_sync: EntitySync) -> list[str]:
     """The systems whose changes to this entity must be polled: sources without working webhooks."""
-    flows = {"off": set(), "to_erp": {TO_ERP}, "to_crm": {TO_CRM}, "two_way": {TO_ERP, TO_CRM}}[
-        entity_sync.direction]
+    flows = row_directions(entity_sync.direction, "")
     systems = []
     for role, flow in ((CRM, TO_ERP), (ERP, TO_CRM)):
         if flow not in flows:
