@@ -117,6 +117,7 @@ SCHEDULES = {
     "synkro: hand due events to the workers": ("integrations.tasks.events_dispatch_task", 1),
     "synkro: poll systems without webhooks": ("integrations.tasks.polls_task", 1),
     "synkro: start safety reconciliations": ("integrations.tasks.reconciliations_task", 15),
+    "synkro: post POS daily reports": ("integrations.tasks.daily_reports_task", 15),
 }
 
 
@@ -148,5 +149,3 @@ def daily_reports_task() -> int:
             ctx.close()
     return posted
 
-
-SCHEDULES["synkro: post POS daily reports"] = ("integrations.tasks.daily_reports_task", 15)

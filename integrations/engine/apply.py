@@ -8,7 +8,6 @@ and our own writes coming back are recognised by the hash of the mapped fields.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -27,17 +26,7 @@ from .log import log_entry_create
 from .mapping import TO_CRM, TO_ERP, FieldRule, changed_fields, is_blank, map_record, map_value, payload_hash
 from .matching import find_match, link_adopt, parent_reference
 from .merge import merge_two_way
-
-
-@dataclass
-class Outcome:
-    action: str  # a LogAction, or "echo" for our own write coming back
-    reason: str = ""
-    crm_id: str = ""
-    erp_id: str = ""
-    changes: dict[str, list[Any]] = field(default_factory=dict)
-    label: str = ""
-    writes: int = 0
+from .outcome import Outcome, ids_for
 
 
 def project(record: Record, names: list[str]) -> dict[str, Any]:
@@ -76,11 +65,6 @@ def record_sync(ctx: SyncContext, *, source: SideContext, external_id: str, acti
     return outcome
 
 
-def _ids(source: SideContext, source_id: str, target_id: str) -> dict[str, str]:
-    return {"crm_id": source_id, "erp_id": target_id} if source.role == CRM else \
-        {"crm_id": target_id, "erp_id": source_id}
-
-
 def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, external_id: str,
           action: str) -> Outcome:
     documents = Entity(ctx.entity) in DOCUMENT_ENTITIES
@@ -88,10 +72,10 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
         linked = SyncLink.objects.filter(integration=ctx.integration, **{f"{source.role}_id": external_id},
                                          entity__in=DOCUMENT_ENTITIES if documents else (ctx.entity,)).exists()
         if linked:  # our own write coming back from the side we only write to
-            return Outcome("echo", "A change on the receiving side only.", **_ids(source, external_id, ""))
+            return Outcome("echo", "A change on the receiving side only.", **ids_for(source, external_id, ""))
         return Outcome(LogAction.SKIPPED, f"{ctx.label} are synced {ctx.entity_sync.get_direction_display()} "
                        f"here, so a change in {source.name} is not sent to {target.name}.",
-                       **_ids(source, external_id, ""))
+                       **ids_for(source, external_id, ""))
     if documents:
         return document_sync(ctx, source=source, target=target, flow=flow, external_id=external_id, action=action)
     if ctx.entity == Entity.POS_SALE:
@@ -105,16 +89,16 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
         record = source.client.get_record(source.entity, external_id)
     except NotFoundError:
         return Outcome(LogAction.SKIPPED, f"The record no longer exists in {source.name}; nothing to send.",
-                       **_ids(source, external_id, getattr(link, f"{target.role}_id") if link else ""))
+                       **ids_for(source, external_id, getattr(link, f"{target.role}_id") if link else ""))
     label = record_label(source, record)
     source_hash = side_hash(ctx, source, record)
     if link is not None and getattr(link, f"{source.role}_hash") == source_hash:
         return Outcome("echo", "No mapped field changed since the last sync (or it was our own write).",
-                       **_ids(source, external_id, getattr(link, f"{target.role}_id")), label=label)
+                       **ids_for(source, external_id, getattr(link, f"{target.role}_id")), label=label)
 
     gate, set_back = _gates(ctx, source=source, target=target, record=record, linked=link is not None)
     if not gate.go:
-        return Outcome(LogAction.SKIPPED, gate.reason, **_ids(source, external_id, ""), label=label)
+        return Outcome(LogAction.SKIPPED, gate.reason, **ids_for(source, external_id, ""), label=label)
 
     mapped = map_record(record, ctx.rules(flow))
     values = dict(mapped.values)
@@ -126,7 +110,7 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
     values = pos.pos_values(ctx, source=source, record=record, values=values, creating=link is None)
     parent = parent_reference(ctx, source=source, target=target, record=record)
     if isinstance(parent, plan.Verdict):
-        return Outcome(LogAction.SKIPPED, parent.reason, **_ids(source, external_id, ""), label=label)
+        return Outcome(LogAction.SKIPPED, parent.reason, **ids_for(source, external_id, ""), label=label)
     values.update(parent)
 
     notes: list[str] = []
@@ -191,7 +175,7 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
             number_source=source_rule.source if source_rule else f"the field mapped to {number_field}",
             target_name=target.name)
     if not verdict.go:
-        return Outcome(LogAction.SKIPPED, verdict.reason, **_ids(source, source_id, ""), label=label)
+        return Outcome(LogAction.SKIPPED, verdict.reason, **ids_for(source, source_id, ""), label=label)
     payload = {k: v for k, v in values.items() if not is_blank(v)}
     if target.spec is not None:
         for name, value in target.spec.create_defaults:
@@ -208,7 +192,7 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
             **{f"{source.role}_id": source_id}, defaults={f"{target.role}_id": target_id})
         _remember(ctx, link, source=source, source_record=record, target=target, target_record=created)
     writes = 1 + _write_back_number(ctx, source=source, target=target, link=link, created=created, record=record)
-    return Outcome(LogAction.CREATED, f"Created in {target.name}.", **_ids(source, source_id, target_id),
+    return Outcome(LogAction.CREATED, f"Created in {target.name}.", **ids_for(source, source_id, target_id),
                    changes={k: [None, _plain(v)] for k, v in payload.items()}, label=label, writes=writes)
 
 
@@ -239,7 +223,7 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
         link.delete()
         return Outcome(LogAction.FAILED, f"The linked record {target_id} no longer exists in {target.name}. "
                        "The link was removed; the next change or a reconciliation will create it again.",
-                       **_ids(source, source_id, target_id), label=label)
+                       **ids_for(source, source_id, target_id), label=label)
     to_target, to_source, conflicts = _decide(ctx, source=source, target=target, flow=flow, record=record,
                                               current=current, values=values, link=link)
     trigger_field = source.role_field(ctx.entity_sync.trigger_field) if ctx.entity_sync.trigger_field else None
@@ -270,7 +254,7 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
             for c in conflicts) + ".")
     else:
         notes.append(f"Updated in {target.name if to_target else source.name}.")
-    return Outcome(entry_action, " ".join(notes), **_ids(source, source_id, target_id), changes=changes, label=label,
+    return Outcome(entry_action, " ".join(notes), **ids_for(source, source_id, target_id), changes=changes, label=label,
                    writes=writes)
 
 
@@ -329,14 +313,14 @@ def _delete(ctx: SyncContext, *, source: SideContext, target: SideContext, link:
             external_id: str) -> Outcome:
     if link is None:
         return Outcome(LogAction.SKIPPED, f"Deleted in {source.name}; nothing was linked in {target.name}.",
-                       **_ids(source, external_id, ""))
+                       **ids_for(source, external_id, ""))
     target_id = getattr(link, f"{target.role}_id")
     with contextlib.suppress(NotFoundError):  # already gone there: the goal is reached
         target.client.delete_record(target.entity, target_id)
     label = link.label
     link.delete()
     return Outcome(LogAction.DELETED, f"Deleted in {source.name}, so deleted in {target.name} as well.",
-                   **_ids(source, external_id, target_id), label=label, writes=1)
+                   **ids_for(source, external_id, target_id), label=label, writes=1)
 
 
 def _plain(value: Any) -> Any:

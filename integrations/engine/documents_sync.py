@@ -28,6 +28,7 @@ from integrations.systems.errors import NotFoundError
 from .context import CRM, SideContext, SyncContext
 from .documents import Line, document_totals, to_decimal
 from .mapping import changed_fields, is_blank, payload_hash
+from .outcome import Outcome, ids_for
 
 HEADER_ROLES = ("customer", "date", "currency", "description")
 LINE_ROLES = ("item", "text", "quantity", "price", "discount", "vat", "cost", "list_price")
@@ -139,17 +140,15 @@ def _organisation(ctx: SyncContext, *, source: SideContext, target: SideContext,
 
 def document_sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, external_id: str,
                   action: str):
-    """Sync one document; returns an ``apply.Outcome``."""
-    from .apply import Outcome, _ids
-
+    """Sync one document; returns an ``Outcome``."""
     if action == "deleted":
         return Outcome(LogAction.SKIPPED, "Deleted documents are not carried over: accounting keeps its history.",
-                       **_ids(source, external_id, ""))
+                       **ids_for(source, external_id, ""))
     try:
         record = source.client.get_record(source.entity, external_id)
     except NotFoundError:
         return Outcome(LogAction.SKIPPED, f"The document no longer exists in {source.name}.",
-                       **_ids(source, external_id, ""))
+                       **ids_for(source, external_id, ""))
     if source.role == CRM:
         return _delivery_to_erp(ctx, source=source, target=target, record=record, external_id=external_id)
     return _erp_document_to_delivery(ctx, source=source, target=target, record=record, external_id=external_id)
@@ -157,28 +156,26 @@ def document_sync(ctx: SyncContext, *, source: SideContext, target: SideContext,
 
 def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideContext, record: Record,
                      external_id: str):
-    from .apply import Outcome, _ids
-
     label = f"Delivery {record.get(source.role_field('number')) or external_id}"
     sync_status = source.role_field("sync_status")
     if sync_status and record.get(sync_status) == "NotReadyForSynchronization":
         return Outcome(LogAction.SKIPPED, "The delivery is not marked ready for the ERP yet.",
-                       **_ids(source, external_id, ""), label=label)
+                       **ids_for(source, external_id, ""), label=label)
     # Once invoiced, the invoice speaks for the delivery (its sales order is history).
     link = _link(ctx, source, external_id, (Entity.INVOICE,)) or _link(ctx, source, external_id, (Entity.DELIVERY,))
     source_hash = document_hash(source, record)
     if link is not None and link.crm_hash == source_hash:
         return Outcome("echo", "No change since the last sync (or it was our own write).",
-                       **_ids(source, external_id, link.erp_id), label=label)
+                       **ids_for(source, external_id, link.erp_id), label=label)
     if link is not None and link.entity == Entity.INVOICE and _booked(_side_for(target, Entity.INVOICE), link):
         return Outcome(LogAction.SKIPPED, f"Invoice {link.erp_id} in {target.name} is booked; a booked invoice is "
-                       "never changed. Make a credit note in the ERP instead.", **_ids(source, external_id,
+                       "never changed. Make a credit note in the ERP instead.", **ids_for(source, external_id,
                                                                                        link.erp_id), label=label)
     doc = neutral(source, record)
     customer = _organisation(ctx, source=source, target=target, value=doc["customer"])
     if customer is None:
         return Outcome(LogAction.SKIPPED, f"The delivery's organisation ({doc['customer']}) is not synced to "
-                       f"{target.name} yet; the delivery follows once it is.", **_ids(source, external_id, ""),
+                       f"{target.name} yet; the delivery follows once it is.", **ids_for(source, external_id, ""),
                        label=label)
     doc["customer"] = customer
     as_invoice = ctx.entity_sync.delivery_target == "invoice"
@@ -211,7 +208,7 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
         what = "invoice" if target_side.entity == Entity.INVOICE else "sales order"
         return Outcome(LogAction.CREATED, f"Created {what} {target_id} in {target.name} with "
                        f"{len(doc['lines'])} line{'s' if len(doc['lines']) != 1 else ''}.",
-                       **_ids(source, external_id, target_id), label=label, writes=2,
+                       **ids_for(source, external_id, target_id), label=label, writes=2,
                        changes={"lines": [None, len(doc["lines"])], **{k: [None, str(v)] for k, v in
                                                                          totals_of(doc).as_dict().items()}})
     current = target_side.client.get_record(target_side.entity, link.erp_id)
@@ -221,12 +218,12 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
     if not changes:
         _remember(link, crm=source, erp=target_side, delivery=record, document=current)
         return Outcome(LogAction.SKIPPED, f"{target.name} already holds the same order.",
-                       **_ids(source, external_id, link.erp_id), label=label)
+                       **ids_for(source, external_id, link.erp_id), label=label)
     updated_document = target_side.client.update_record(target_side.entity, link.erp_id, values)
     updated = _write_back(ctx, crm=source, erp=target_side, delivery=record, document=updated_document, link=link)
     _remember(link, crm=source, erp=target_side, delivery=updated, document=updated_document)
     return Outcome(LogAction.UPDATED, f"Updated sales order {link.erp_id} in {target.name}.",
-                   **_ids(source, external_id, link.erp_id), label=label, writes=2,
+                   **ids_for(source, external_id, link.erp_id), label=label, writes=2,
                    changes={k: [str(v[0]), str(v[1])] for k, v in changes.items()})
 
 
@@ -283,8 +280,6 @@ def _remember(link: SyncLink, *, crm: SideContext, erp: SideContext, delivery: R
 
 def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: SideContext, record: Record,
                               external_id: str):
-    from .apply import Outcome, _ids
-
     invoice = source.entity == Entity.INVOICE
     label = f"{'Invoice' if invoice else 'Sales order'} {external_id}"
     order_type_field = source.role_field("order_type")
@@ -292,23 +287,23 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
     accepted = _accepted_types(ctx)
     if accepted and str(order_type) not in accepted:
         return Outcome(LogAction.SKIPPED, f"Order type {order_type} is not among the types brought back to "
-                       f"webCRM ({', '.join(accepted)}).", **_ids(source, external_id, ""), label=label)
+                       f"webCRM ({', '.join(accepted)}).", **ids_for(source, external_id, ""), label=label)
     link = _link(ctx, source, external_id, (source.entity,))
     if link is None and invoice:
         link = _adopt_order_delivery(ctx, source=source, record=record, external_id=external_id)
     source_hash = document_hash(source, record)
     if link is not None and link.erp_hash == source_hash:
         return Outcome("echo", "No change since the last sync (or it was our own write).",
-                       **_ids(source, external_id, link.crm_id), label=label)
+                       **ids_for(source, external_id, link.crm_id), label=label)
     if link is not None and not invoice and SyncLink.objects.filter(
             integration=ctx.integration, entity=Entity.INVOICE, crm_id=link.crm_id).exists():
         return Outcome("echo", "The delivery's invoice speaks for it now; its order is history.",
-                       **_ids(source, external_id, link.crm_id), label=label)
+                       **ids_for(source, external_id, link.crm_id), label=label)
     doc = neutral(source, record)
     organisation = _organisation(ctx, source=source, target=target, value=doc["customer"])
     if organisation is None:
         return Outcome(LogAction.SKIPPED, f"The customer {doc['customer']} is not synced to webCRM yet; the "
-                       f"{'invoice' if invoice else 'order'} follows once it is.", **_ids(source, external_id, ""),
+                       f"{'invoice' if invoice else 'order'} follows once it is.", **ids_for(source, external_id, ""),
                        label=label)
     doc["customer"] = organisation
     if invoice:
@@ -330,7 +325,7 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
                                        entity=source.entity, crm_id=crm_id, erp_id=external_id, label=label)
         _remember(link, crm=target, erp=source, delivery=created, document=record)
         return Outcome(LogAction.CREATED, f"Created a delivery in webCRM from {label.lower()} "
-                       f"({len(doc['lines'])} lines, total {totals.total}).", **_ids(source, external_id, crm_id),
+                       f"({len(doc['lines'])} lines, total {totals.total}).", **ids_for(source, external_id, crm_id),
                        label=label, writes=1, changes={k: [None, str(v)] for k, v in totals.as_dict().items()})
     current = target.client.get_record(target.entity, link.crm_id)
     updated = target.client.update_record(target.entity, link.crm_id, values)
@@ -338,7 +333,7 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
     changes = changed_fields({k: current.get(k) for k in values if k != "lines"},
                              {k: v for k, v in values.items() if k != "lines"})
     return Outcome(LogAction.UPDATED, f"Updated the webCRM delivery from {label.lower()}.",
-                   **_ids(source, external_id, link.crm_id), label=label, writes=1, changes=changes)
+                   **ids_for(source, external_id, link.crm_id), label=label, writes=1, changes=changes)
 
 
 def _accepted_types(ctx: SyncContext) -> list[str]:

@@ -29,6 +29,7 @@ from .context import SideContext, SyncContext
 from .documents import money, to_decimal
 from .log import log_entry_create
 from .mapping import is_blank
+from .outcome import Outcome
 
 #: Customers 1st product field → the key of ``PosSettings.variant_fields`` naming its Uniconta user field.
 VARIANT_SOURCES = {"styleno": "style_no", "size": "size", "color": "color", "customfield1": "custom1",
@@ -117,8 +118,6 @@ def cash_rounding_of(sale: Record, *, cash_name: str) -> Decimal:
 
 def pos_sale_sync(ctx: SyncContext, *, source: SideContext, target: SideContext, external_id: str, action: str):
     """Book one POS sale in the ERP (once), and invoice it when the settings say so."""
-    from .apply import Outcome
-
     ids = {"crm_id": external_id}
     if action == "deleted":
         return Outcome(LogAction.SKIPPED, "A deleted POS sale is not carried over: the books keep their history.",

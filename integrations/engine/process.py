@@ -20,10 +20,11 @@ from django.utils import timezone
 from integrations.models import EventSource, EventState, InboundEvent, LogAction, SyncLink, SyncRun
 from integrations.systems.errors import AuthError, ExternalSystemError, NotFoundError, VendorValidationError
 
-from .apply import Outcome, record_label, record_sync
+from .apply import record_label, record_sync
 from .context import context_for
 from .locks import RecordBusy, record_key, record_locked
 from .log import log_entry_create
+from .outcome import Outcome
 
 logger = logging.getLogger(__name__)
 
