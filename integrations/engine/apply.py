@@ -24,7 +24,7 @@ from .context import CRM, ERP, SideContext, SyncContext
 from .documents_sync import DOCUMENT_ENTITIES, document_sync
 from .log import log_entry_create
 from .mapping import TO_CRM, TO_ERP, FieldRule, changed_fields, is_blank, map_record, map_value, payload_hash
-from .matching import find_match, link_adopt, parent_reference
+from .matching import find_match, link_adopt, link_for, parent_reference
 from .merge import merge_two_way
 from .outcome import Outcome, ids_for
 
@@ -43,11 +43,6 @@ def record_label(side: SideContext, record: Record) -> str:
         if name and not is_blank(record.get(name)):
             return str(record[name])
     return ""
-
-
-def _link_for(ctx: SyncContext, side: SideContext, record_id: str) -> SyncLink | None:
-    return SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity,
-                                   **{f"{side.role}_id": record_id}).first()
 
 
 def record_sync(ctx: SyncContext, *, source: SideContext, external_id: str, action: str,
@@ -82,7 +77,7 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
         return pos.pos_sale_sync(ctx, source=source, target=target, external_id=external_id, action=action)
     if ctx.entity == Entity.DAILY_REPORT:
         return _daily_report(ctx, external_id=external_id)
-    link = _link_for(ctx, source, external_id)
+    link = link_for(ctx, source, external_id)
     if action == "deleted":
         return _delete(ctx, source=source, target=target, link=link, external_id=external_id)
     try:

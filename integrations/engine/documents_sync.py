@@ -28,6 +28,7 @@ from integrations.systems.errors import NotFoundError
 from .context import CRM, SideContext, SyncContext
 from .documents import Line, document_totals, to_decimal
 from .mapping import changed_fields, is_blank, payload_hash
+from .matching import link_for
 from .outcome import Outcome, ids_for
 
 HEADER_ROLES = ("customer", "date", "currency", "description")
@@ -125,11 +126,6 @@ def _read_only(spec: EntitySpec | None, name: str) -> bool:
     return bool(field and field.read_only)
 
 
-def _link(ctx: SyncContext, side: SideContext, record_id: str, entities: tuple[str, ...]) -> SyncLink | None:
-    return (SyncLink.objects.filter(integration=ctx.integration, entity__in=entities,
-                                    **{f"{side.role}_id": record_id}).first())
-
-
 def _organisation(ctx: SyncContext, *, source: SideContext, target: SideContext, value: Any) -> str | None:
     if is_blank(value):
         return None
@@ -162,7 +158,8 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
         return Outcome(LogAction.SKIPPED, "The delivery is not marked ready for the ERP yet.",
                        **ids_for(source, external_id, ""), label=label)
     # Once invoiced, the invoice speaks for the delivery (its sales order is history).
-    link = _link(ctx, source, external_id, (Entity.INVOICE,)) or _link(ctx, source, external_id, (Entity.DELIVERY,))
+    link = (link_for(ctx, source, external_id, (Entity.INVOICE,))
+            or link_for(ctx, source, external_id, (Entity.DELIVERY,)))
     source_hash = document_hash(source, record)
     if link is not None and link.crm_hash == source_hash:
         return Outcome("echo", "No change since the last sync (or it was our own write).",
@@ -288,7 +285,7 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
     if accepted and str(order_type) not in accepted:
         return Outcome(LogAction.SKIPPED, f"Order type {order_type} is not among the types brought back to "
                        f"webCRM ({', '.join(accepted)}).", **ids_for(source, external_id, ""), label=label)
-    link = _link(ctx, source, external_id, (source.entity,))
+    link = link_for(ctx, source, external_id, (source.entity,))
     if link is None and invoice:
         link = _adopt_order_delivery(ctx, source=source, record=record, external_id=external_id)
     source_hash = document_hash(source, record)

@@ -25,6 +25,13 @@ MATCH_ORDER = {
 }
 
 
+def link_for(ctx: SyncContext, side: SideContext, record_id: str,
+             entities: tuple[str, ...] | None = None) -> SyncLink | None:
+    """The link of ``side``'s record ``record_id``, among ``entities`` (the context's entity by default)."""
+    return SyncLink.objects.filter(integration=ctx.integration, entity__in=entities or (ctx.entity,),
+                                   **{f"{side.role}_id": record_id}).first()
+
+
 def parent_reference(ctx: SyncContext, *, source: SideContext, target: SideContext,
                      record: Record) -> dict[str, Any] | plan.Verdict:
     """A person's organisation, translated through the organisation links into the target's id."""
