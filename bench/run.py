@@ -54,8 +54,9 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
     return [
         (
             "Webhook ingest (gunicorn, 127.0.0.1)",
-            f"{get('ingest', 'req_per_s', '{:,.0f}')} req/s; "
-            f"{get('ingest', 'accepted_not_stored')} accepted but not stored",
+            f"{get('ingest', 'req_per_s', '{:,.0f}')} req/s ({get('ingest', 'generator')}"
+            + (f", p99 {ing['p99_ms']} ms" if "p99_ms" in ing else "")
+            + f"); {get('ingest', 'accepted_not_stored')} accepted but not stored",
             "≥ 1,000 req/s; all stored",
             met(ok(lambda: ing["req_per_s"] >= 1000 and ing["accepted_not_stored"] == 0)),
         ),
@@ -116,7 +117,9 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
 def sizes(results: dict) -> str:
     r = results
     return (
-        f"ingest {r.get('ingest', {}).get('requests', '—')} notices; latency "
+        f"ingest {r.get('ingest', {}).get('requests', '—')} notices"
+        + (f" in {r['ingest']['seconds']:.0f} s" if "seconds" in r.get("ingest", {}) else "")
+        + f"; latency "
         f"{r.get('latency', {}).get('changes', '—')} changes; economy {r.get('economy', {}).get('records', '—')} "
         f"linked records; rate limit {r.get('ratelimit', {}).get('records', '—')} records; import "
         f"{r.get('initial_import', {}).get('records', '—')} customers; log "

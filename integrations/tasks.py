@@ -33,7 +33,13 @@ def _after_commit(enqueue) -> None:
 
 def event_enqueue(*, event_id: int) -> None:
     """Hand an event to the workers once the transaction that stored it has committed."""
-    _after_commit(lambda: async_task(EVENT_TASK, event_id, group="events"))
+    events_enqueue_each(event_ids=[event_id])
+
+
+def events_enqueue_each(*, event_ids: list[int]) -> None:
+    """Hand events to the workers after commit, a task each, so that workers take them in parallel."""
+    if event_ids:
+        _after_commit(lambda: [async_task(EVENT_TASK, event_id, group="events") for event_id in event_ids])
 
 
 #: Events handed to one task when a run stores many at once: enqueueing costs more than a small chunk of work.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run a command against PostgreSQL. With DATABASE_URL already pointing at PostgreSQL, just run it;
 # otherwise start a throwaway cluster (initdb + pg_ctl in a temporary folder, loopback only),
-# export its DATABASE_URL, run the command and remove the cluster afterwards.
+# export its DATABASE_URL, run the command and remove the cluster afterwards. The throwaway cluster
+# skips fsync for speed; PG_DURABLE=true keeps PostgreSQL's durable defaults (for benchmarks).
 set -euo pipefail
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then exec "$@"; fi
 
@@ -25,8 +26,10 @@ cleanup() {
 }
 trap cleanup EXIT
 "${as_owner[@]}" "$bindir/initdb" -D "$workdir/data" -U synkro --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-"${as_owner[@]}" "$bindir/pg_ctl" -D "$workdir/data" -l "$workdir/server.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $workdir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-  start >/dev/null
+options="-c listen_addresses=127.0.0.1 -p $port -k $workdir -c max_connections=200"
+if [[ "${PG_DURABLE:-false}" != true ]]; then
+  options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
+"${as_owner[@]}" "$bindir/pg_ctl" -D "$workdir/data" -l "$workdir/server.log" -w -o "$options" start >/dev/null
 export DATABASE_URL="postgres://synkro@127.0.0.1:$port/postgres"
 "$@"

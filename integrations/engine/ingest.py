@@ -7,58 +7,92 @@ the engine re-reads the record from its source, so one pending event per record 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from integrations.models import EventSource, EventState, InboundEvent, Integration, WebhookStat
-from integrations.systems.base import WebhookAction, WebhookEvent
-from mappings.models import WebhookToggle
+from integrations.models import EventSource, EventState, InboundEvent, Integration
+from integrations.systems.base import WebhookAction
+
+from .sql import columns, table
 
 #: A delete outranks everything; a create outranks an update (the record is still new to us).
 _ACTION_RANK = {WebhookAction.UPDATED: 0, WebhookAction.CREATED: 1, WebhookAction.DELETED: 2}
 
 
-def _stronger(current: str, incoming: str) -> str:
-    return incoming if _ACTION_RANK.get(incoming, 0) > _ACTION_RANK.get(current, 0) else current
+def event_upsert(
+    *, tenant_id: int, integration_id: int, system: str, entity: str, action: str, external_id: str,
+    payload: Mapping[str, Any] | None = None, source: str = EventSource.WEBHOOK,
+) -> tuple[int, bool]:
+    """Store one notice in one statement; returns ``(event id, created)``.
+
+    An ``INSERT … ON CONFLICT`` against the one-pending-event-per-record index: a pending event of
+    the same record absorbs the notice (one more delivery, the stronger action, the newest payload)
+    and concurrent notices of one record cannot both insert. The ORM cannot say this (its upsert knows
+    no partial index), and this statement is the webhook endpoint's hottest path. A new row starts at
+    one delivery and an absorbed notice makes it at least two, which tells the caller which happened.
+    """
+    params = [
+        tenant_id, integration_id, system, entity, action, str(external_id), source,
+        _PAYLOAD.get_db_prep_save(dict(payload or {}), connection),
+        _RECEIVED_AT.get_db_prep_save(timezone.now(), connection),
+        EventState.PENDING, "",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_event_upsert_sql(), params)
+        event_id, deliveries = cursor.fetchone()
+    return event_id, deliveries == 1
+
+
+@cache
+def _event_upsert_sql() -> str:
+    events = table(InboundEvent)
+    col = columns(InboundEvent, "tenant", "integration", "system", "entity", "action", "external_id", "source",
+                   "payload", "received_at", "state", "last_error", "deliveries", "attempts", "id")
+
+    def rank(action: str) -> str:
+        cases = " ".join(f"WHEN '{name}' THEN {value}" for name, value in _ACTION_RANK.items())
+        return f"CASE {action} {cases} ELSE 0 END"
+
+    inserted = ", ".join(col[name] for name in ("tenant", "integration", "system", "entity", "action", "external_id",
+                                                "source", "payload", "received_at", "state", "last_error"))
+    current, incoming = f"{events}.{col['action']}", f"excluded.{col['action']}"
+    return (
+        f"INSERT INTO {events} ({inserted}, {col['deliveries']}, {col['attempts']}) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, 0) "
+        f"ON CONFLICT ({col['integration']}, {col['system']}, {col['entity']}, {col['external_id']}) "
+        f"WHERE {col['state']} = '{EventState.PENDING}' "
+        f"DO UPDATE SET {col['deliveries']} = {events}.{col['deliveries']} + 1, "
+        f"{col['action']} = CASE WHEN {rank(incoming)} > {rank(current)} THEN {incoming} ELSE {current} END, "
+        f"{col['payload']} = excluded.{col['payload']} "
+        f"RETURNING {col['id']}, {col['deliveries']}"
+    )
+
+
+_PAYLOAD = InboundEvent._meta.get_field("payload")
+_RECEIVED_AT = InboundEvent._meta.get_field("received_at")
 
 
 def event_ingest(
     *, integration: Integration, system: str, entity: str, action: str, external_id: str,
     payload: Mapping[str, Any] | None = None, source: str = EventSource.WEBHOOK,
 ) -> tuple[InboundEvent, bool]:
-    """Store one notice of a changed record; returns ``(event, created)``.
+    """Store one notice of a changed record and hand new work to the workers; returns ``(event, created)``.
 
     A pending event of the same record absorbs the notice (its delivery count goes up), so five
     deliveries of one change mean one piece of work.
     """
-    key = {"integration": integration, "system": system, "entity": entity, "external_id": str(external_id)}
     from integrations.tasks import event_enqueue
 
-    for _ in range(3):
-        with transaction.atomic():
-            pending = (InboundEvent.objects.select_for_update()
-                       .filter(state=EventState.PENDING, **key).first())
-            if pending is not None:
-                pending.deliveries = F("deliveries") + 1
-                pending.action = _stronger(pending.action, action)
-                pending.payload = dict(payload or {})
-                pending.save(update_fields=["deliveries", "action", "payload"])
-                pending.refresh_from_db(fields=["deliveries"])
-                return pending, False
-            try:
-                with transaction.atomic():
-                    event = InboundEvent.objects.create(
-                        tenant_id=integration.tenant_id, action=action, payload=dict(payload or {}), source=source,
-                        **key)
-                event_enqueue(event_id=event.pk)
-                return event, True
-            except IntegrityError:
-                continue  # another process stored the same record a moment ago: coalesce with it
-    raise RuntimeError("could not store the event after three attempts")  # pragma: no cover
+    event_id, created = event_upsert(
+        tenant_id=integration.tenant_id, integration_id=integration.pk, system=system, entity=entity, action=action,
+        external_id=external_id, payload=payload, source=source)
+    if created:
+        event_enqueue(event_id=event_id)
+    return InboundEvent.objects.get(pk=event_id), created
 
 
 def events_ingest_batch(
@@ -98,53 +132,3 @@ def events_ingest_batch(
             if run_id is not None and event.run_id is None:
                 InboundEvent.objects.filter(pk=event.pk).update(run_id=run_id)
     return len(ids)
-
-
-@dataclass
-class WebhookOutcome:
-    stored: list[InboundEvent]
-    coalesced: int
-    dropped: int
-
-
-def toggle_allows(*, integration: Integration, system: str, entity: str, action: str) -> bool:
-    """Whether the integration acts on this system's event. No toggle row means the entity is not synced."""
-    toggle = WebhookToggle.objects.filter(integration=integration, system=system, entity=entity,
-                                          action=action).only("enabled").first()
-    return bool(toggle and toggle.enabled)
-
-
-@transaction.atomic
-def webhook_events_store(*, integration: Integration, system: str, events: list[WebhookEvent]) -> WebhookOutcome:
-    """Store what one webhook call announced, in one transaction; events whose toggle is off are counted."""
-    outcome = WebhookOutcome(stored=[], coalesced=0, dropped=0)
-    now = timezone.now()
-    for event in events:
-        entity, action = str(event.entity), str(event.action)
-        stat = _stat(integration, system, entity)
-        stat.received = F("received") + 1
-        stat.last_received_at = now
-        if not toggle_allows(integration=integration, system=system, entity=entity, action=action):
-            stat.dropped_by_toggle = F("dropped_by_toggle") + 1
-            stat.save(update_fields=["received", "last_received_at", "dropped_by_toggle"])
-            outcome.dropped += 1
-            continue
-        stat.save(update_fields=["received", "last_received_at"])
-        stored, created = event_ingest(integration=integration, system=system, entity=entity, action=action,
-                                       external_id=event.external_id, payload=event.payload or {})
-        outcome.stored.append(stored)
-        outcome.coalesced += 0 if created else 1
-    return outcome
-
-
-def webhook_error_record(*, integration: Integration, system: str, message: str, entity: str = "") -> None:
-    """Remember why a webhook from a known integration was refused, for the webhook health screen."""
-    stat = _stat(integration, system, entity)
-    stat.last_error, stat.last_error_at = message[:1000], timezone.now()
-    stat.save(update_fields=["last_error", "last_error_at"])
-
-
-def _stat(integration: Integration, system: str, entity: str) -> WebhookStat:
-    stat, _ = WebhookStat.objects.get_or_create(tenant_id=integration.tenant_id, integration=integration,
-                                                system=system, entity=entity)
-    return stat

@@ -19,9 +19,11 @@ from mappings.models import WebhookToggle
 
 
 def simple_parser(*, body: bytes, headers, query, secret=None) -> list[WebhookEvent]:
+    """One notice per call, or a list of them."""
     try:
         data = json.loads(body)
-        return [WebhookEvent(Entity(data["entity"]), WebhookAction(data["action"]), str(data["id"]), data)]
+        return [WebhookEvent(Entity(item["entity"]), WebhookAction(item["action"]), str(item["id"]), item)
+                for item in (data if isinstance(data, list) else [data])]
     except (ValueError, KeyError, TypeError) as exc:
         raise WebhookRejected(f"Not a notification we understand: {exc.__class__.__name__}") from exc
 
@@ -68,6 +70,24 @@ def test_a_delete_after_an_update_keeps_the_delete(client, world, parser):
     assert InboundEvent.objects.get().action == "deleted"
 
 
+def test_an_update_after_a_create_keeps_the_create_and_the_newest_body(client, world, parser):
+    post(client, world.integration, {**notice(action="created"), "seen": 1})
+    post(client, world.integration, {**notice(action="updated"), "seen": 2})
+    event = InboundEvent.objects.get()
+    assert (event.action, event.deliveries, event.payload["seen"]) == ("created", 2, 2)
+
+
+def test_one_call_with_notices_of_several_entities_counts_each_entity(client, world, parser):
+    body = [notice("1"), notice("2"), notice("1"), notice("9", entity="person"), notice("3", action="deleted")]
+    response = post(client, world.integration, body)
+    assert response.json() == {"stored": 3, "coalesced": 1, "ignored": 1}
+    post(client, world.integration, notice("4"))
+    stats = {s.entity: (s.received, s.dropped_by_toggle)
+             for s in WebhookStat.objects.filter(integration=world.integration, system="webcrm")}
+    assert stats == {"organisation": (5, 1), "person": (1, 0)}
+    assert InboundEvent.objects.filter(tenant=world.tenant).count() == 4
+
+
 def test_a_new_change_after_processing_is_new_work(client, world, parser):
     post(client, world.integration, notice())
     InboundEvent.objects.update(state=EventState.DONE)
@@ -102,6 +122,13 @@ def test_paused_integration_takes_no_webhooks(client, world, parser):
     world.integration.save()
     assert post(client, world.integration, notice()).status_code == 404
     assert not InboundEvent.objects.exists()
+
+
+def test_a_deactivated_tenant_takes_no_webhooks(client, world, parser):
+    world.tenant.active = False
+    world.tenant.save()
+    assert post(client, world.integration, notice()).status_code == 404
+    assert not InboundEvent.objects.exists() and not WebhookStat.objects.exists()
 
 
 def test_malformed_payload_is_400_with_the_reason_kept_for_support(client, world, parser):

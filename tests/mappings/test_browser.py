@@ -69,11 +69,12 @@ def test_admin_configures_organisations_and_customer_toggles_a_webhook(page, liv
     page.context.clear_cookies()
     log_in(page, live_server, "carl-customer")
     page.goto(f"{live_server.url}/t/{world.tenant.slug}/integrations/{integration.pk}/webhooks/")
+    toggle = WebhookToggle.objects.get(integration=integration, system="webcrm", entity="organisation",
+                                       action="deleted")
     box = page.locator("[data-toggle='webcrm-organisation-deleted']")
     assert not box.is_checked()
     box.check()
-    page.wait_for_selector("#toggle-{} >> text=On".format(
-        WebhookToggle.objects.get(integration=integration, system="webcrm", entity="organisation",
-                                  action="deleted").pk))
-    assert WebhookToggle.objects.get(integration=integration, system="webcrm", entity="organisation",
-                                     action="deleted").enabled
+    # Read the database only once the page shows the answer: the server's write is then committed.
+    page.wait_for_selector(f"#toggle-{toggle.pk} >> text=On")
+    toggle.refresh_from_db()
+    assert toggle.enabled

@@ -1,0 +1,156 @@
+"""The webhook endpoint's path into the database: who is calling, what they may send, storing it.
+
+Every webhook call pays for this path, so it is a handful of hand-written statements rather than ORM
+queries (each of which costs more to build than to run): the caller by its token, the enabled toggles,
+one upsert per notice and one health-counter upsert, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from integrations.models import Connection, Integration, WebhookStat
+from integrations.systems.base import WebhookEvent
+from mappings.models import WebhookToggle
+from tenants.models import Tenant
+
+from .ingest import event_upsert
+from .sql import columns, table
+
+
+@dataclass(frozen=True)
+class WebhookSource:
+    """Who a webhook call comes from: enough to store its notices without loading the integration."""
+
+    integration_id: int
+    tenant_id: int
+    system: str
+    connection_id: int
+
+
+def webhook_source(*, system: str, token: str) -> WebhookSource | None:
+    """The active integration owning ``token`` with a connection of ``system``, or None.
+
+    One indexed lookup by the token (unique, 256 random bits) that also checks the tenant is active.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_source_sql(), [token])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    integration_id, tenant_id, crm_id, crm_system, erp_id, erp_system = row
+    connection_id = {crm_system: crm_id, erp_system: erp_id}.get(system)
+    if connection_id is None:
+        return None
+    return WebhookSource(integration_id=integration_id, tenant_id=tenant_id, system=system,
+                         connection_id=connection_id)
+
+
+@cache
+def _source_sql() -> str:
+    integration = columns(Integration, "id", "tenant", "crm_connection", "erp_connection", "webhook_token", "active")
+    conn = columns(Connection, "id", "system")
+    tenant = columns(Tenant, "id", "active")
+    return (
+        f"SELECT i.{integration['id']}, i.{integration['tenant']}, crm.{conn['id']}, crm.{conn['system']}, "
+        f"erp.{conn['id']}, erp.{conn['system']} FROM {table(Integration)} i "
+        f"JOIN {table(Tenant)} t ON t.{tenant['id']} = i.{integration['tenant']} "
+        f"JOIN {table(Connection)} crm ON crm.{conn['id']} = i.{integration['crm_connection']} "
+        f"JOIN {table(Connection)} erp ON erp.{conn['id']} = i.{integration['erp_connection']} "
+        f"WHERE i.{integration['webhook_token']} = %s AND i.{integration['active']} AND t.{tenant['active']}"
+    )
+
+
+@dataclass
+class WebhookOutcome:
+    stored: list[int]
+    coalesced: int
+    dropped: int
+
+
+def toggles_enabled(source: WebhookSource) -> frozenset[tuple[str, str]]:
+    """The (entity, action) pairs of this system the integration acts on; no toggle row means not synced."""
+    with connection.cursor() as cursor:
+        cursor.execute(_toggles_sql(), [source.integration_id, source.system])
+        return frozenset(cursor.fetchall())
+
+
+@cache
+def _toggles_sql() -> str:
+    col = columns(WebhookToggle, "integration", "system", "entity", "action", "enabled")
+    return (f"SELECT {col['entity']}, {col['action']} FROM {table(WebhookToggle)} "
+            f"WHERE {col['integration']} = %s AND {col['system']} = %s AND {col['enabled']}")
+
+
+def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -> WebhookOutcome:
+    """Store what one webhook call announced, in one transaction; events whose toggle is off are counted.
+
+    A few statements whatever the call holds: the toggles, one upsert per notice, one health counter
+    per entity (last, so a busy entity's counter row is locked only until the commit).
+    """
+    from integrations.tasks import events_enqueue_each
+
+    outcome = WebhookOutcome(stored=[], coalesced=0, dropped=0)
+    created_ids: list[int] = []
+    enabled = toggles_enabled(source)
+    counts: dict[str, list[int]] = {}  # entity -> [received, dropped by toggle]
+    with transaction.atomic():
+        for event in events:
+            entity, action = str(event.entity), str(event.action)
+            count = counts.setdefault(entity, [0, 0])
+            count[0] += 1
+            if (entity, action) not in enabled:
+                count[1] += 1
+                outcome.dropped += 1
+                continue
+            event_id, created = event_upsert(
+                tenant_id=source.tenant_id, integration_id=source.integration_id, system=source.system,
+                entity=entity, action=action, external_id=event.external_id, payload=event.payload or {})
+            outcome.stored.append(event_id)
+            outcome.coalesced += 0 if created else 1
+            if created:
+                created_ids.append(event_id)
+        if counts:
+            webhook_stats_add(source, counts)
+        events_enqueue_each(event_ids=created_ids)
+    return outcome
+
+
+def webhook_stats_add(source: WebhookSource, counts: Mapping[str, list[int]]) -> None:
+    """Add received and dropped notices to the health counters: one upsert for all entities of a call."""
+    now = WebhookStat._meta.get_field("last_received_at").get_db_prep_save(timezone.now(), connection)
+    params: list[Any] = []
+    for entity, (received, dropped) in sorted(counts.items()):
+        params += [source.tenant_id, source.integration_id, source.system, entity, received, dropped, now]
+    with connection.cursor() as cursor:
+        cursor.execute(_stats_add_sql(len(counts)), params)
+
+
+@cache
+def _stats_add_sql(rows: int) -> str:
+    stats = table(WebhookStat)
+    col = columns(WebhookStat, "tenant", "integration", "system", "entity", "received", "dropped_by_toggle",
+                   "last_received_at", "last_error")
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, '')"] * rows)
+    received, dropped, at = col["received"], col["dropped_by_toggle"], col["last_received_at"]
+    return (
+        f"INSERT INTO {stats} ({col['tenant']}, {col['integration']}, {col['system']}, {col['entity']}, "
+        f"{received}, {dropped}, {at}, {col['last_error']}) VALUES {values} "
+        f"ON CONFLICT ({col['integration']}, {col['system']}, {col['entity']}) DO UPDATE SET "
+        f"{received} = {stats}.{received} + excluded.{received}, "
+        f"{dropped} = {stats}.{dropped} + excluded.{dropped}, {at} = excluded.{at}"
+    )
+
+
+def webhook_error_record(*, integration_id: int, tenant_id: int, system: str, message: str, entity: str = "") -> None:
+    """Remember why a webhook from a known integration was refused, for the webhook health screen."""
+    stat, _ = WebhookStat.objects.get_or_create(tenant_id=tenant_id, integration_id=integration_id,
+                                                system=system, entity=entity)
+    stat.last_error, stat.last_error_at = message[:1000], timezone.now()
+    stat.save(update_fields=["last_error", "last_error_at"])
