@@ -1,4 +1,4 @@
-"""django-q2 entry points. Thin: they take ids, call the engine, and are enqueued after commit."""
+"""django-q2 entry points. Thin: they take ids, call the engine, and are enqueued with the commit of their events."""
 
 from __future__ import annotations
 
@@ -15,31 +15,30 @@ logger = logging.getLogger(__name__)
 EVENT_TASK = "integrations.tasks.event_process_task"
 
 
-def _after_commit(enqueue) -> None:
-    """Enqueue once the transaction that stored the events has committed.
+def _with_commit(enqueue) -> None:
+    """Hand work to the broker so that workers see it only once the events it names are committed.
 
-    With the ORM broker the enqueue runs in a small transaction of its own: outside one, the broker
-    closes and reopens the database connection for every task it writes (``close_old_connections``).
+    The ORM broker's queue is a table of the same database: the task row is written in the transaction
+    that stores the events and commits or rolls back with them (outside a transaction, in a small one
+    of its own, or the broker would close and reopen the connection for each task). Redis is another
+    system: the task is pushed after the commit.
     """
     if "orm" in settings.Q_CLUSTER:
-        def enqueue_in_transaction() -> None:
-            with transaction.atomic():
-                enqueue()
-
-        transaction.on_commit(enqueue_in_transaction)
+        with transaction.atomic(savepoint=False):
+            enqueue()
     else:
         transaction.on_commit(enqueue)
 
 
 def event_enqueue(*, event_id: int) -> None:
-    """Hand an event to the workers once the transaction that stored it has committed."""
+    """Hand an event to the workers once the transaction that stores it has committed."""
     events_enqueue_each(event_ids=[event_id])
 
 
 def events_enqueue_each(*, event_ids: list[int]) -> None:
-    """Hand events to the workers after commit, a task each, so that workers take them in parallel."""
+    """Hand events to the workers with their commit, a task each, so that workers take them in parallel."""
     if event_ids:
-        _after_commit(lambda: [async_task(EVENT_TASK, event_id, group="events") for event_id in event_ids])
+        _with_commit(lambda: [async_task(EVENT_TASK, event_id, group="events") for event_id in event_ids])
 
 
 #: Events handed to one task when a run stores many at once: enqueueing costs more than a small chunk of work.
@@ -48,10 +47,10 @@ EVENTS_TASK = "integrations.tasks.events_process_task"
 
 
 def events_enqueue(*, event_ids: list[int]) -> None:
-    """Hand a batch of stored events to the workers after commit, a chunk per task."""
+    """Hand a batch of stored events to the workers with their commit, a chunk per task."""
     chunks = [event_ids[i:i + EVENT_CHUNK] for i in range(0, len(event_ids), EVENT_CHUNK)]
     if chunks:
-        _after_commit(lambda: [async_task(EVENTS_TASK, chunk, group="events") for chunk in chunks])
+        _with_commit(lambda: [async_task(EVENTS_TASK, chunk, group="events") for chunk in chunks])
 
 
 def events_process_task(event_ids: list[int]) -> int:

@@ -1,8 +1,8 @@
 """The webhook endpoint's path into the database: who is calling, what they may send, storing it.
 
 Every webhook call pays for this path, so it is a handful of hand-written statements rather than ORM
-queries (each of which costs more to build than to run): the caller by its token, the enabled toggles,
-one upsert per notice and one health-counter upsert, in one transaction.
+queries (each of which costs more to build than to run): the caller by its token together with its
+enabled toggles, then one upsert per notice and one health-counter upsert in one transaction.
 """
 
 from __future__ import annotations
@@ -26,30 +26,34 @@ from .sql import columns, table
 
 @dataclass(frozen=True)
 class WebhookSource:
-    """Who a webhook call comes from: enough to store its notices without loading the integration."""
+    """Who a webhook call comes from, and which of its events it acts on: enough to store its notices."""
 
     integration_id: int
     tenant_id: int
     system: str
     connection_id: int
+    #: The (entity, action) pairs whose toggle is on; no toggle row means the entity is not synced.
+    enabled: frozenset[tuple[str, str]] = frozenset()
 
 
 def webhook_source(*, system: str, token: str) -> WebhookSource | None:
-    """The active integration owning ``token`` with a connection of ``system``, or None.
+    """The active integration owning ``token`` with a connection of ``system`` and its enabled toggles, or None.
 
-    One indexed lookup by the token (unique, 256 random bits) that also checks the tenant is active.
+    One indexed lookup by the token (unique, 256 random bits) that also checks the tenant is active;
+    the toggles come along as one row each.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_source_sql(), [token])
-        row = cursor.fetchone()
-    if row is None:
+        cursor.execute(_source_sql(), [system, token])
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    integration_id, tenant_id, crm_id, crm_system, erp_id, erp_system = row
+    integration_id, tenant_id, crm_id, crm_system, erp_id, erp_system = rows[0][:6]
     connection_id = {crm_system: crm_id, erp_system: erp_id}.get(system)
     if connection_id is None:
         return None
+    enabled = frozenset((entity, action) for *_, entity, action in rows if entity is not None)
     return WebhookSource(integration_id=integration_id, tenant_id=tenant_id, system=system,
-                         connection_id=connection_id)
+                         connection_id=connection_id, enabled=enabled)
 
 
 @cache
@@ -57,12 +61,16 @@ def _source_sql() -> str:
     integration = columns(Integration, "id", "tenant", "crm_connection", "erp_connection", "webhook_token", "active")
     conn = columns(Connection, "id", "system")
     tenant = columns(Tenant, "id", "active")
+    toggle = columns(WebhookToggle, "integration", "system", "entity", "action", "enabled")
     return (
         f"SELECT i.{integration['id']}, i.{integration['tenant']}, crm.{conn['id']}, crm.{conn['system']}, "
-        f"erp.{conn['id']}, erp.{conn['system']} FROM {table(Integration)} i "
+        f"erp.{conn['id']}, erp.{conn['system']}, w.{toggle['entity']}, w.{toggle['action']} "
+        f"FROM {table(Integration)} i "
         f"JOIN {table(Tenant)} t ON t.{tenant['id']} = i.{integration['tenant']} "
         f"JOIN {table(Connection)} crm ON crm.{conn['id']} = i.{integration['crm_connection']} "
         f"JOIN {table(Connection)} erp ON erp.{conn['id']} = i.{integration['erp_connection']} "
+        f"LEFT JOIN {table(WebhookToggle)} w ON w.{toggle['integration']} = i.{integration['id']} "
+        f"AND w.{toggle['system']} = %s AND w.{toggle['enabled']} "
         f"WHERE i.{integration['webhook_token']} = %s AND i.{integration['active']} AND t.{tenant['active']}"
     )
 
@@ -74,38 +82,23 @@ class WebhookOutcome:
     dropped: int
 
 
-def toggles_enabled(source: WebhookSource) -> frozenset[tuple[str, str]]:
-    """The (entity, action) pairs of this system the integration acts on; no toggle row means not synced."""
-    with connection.cursor() as cursor:
-        cursor.execute(_toggles_sql(), [source.integration_id, source.system])
-        return frozenset(cursor.fetchall())
-
-
-@cache
-def _toggles_sql() -> str:
-    col = columns(WebhookToggle, "integration", "system", "entity", "action", "enabled")
-    return (f"SELECT {col['entity']}, {col['action']} FROM {table(WebhookToggle)} "
-            f"WHERE {col['integration']} = %s AND {col['system']} = %s AND {col['enabled']}")
-
-
 def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -> WebhookOutcome:
     """Store what one webhook call announced, in one transaction; events whose toggle is off are counted.
 
-    A few statements whatever the call holds: the toggles, one upsert per notice, one health counter
-    per entity (last, so a busy entity's counter row is locked only until the commit).
+    A few statements whatever the call holds: one upsert per notice and one health counter upsert for
+    the call (last, so a busy entity's counter row is locked only until the commit).
     """
     from integrations.tasks import events_enqueue_each
 
     outcome = WebhookOutcome(stored=[], coalesced=0, dropped=0)
     created_ids: list[int] = []
-    enabled = toggles_enabled(source)
     counts: dict[str, list[int]] = {}  # entity -> [received, dropped by toggle]
     with transaction.atomic():
         for event in events:
             entity, action = str(event.entity), str(event.action)
             count = counts.setdefault(entity, [0, 0])
             count[0] += 1
-            if (entity, action) not in enabled:
+            if (entity, action) not in source.enabled:
                 count[1] += 1
                 outcome.dropped += 1
                 continue

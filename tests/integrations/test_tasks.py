@@ -23,7 +23,31 @@ def test_schedules_exist_after_migrate_and_are_not_duplicated():
 
 
 @pytest.mark.django_db
-def test_new_events_are_handed_to_the_workers_after_commit(world, monkeypatch, django_capture_on_commit_callbacks):
+def test_with_the_orm_broker_the_task_row_commits_and_rolls_back_with_its_event(world):
+    from django.db import transaction
+    from django_q.models import OrmQ
+
+    from integrations.engine.ingest import event_ingest
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        event_ingest(integration=world.integration, system="webcrm", entity="organisation", action="updated",
+                     external_id="1")
+        assert OrmQ.objects.count() == 1
+        raise Undo
+    assert not OrmQ.objects.exists() and not InboundEvent.objects.exists()
+    event, _ = event_ingest(integration=world.integration, system="webcrm", entity="organisation",
+                            action="updated", external_id="1")
+    (task,) = OrmQ.objects.all()
+    assert (task.func(), task.args()) == (tasks.EVENT_TASK, (event.pk,))
+
+
+@pytest.mark.django_db
+def test_with_redis_new_events_are_pushed_after_commit(world, settings, monkeypatch,
+                                                        django_capture_on_commit_callbacks):
+    settings.Q_CLUSTER = {**{k: v for k, v in settings.Q_CLUSTER.items() if k != "orm"}, "redis": "redis://x"}
     sent = []
     monkeypatch.setattr(tasks, "async_task", lambda func, *args, **kwargs: sent.append((func, args)))
     from integrations.engine.ingest import event_ingest
