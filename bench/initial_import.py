@@ -10,8 +10,8 @@ this process is the worker. Measured:
 * processing: a sample of those events synced end to end into webCRM (read, match, create, link, log),
   its records per second with one worker thread.
 
-``BENCH_PROFILE=1`` writes a pyinstrument profile of the import run (html and text) to the run's temporary
-folder and names it on stderr.
+``BENCH_PROFILE=1`` writes pyinstrument profiles of the import run and of the processing (html and
+text) to the run's temporary folder and names them on stderr.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from bench.common import ROOT, current_rss_mb, django_start, pair_setup, peak_rss_mb, report, scaled
 
@@ -38,6 +40,27 @@ class RssSampler(threading.Thread):
         while not self.stop.is_set():
             self.samples.append((time.monotonic(), current_rss_mb()))
             self.stop.wait(0.2)
+
+
+@contextmanager
+def profiled(name: str) -> Iterator[None]:
+    """With ``BENCH_PROFILE``, a pyinstrument profile of the block, as html and text in the run's folder."""
+    if not os.environ.get("BENCH_PROFILE"):
+        yield
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler()
+    profiler.start()
+    try:
+        yield
+    finally:
+        profiler.stop()
+        target = os.path.join(os.environ["BENCH_WORKDIR"], f"profile-{name}")
+        with open(f"{target}.html", "w") as html, open(f"{target}.txt", "w") as text:
+            html.write(profiler.output_html())
+            text.write(profiler.output_text(show_all=False))
+        print(f"profile: {target}.html", file=sys.stderr)
 
 
 def main() -> None:
@@ -75,32 +98,21 @@ def run_import(uniconta_url: str) -> None:
     run = run_start(integration=integration, kind="import", entity="organisation")
     sampler = RssSampler()
     rss_before = current_rss_mb()
-    profiler = None
-    if os.environ.get("BENCH_PROFILE"):
-        from pyinstrument import Profiler
-
-        profiler = Profiler()
-        profiler.start()
     sampler.start()
     began = time.perf_counter()
-    stored = import_entity(run=run, client_options=options)
+    with profiled("import"):
+        stored = import_entity(run=run, client_options=options)
     import_seconds = time.perf_counter() - began
     sampler.stop.set()
     sampler.join()
-    if profiler is not None:
-        profiler.stop()
-        target = os.path.join(os.environ["BENCH_WORKDIR"], "profile-import")
-        with open(f"{target}.html", "w") as html, open(f"{target}.txt", "w") as text:
-            html.write(profiler.output_html())
-            text.write(profiler.output_text(show_all=False))
-        print(f"profile: {target}.html", file=sys.stderr)
     rss = [mb for _, mb in sampler.samples] or [current_rss_mb()]
     quarters = [round(rss[min(len(rss) - 1, int(len(rss) * q))], 1) for q in (0.25, 0.5, 0.75)] + [round(rss[-1], 1)]
 
     due = process.events_due(limit=PROCESS_SAMPLE)
     began = time.perf_counter()
-    for event_id in due:
-        process.event_process(event_id=event_id, client_options=options)
+    with profiled("process"):
+        for event_id in due:
+            process.event_process(event_id=event_id, client_options=options)
     process_seconds = time.perf_counter() - began
     report(
         {
