@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.wrappers import Request, Response
 
 from integrations.systems import transport
 from integrations.systems.customers1st import provider
 from integrations.systems.customers1st.client import Customers1stClient
 from integrations.systems.customers1st.sandbox import DEMO_SIGNING_SECRET, DEMO_TOKEN, Customers1stSandbox
+
+from ..recording import HookReceiver
 
 BASE = "https://customers1st.test"
 API = f"{BASE}/api"
@@ -20,20 +20,11 @@ HOOKS = "https://receiver.test"
 CREDENTIALS = {"api_token": DEMO_TOKEN, "signing_secret": DEMO_SIGNING_SECRET}
 
 
-class Receiver:
-    """A tiny WSGI app standing in for Synkro's webhook URL; answers ``status``."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, str], bytes]] = []
-        self.status = 200
-
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        self.calls.append((request.path, dict(request.headers), request.get_data()))
-        return Response("ok", status=self.status)(environ, start_response)
+class Receiver(HookReceiver):
+    """Stands in for Synkro's webhook URL; ``events()`` are the parsed REST hook bodies."""
 
     def events(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, _, body in self.calls]
+        return self.bodies()
 
 
 class Flaky:

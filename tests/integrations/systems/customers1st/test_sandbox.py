@@ -89,9 +89,9 @@ def test_hooks_fire_on_create_update_and_delete_signed(sandbox, http, receiver):
     assert [e["event"] for e in receiver.events()] == ["customer.created", "customer.updated", "customer.deleted"]
     assert {e["content"]["id"] for e in receiver.events()} == {customer_id}
     assert receiver.events()[1]["content"]["name"] == "Solbakken Blomster ApS"
-    for path, headers, body in receiver.calls:
-        assert path == "/in/token"
-        [event] = parse_webhook(body=body, headers=headers, query={}, secret=DEMO_SIGNING_SECRET)
+    for call in receiver.calls:
+        assert call["path"] == "/in/token"
+        [event] = parse_webhook(body=call["body"], headers=call["headers"], query={}, secret=DEMO_SIGNING_SECRET)
         assert event.external_id == str(customer_id)
     assert set(receiver.events()[0]) == {"content", "event", "logid", "resthookid", "storeid", "initiated",
                                          "metadata"}

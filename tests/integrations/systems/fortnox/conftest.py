@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
 from integrations.systems import transport
 from integrations.systems.base import MemoryTokenStore
@@ -35,37 +33,6 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
-
-
-@dataclass
-class Exchange:
-    method: str
-    path: str
-    query: str
-    request_json: Any
-    status: int
-    response_json: Any
-
-
-@dataclass
-class Recorder:
-    """WSGI middleware keeping every request body and answer, for the contract tests."""
-
-    app: Callable[..., Any]
-    exchanges: list[Exchange] = field(default_factory=list)
-
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        raw = request.get_data()
-        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
-        response = Response.from_app(self.app, environ)
-        body = response.get_data()
-        self.exchanges.append(Exchange(
-            request.method, request.path, request.query_string.decode(),
-            json.loads(raw) if raw and request.mimetype == "application/json" else None,
-            response.status_code, json.loads(body) if body and response.mimetype == "application/json" else None,
-        ))
-        return response(environ, start_response)
 
 
 class Flaky:

@@ -12,7 +12,8 @@ from integrations.systems.errors import ExternalSystemError
 from integrations.systems.fortnox.sandbox import FortnoxSandbox
 
 from ..contract import assert_path_documented, assert_request_matches, assert_response_matches
-from .conftest import BASE, Exchange, Recorder, make_client, put_customers
+from ..recording import Exchange, Recorder
+from .conftest import BASE, make_client, put_customers
 
 SPEC = "fortnox-openapi.json"
 ID_PARAMETERS = {"customers": "CustomerNumber", "articles": "ArticleNumber", "orders": "DocumentNumber",
@@ -35,12 +36,12 @@ def check(exchanges: list[Exchange]) -> int:
             continue  # the token endpoint lives on apps.fortnox.se, outside the description
         path = template(exchange.path)
         assert_path_documented(SPEC, path, exchange.method)
-        if exchange.request_json is not None:
-            assert_request_matches(SPEC, path, exchange.method, exchange.request_json)
+        if exchange.request_body is not None:
+            assert_request_matches(SPEC, path, exchange.method, exchange.request_body)
             checked += 1
-        if exchange.response_json is not None:
+        if exchange.response_body is not None:
             status = exchange.status if exchange.status < 400 else "default"
-            assert_response_matches(SPEC, path, exchange.method, exchange.response_json, status=status)
+            assert_response_matches(SPEC, path, exchange.method, exchange.response_body, status=status)
             checked += 1
     return checked
 

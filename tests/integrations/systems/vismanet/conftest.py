@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from werkzeug.wrappers import Request, Response
 
 from integrations.systems import transport
 from integrations.systems.vismanet import provider
 from integrations.systems.vismanet.client import VismaNetClient
 from integrations.systems.vismanet.sandbox import VismaNetSandbox
+
+from ..recording import HookReceiver
 
 BASE_URL = "https://vismanet.test"
 HOOKS_URL = "https://hooks.test/visma"
@@ -44,20 +43,11 @@ class FakeClock:
         self.advance(seconds)
 
 
-@dataclass
-class Receiver:
-    """A subscriber's endpoint: keeps every webhook the sandbox posts."""
-
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        raw = request.get_data()
-        self.received.append({"raw": raw, "body": json.loads(raw), "headers": dict(request.headers)})
-        return Response(status=200)(environ, start_response)
+class Receiver(HookReceiver):
+    """A subscriber's endpoint for Visma.net's notifications."""
 
     def events(self) -> list[str]:
-        return [hook["body"]["event"] for hook in self.received]
+        return [body["event"] for body in self.bodies()]
 
 
 def make_client(**kwargs: Any) -> VismaNetClient:

@@ -29,10 +29,10 @@ def test_create_update_and_delete_call_the_subscriber(sandbox, client, receiver)
     client.update_record(Entity.ORGANISATION, customer["number"], {"mainAddress.city": "Vejle"})
     client.delete_record(Entity.ORGANISATION, customer["number"])
     assert receiver.events() == ["CustomerCreated", "CustomerUpdated", "CustomerUpdated"]
-    hook = receiver.received[0]
-    assert set(hook["body"]) == {"tenantId", "event", "entityId", "timestamp"}
-    assert hook["body"]["entityId"] == customer["number"]
-    assert hook["body"]["tenantId"] == "demo-tenant"
+    hook = receiver.calls[0]
+    assert set(hook["json"]) == {"tenantId", "event", "entityId", "timestamp"}
+    assert hook["json"]["entityId"] == customer["number"]
+    assert hook["json"]["tenantId"] == "demo-tenant"
     assert {"X-Vwd-Event-Id", "X-Vwd-Tenant-Id", "X-Vwd-Subscription-Id", "X-Vwd-Notification-Timestamp"} <= \
         set(hook["headers"])
 
@@ -40,9 +40,9 @@ def test_create_update_and_delete_call_the_subscriber(sandbox, client, receiver)
 def test_the_sandboxs_webhooks_pass_the_parser(sandbox, client, receiver):
     sandbox.subscribe(HOOKS_URL, secret=SECRET)
     item = client.create_record(Entity.ITEM, {"inventoryNumber": "K-9", "description": "Kaffe"})
-    hook = receiver.received[0]
+    hook = receiver.calls[0]
     headers = {k.lower(): v for k, v in hook["headers"].items()}
-    [event] = provider.parse_webhook(body=hook["raw"], headers=headers, query={}, secret=SECRET)
+    [event] = provider.parse_webhook(body=hook["body"], headers=headers, query={}, secret=SECRET)
     assert (event.entity, event.external_id) == (Entity.ITEM, item["inventoryNumber"])
     assert SIGNATURE_HEADER in headers
 
@@ -80,7 +80,7 @@ def test_drop_rate_one_drops_every_webhook(receiver):
         client = make_client()
         for index in range(5):
             client.create_record(Entity.ORGANISATION, {"name": f"Tabt {index}"})
-    assert receiver.received == []
+    assert receiver.calls == []
     assert len(app.webhooks) == 5 and all(d.dropped for d in app.webhooks)
 
 
@@ -93,7 +93,7 @@ def test_drop_rate_half_drops_some(receiver):
             client.create_record(Entity.ORGANISATION, {"name": f"Måske {index}"})
     dropped = sum(d.dropped for d in app.webhooks)
     assert 0 < dropped < 20
-    assert len(receiver.received) == 20 - dropped
+    assert len(receiver.calls) == 20 - dropped
 
 
 def test_admin_endpoint_manages_subscriptions(sandbox):

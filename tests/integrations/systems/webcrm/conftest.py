@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from io import BytesIO
 from typing import Any
 
 import pytest
-from werkzeug.wrappers import Request, Response
 
 from integrations.systems import transport
 from integrations.systems.webcrm import provider
 from integrations.systems.webcrm.client import WebcrmClient
 from integrations.systems.webcrm.sandbox import DEMO_API_KEY, WebcrmSandbox
+
+from ..recording import HookReceiver, Recorder
 
 BASE_URL = "https://webcrm.test"
 HOOKS_URL = "https://hooks.test"
@@ -49,60 +47,6 @@ class WallClock:
     def advance(self, **delta: float) -> datetime:
         self.moment += timedelta(**delta)
         return self.moment
-
-
-@dataclass
-class Exchange:
-    method: str
-    path: str
-    query: dict[str, str]
-    request_body: Any
-    status: int
-    response_body: Any
-
-
-@dataclass
-class Recorder:
-    """WSGI middleware keeping every request and answer, for the contract tests."""
-
-    app: Any
-    exchanges: list[Exchange] = field(default_factory=list)
-
-    def __call__(self, environ, start_response):
-        raw = environ["wsgi.input"].read()
-        environ["wsgi.input"] = BytesIO(raw)
-        request = Request(dict(environ))
-        seen: dict[str, Any] = {}
-
-        def remember(status, headers, exc_info=None):
-            seen["status"] = int(status.split()[0])
-            return start_response(status, headers, exc_info)
-
-        chunks = b"".join(self.app(environ, remember))
-        self.exchanges.append(Exchange(
-            request.method, request.path, dict(request.args), _json(raw) if raw and raw[:1] in b"[{" else None,
-            seen["status"], _json(chunks)))
-        return [chunks]
-
-
-def _json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
-@dataclass
-class HookReceiver:
-    """A subscriber's endpoint: answers 200 and keeps what webCRM posted."""
-
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        self.calls.append({"path": request.path, "query": dict(request.args), "body": request.get_data(),
-                           "json": json.loads(request.get_data() or b"null")})
-        return Response("ok")(environ, start_response)
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from integrations.systems.catalog import Entity
 from integrations.systems.errors import NotFoundError, RateLimitedError, TransientError, VendorValidationError
 
 from ..contract import assert_path_documented, assert_request_matches, assert_response_matches, response_schema
-from .conftest import HOOKS_URL, Exchange, add_organisation
+from ..recording import Exchange
+from .conftest import HOOKS_URL, add_organisation
 
 SPEC = "webcrm-swagger.json"
 TEMPLATES = [
