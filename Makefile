@@ -44,7 +44,8 @@ format: install
 
 # Performance figures against their targets (BENCH_SCALE=0.05 for a quick run); writes bench/results.md.
 bench: install
-	@command -v wrk >/dev/null || echo "wrk is not installed (apt-get install wrk): webhook ingest falls back to a Python load generator, which reports less."
+	@./scripts/debian-packages.sh --optional wrk || true
+	@command -v wrk >/dev/null || echo "Without wrk, webhook ingest is driven by a Python load generator, which reports less."
 	$(PY) -m bench.run
 
 # Fault drill on PostgreSQL + Redis with two qcluster workers; exits non-zero when a must is broken.
