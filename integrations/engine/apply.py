@@ -17,7 +17,7 @@ from django.utils import timezone
 from integrations.models import Conflict, InboundEvent, LogAction, SyncLink, SyncRun
 from integrations.systems.base import Record
 from integrations.systems.catalog import Entity
-from integrations.systems.errors import NotFoundError
+from integrations.systems.errors import NotFoundError, VendorValidationError
 
 from . import plan, pos
 from .context import CRM, ERP, SideContext, SyncContext
@@ -27,6 +27,10 @@ from .mapping import TO_CRM, TO_ERP, FieldRule, changed_fields, is_blank, map_re
 from .matching import find_match, link_adopt, link_for, parent_reference
 from .merge import merge_two_way
 from .outcome import Outcome, ids_for
+
+
+class LinkedMeanwhile(Exception):
+    """The target refused a create because the record was linked to its match in the meantime."""
 
 
 def project(record: Record, names: list[str]) -> dict[str, Any]:
@@ -50,7 +54,12 @@ def record_sync(ctx: SyncContext, *, source: SideContext, external_id: str, acti
     """Sync one record of ``source`` to the other side; log what was done and return it."""
     target = ctx.other(source)
     flow = TO_ERP if source.role == CRM else TO_CRM
-    outcome = _sync(ctx, source=source, target=target, flow=flow, external_id=str(external_id), action=action)
+    try:
+        outcome = _sync(ctx, source=source, target=target, flow=flow, external_id=str(external_id), action=action)
+    except LinkedMeanwhile:
+        # The other side's notice of the same pair adopted this record while we were creating it
+        # (their leases are per record, not per pair): what is left to do is an update.
+        outcome = _sync(ctx, source=source, target=target, flow=flow, external_id=str(external_id), action=action)
     if outcome.action != "echo":
         log_entry_create(
             integration=ctx.integration, entity=ctx.entity, action=outcome.action, direction=flow,
@@ -179,7 +188,12 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
         spec = target.spec.field(number) if number else None
         if ctx.entity == Entity.USER and spec is not None and spec.required and is_blank(payload.get(number)):
             payload[number] = f"W{source_id}"  # an employee number is required; webCRM's user id keeps it unique
-    created = target.client.create_record(target.entity, payload)
+    try:
+        created = target.client.create_record(target.entity, payload)
+    except VendorValidationError:
+        if link_for(ctx, source, source_id) is not None:
+            raise LinkedMeanwhile from None
+        raise
     target_id = target.record_id(created)
     with transaction.atomic():
         link, _ = SyncLink.objects.update_or_create(

@@ -115,6 +115,29 @@ def test_an_existing_debtor_with_the_same_cvr_is_adopted_not_duplicated(pair):
     assert "Matched an existing record in Uniconta" in SyncLogEntry.objects.filter(action="updated").first().reason
 
 
+def test_a_create_that_loses_the_race_to_the_other_sides_adoption_becomes_an_update(pair, monkeypatch):
+    """The debtor's own notice adopted the organisation while its create was under way: no parked event."""
+    from integrations.systems.errors import VendorValidationError
+    from integrations.systems.uniconta.client import UnicontaClient
+
+    org = new_org(pair)
+    real_create = UnicontaClient.create_record
+
+    def adopted_meanwhile(client, entity, values):
+        debtor = real_create(client, entity, values)
+        SyncLink.objects.create(tenant=pair.integration.tenant, integration=pair.integration, entity="organisation",
+                                crm_id=str(org["OrganisationId"]), erp_id=str(debtor["Account"]))
+        raise VendorValidationError(f"uniconta refused the data: Debtor {debtor['Account']} already exists",
+                                    status=400, vendor_message=f"Debtor {debtor['Account']} already exists")
+
+    monkeypatch.setattr(UnicontaClient, "create_record", adopted_meanwhile)
+    drain()
+    assert not InboundEvent.objects.filter(state=EventState.FAILED).exists()
+    assert not SyncLogEntry.objects.filter(action="failed").exists()
+    [debtor] = debtors(pair)
+    assert SyncLink.objects.get(entity="organisation").erp_id == str(debtor["Account"])
+
+
 def test_five_deliveries_of_one_change_make_one_write(pair, client):
     org = new_org(pair)
     drain()
