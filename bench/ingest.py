@@ -61,7 +61,8 @@ def wrk_run(port: int, path: str, *, seconds: int, connections: int, first_id: i
         [shutil.which("wrk"), "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script, url, "--", str(first_id)],
         cwd=ROOT, check=True, capture_output=True, text=True).stdout
     load = json.loads(out.strip().splitlines()[-1])
-    return {"generator": "wrk", "requests": load["requests"], "accepted": load["requests"] - load["non_2xx"],
+    return {"generator": "wrk", "requests": load["requests"], "sent": load["sent"],
+            "accepted": load["requests"] - load["non_2xx"],
             "non_2xx": load["non_2xx"], "socket_errors": load["socket_errors"], "seconds": load["seconds"],
             "req_per_s": round(load["requests"] / load["seconds"], 1), "p50_ms": load["p50_ms"],
             "p99_ms": load["p99_ms"]}
@@ -114,7 +115,10 @@ def main() -> None:
         stored_ids = set(events.values_list("external_id", flat=True))
         not_stored = sum(1 for i in load.pop("accepted_ids") if str(i) not in stored_ids)
     else:
+        # Every id is distinct, so an accepted notice that was lost would show as fewer events than
+        # accepted answers, and anything stored beyond them must be among the requests still in flight.
         not_stored = max(0, load["accepted"] - stored)
+        load["stored_within_sent"] = stored <= load["sent"]
     coalesced = (events.aggregate(n=Sum("deliveries"))["n"] or 0) - stored
     report({**load, "events_stored": stored, "accepted_not_stored": not_stored, "coalesced": coalesced,
             "gunicorn": f"{WORKERS} workers × {THREADS} threads (gthread)", "connections": CONNECTIONS})

@@ -1,10 +1,11 @@
 -- wrk script for the webhook ingest benchmark: webCRM organisation notices, each for a record of its own.
 -- Usage: wrk ... -s bench/webhook.lua <url> -- <first record id>
--- Record ids are <first> + thread * 100000000 + n, so no two requests coalesce. Prints one JSON line.
+-- Record ids are <first> + thread * 100000000 + n, so no two requests coalesce. Prints one JSON line:
+-- answers counted, requests built (sent, the answered ones and those in flight when wrk stopped), and so on.
 
 local threads = {}
 local first = 0
-local counter = 0
+counter = 0  -- global, so that done() can read each thread's count
 
 function setup(thread)
   table.insert(threads, thread)
@@ -25,8 +26,13 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
+  local sent = 0
+  for _, thread in ipairs(threads) do
+    sent = sent + thread:get("counter")
+  end
   io.write(string.format(
-    '{"requests": %d, "non_2xx": %d, "socket_errors": %d, "seconds": %.3f, "p50_ms": %.2f, "p99_ms": %.2f}\n',
-    summary.requests, e.status, e.connect + e.read + e.write + e.timeout, summary.duration / 1e6,
+    '{"requests": %d, "sent": %d, "non_2xx": %d, "socket_errors": %d, "seconds": %.3f, "p50_ms": %.2f, '
+      .. '"p99_ms": %.2f}\n',
+    summary.requests, sent, e.status, e.connect + e.read + e.write + e.timeout, summary.duration / 1e6,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end
