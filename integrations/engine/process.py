@@ -163,9 +163,14 @@ def _fail_or_retry(event: InboundEvent, error: ExternalSystemError, ctx) -> None
 
 
 def _system_name(ctx, error: ExternalSystemError) -> str:
+    """Which side failed: the error names its system when the shared client raised it; else its text does."""
+    sides = (ctx.crm, ctx.erp)
+    for side in sides:
+        if error.system and error.system == side.system:
+            return side.name
     text = str(error)
-    for side in (ctx.crm, ctx.erp):
-        if text.startswith(side.system) or side.name in text:
+    for side in sides:
+        if side.name in text:
             return side.name
     return "The other system"
 

@@ -141,6 +141,7 @@ class ApiClient:
     their lines as a list of dicts under ``"lines"``.
     """
 
+    #: The system's key in the registry (``"uniconta"``); errors carry it, messages use :attr:`system_name`.
     system: ClassVar[str] = ""
     #: (connect, read) seconds, on every call.
     timeout: tuple[float, float] = (5.0, 30.0)
@@ -174,6 +175,16 @@ class ApiClient:
         self.credentials_changed = credentials_changed
         #: HTTP calls made, attempts included; read by benchmarks and tests.
         self.calls = 0
+
+    @property
+    def system_name(self) -> str:
+        """The system's name as people know it ("Uniconta"), for messages."""
+        from .registry import get_system
+
+        try:
+            return get_system(self.system).name
+        except LookupError:
+            return self.system or "The system"
 
     # -- hooks for subclasses ---------------------------------------------------------------
     def token_key(self) -> str:
@@ -266,32 +277,27 @@ class ApiClient:
         try:
             return self.session.request(method, self.url(path), headers=headers, timeout=self.timeout, **kwargs)
         except requests.ConnectionError as exc:
-            error = TransientError(f"Could not reach {self.system or 'the system'}: {exc.__class__.__name__}")
+            error = TransientError(f"Could not reach {self.system_name}: {exc.__class__.__name__}", system=self.system)
             error.not_sent = isinstance(exc, requests.ConnectTimeout)  # type: ignore[attr-defined]
             raise error from exc
         except requests.Timeout as exc:
-            raise TransientError(f"{self.system or 'The system'} did not answer in time") from exc
+            raise TransientError(f"{self.system_name} did not answer in time", system=self.system) from exc
 
     def error_for(self, response: requests.Response) -> ExternalSystemError:
         """Map an error response to one of the shared exceptions."""
         status = response.status_code
         message = self.vendor_message(response)
-        name = self.system or "The system"
+        name, common = self.system_name, {"status": status, "vendor_message": message, "system": self.system}
         if status == 429:
-            return RateLimitedError(
-                f"{name} asked us to slow down", retry_after=self.retry_after(response),
-                status=status, vendor_message=message,
-            )
+            return RateLimitedError(f"{name} asked us to slow down", retry_after=self.retry_after(response), **common)
         if status in (401, 403):
-            return AuthError(f"{name} refused the credentials: {message}", status=status, vendor_message=message)
+            return AuthError(f"{name} refused the credentials: {message}", **common)
         if status == 404:
-            return NotFoundError(f"{name} has no such record: {message}", status=status, vendor_message=message)
+            return NotFoundError(f"{name} has no such record: {message}", **common)
         if status >= 500 or status == 408:
-            return TransientError(
-                f"{name} had a temporary problem ({status})", retry_after=self.retry_after(response),
-                status=status, vendor_message=message,
-            )
-        return VendorValidationError(f"{name} refused the data: {message}", status=status, vendor_message=message)
+            return TransientError(f"{name} had a temporary problem ({status})", retry_after=self.retry_after(response),
+                                  **common)
+        return VendorValidationError(f"{name} refused the data: {message}", **common)
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)

@@ -13,11 +13,14 @@ class ExternalSystemError(Exception):
     #: Whether waiting and trying again can succeed.
     transient: bool = False
 
-    def __init__(self, message: str, *, status: int | None = None, vendor_message: str | None = None):
+    def __init__(self, message: str, *, status: int | None = None, vendor_message: str | None = None,
+                 system: str = ""):
         super().__init__(message)
         self.message = message
         self.status = status
         self.vendor_message = vendor_message
+        #: The registry key of the system that failed, where the client knew it ("" otherwise).
+        self.system = system
 
     def __str__(self) -> str:
         return self.message

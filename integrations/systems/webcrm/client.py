@@ -63,7 +63,7 @@ def webcrm_timestamp(value: Any) -> str:
 class WebcrmClient(ApiClient):
     """Organisations, persons, products, deliveries (with quotation lines) and users of one webCRM."""
 
-    system = "webCRM"
+    system = "webcrm"
 
     # -- auth ------------------------------------------------------------------------------
     def authenticate(self, headers: dict[str, str]) -> None:

@@ -256,7 +256,8 @@ def test_a_vendor_outage_is_retried_with_backoff_then_succeeds(pair):
     drain()
     event = InboundEvent.objects.get(system="webcrm")
     assert event.state == EventState.PENDING and event.next_attempt_at is not None
-    assert "temporary problem" in event.last_error and "attempt 1 of 6" in event.last_error
+    assert event.last_error.startswith("Uniconta had a temporary problem (503)")
+    assert "attempt 1 of 6" in event.last_error
     assert debtors(pair) == []
     make_due()
     drain()

@@ -279,9 +279,10 @@ def test_timeouts_are_transient_and_every_call_has_one(client, monkeypatch):
         raise requests.ReadTimeout("slow")
 
     monkeypatch.setattr(client.session, "request", too_slow)
-    with pytest.raises(TransientError, match="did not answer in time"):
+    with pytest.raises(TransientError, match=r"^Uniconta did not answer in time") as raised:
         client.check_connection()
     assert seen == [(5.0, 30.0)] * client.max_attempts
+    assert raised.value.system == "uniconta"  # so the engine can tell which side of the pair failed
 
 
 @pytest.mark.parametrize("body, message", [
