@@ -40,6 +40,13 @@ class Pair:
     def sync(self, entity: str):
         return self.integration.entity_syncs.get(entity=entity)
 
+    def webcrm_hooks(self, *resources: str, events: tuple[str, ...] = ("Create", "Update")) -> None:
+        """Point webCRM's hooks of ``resources`` (``"Organisations"``, …) at Synkro, as its admin screen would."""
+        for resource in resources:
+            for event_type in events:
+                self.crm_client.request("POST", f"/{resource}/Hooks", json={
+                    "TargetUrl": self.integration.webhook_url("webcrm"), "EventType": event_type, "IsEnabled": True})
+
 
 def make_pair(front: str, erp: str, sandboxes: dict[str, Any]) -> Pair:
     tenant = TenantFactory(name="Nordlys Handel A/S", slug=f"nordlys-{front}-{erp}")

@@ -5,6 +5,7 @@ import pytest
 from integrations.engine.locks import RecordBusy, lock_acquire, lock_release, record_locked
 from integrations.engine.ratelimit import DatabaseRateLimiter, bucket_shape
 from integrations.models import RecordLock
+from tests.clocks import FakeClock
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +33,6 @@ def test_record_locked_takes_all_or_none():
     with record_locked("a", "b"):
         assert RecordLock.objects.count() == 2
     assert RecordLock.objects.count() == 0
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1_000.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 def test_the_bucket_never_exceeds_a_sliding_window_and_uses_most_of_it(world):

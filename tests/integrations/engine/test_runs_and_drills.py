@@ -20,9 +20,7 @@ ORG = Entity.ORGANISATION
 @pytest.fixture
 def pair(db, synkro, sandboxes):
     pair = make_pair("webcrm", "uniconta", sandboxes)
-    for event_type in ("Create", "Update"):
-        pair.crm_client.request("POST", "/Organisations/Hooks", json={
-            "TargetUrl": pair.integration.webhook_url("webcrm"), "EventType": event_type, "IsEnabled": True})
+    pair.webcrm_hooks("Organisations")
     pair.erp.subscribe(pair.integration.webhook_url("uniconta"), table="Debtor")
     return pair
 

@@ -19,9 +19,7 @@ ORG = Entity.ORGANISATION
 @pytest.fixture
 def pair(db, synkro, sandboxes):
     pair = make_pair("webcrm", "fortnox", sandboxes)
-    for event_type in ("Create", "Update"):
-        pair.crm_client.request("POST", "/Organisations/Hooks", json={
-            "TargetUrl": pair.integration.webhook_url("webcrm"), "EventType": event_type, "IsEnabled": True})
+    pair.webcrm_hooks("Organisations")
     return pair
 
 
@@ -93,10 +91,7 @@ def test_a_ready_delivery_becomes_a_fortnox_order_and_an_unbooked_invoice_may_st
     from integrations.models import SyncLink
     from mappings.models import EntitySync
 
-    pair.crm_client.request("POST", "/Deliveries/Hooks", json={
-        "TargetUrl": pair.integration.webhook_url("webcrm"), "EventType": "Create", "IsEnabled": True})
-    pair.crm_client.request("POST", "/Deliveries/Hooks", json={
-        "TargetUrl": pair.integration.webhook_url("webcrm"), "EventType": "Update", "IsEnabled": True})
+    pair.webcrm_hooks("Deliveries")
     pair.erp_client.create_record(Entity.ITEM, {"ArticleNumber": "A-100", "Description": "Snickeritimme"})
     org = pair.crm_client.create_record(ORG, {"OrganisationName": "Hagaby Bygg AB",
                                               "OrganisationType": "Kund – Företag"})

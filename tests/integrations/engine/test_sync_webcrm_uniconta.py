@@ -14,11 +14,7 @@ ORG, PERSON, ITEM = Entity.ORGANISATION, Entity.PERSON, Entity.ITEM
 @pytest.fixture
 def pair(db, synkro, sandboxes):
     pair = make_pair("webcrm", "uniconta", sandboxes)
-    crm_hook = pair.integration.webhook_url("webcrm")
-    for event_type in ("Create", "Update"):
-        for path in ("Organisations", "Persons"):
-            pair.crm_client.request("POST", f"/{path}/Hooks",
-                                    json={"TargetUrl": crm_hook, "EventType": event_type, "IsEnabled": True})
+    pair.webcrm_hooks("Organisations", "Persons")
     for table in ("Debtor", "Contact", "InvItem", "Employee"):
         pair.erp.subscribe(pair.integration.webhook_url("uniconta"), table=table)
     return pair
@@ -229,8 +225,7 @@ def test_items_come_from_uniconta_with_exact_prices(pair):
 
 
 def test_products_changed_in_webcrm_are_not_sent_to_uniconta(pair):
-    pair.crm_client.request("POST", "/Products/Hooks", json={"TargetUrl": pair.integration.webhook_url("webcrm"),
-                                                             "EventType": "Create", "IsEnabled": True})
+    pair.webcrm_hooks("Products", events=("Create",))
     pair.crm_client.create_record(ITEM, {"ProductCombined": "Webshop-only item", "ProductCustom1": "X1"})
     drain()
     assert list(pair.erp_client.list_records(ITEM)) == []
@@ -299,8 +294,7 @@ def test_a_refusal_fails_at_once_with_the_vendors_words_and_replays_once_fixed(p
 
 
 def test_a_webcrm_user_becomes_a_uniconta_employee_made_as_a_seller(pair):
-    pair.crm_client.request("POST", "/Users/Hooks", json={"TargetUrl": pair.integration.webhook_url("webcrm"),
-                                                          "EventType": "Create", "IsEnabled": True})
+    pair.webcrm_hooks("Users", events=("Create",))
     user = pair.crm_client.create_record(Entity.USER, {"UserName": "Jens Madsen", "UserEmail": "jens@nordlys.dk"})
     drain()
     [employee] = list(pair.erp_client.list_records(Entity.USER))

@@ -16,23 +16,9 @@ from integrations.systems.catalog import Entity
 from integrations.systems.fortnox import provider
 from integrations.systems.fortnox.client import FortnoxClient
 from integrations.systems.fortnox.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, FortnoxSandbox
+from tests.clocks import FakeClock
 
 BASE = "https://fortnox.test"
-
-
-class FakeClock:
-    """A monotonic clock the sandbox reads and the client's ``sleep`` advances: no real waiting."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Flaky:

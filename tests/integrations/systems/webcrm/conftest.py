@@ -12,27 +12,13 @@ from integrations.systems import transport
 from integrations.systems.webcrm import provider
 from integrations.systems.webcrm.client import WebcrmClient
 from integrations.systems.webcrm.sandbox import DEMO_API_KEY, WebcrmSandbox
+from tests.clocks import FakeClock
 
 from ..recording import HookReceiver, Recorder
 
 BASE_URL = "https://webcrm.test"
 HOOKS_URL = "https://hooks.test"
 CREDENTIALS = {"api_key": DEMO_API_KEY}
-
-
-class FakeClock:
-    """Monotonic seconds the test moves by hand; the client's sleeps move it too."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class WallClock:
