@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -96,6 +97,7 @@ class SandboxApp:
         self._window: deque[float] = deque()
         self._webhook_session = None
         self.clock: Callable[[], float] = time.monotonic
+        self._forced: list[tuple[int, float | None]] = []
 
     # -- vendor hooks ----------------------------------------------------------------------
     def rate_limited_response(self, retry_after: float) -> Response:
@@ -103,12 +105,35 @@ class SandboxApp:
         return json_response({"message": "Too many requests"}, status=429,
                              headers={"Retry-After": str(max(1, round(retry_after)))})
 
-    def server_error_response(self) -> Response:
+    def server_error_response(self, status: int = 503) -> Response:
         """The vendor's 5xx. Override for the vendor's body."""
-        return json_response({"message": "Internal server error"}, status=503)
+        return json_response({"message": "Internal server error"}, status=status)
 
     def not_found_response(self) -> Response:
         return json_response({"message": "Not found"}, status=404)
+
+    # -- fault drills ----------------------------------------------------------------------
+    def fail_next(self, count: int = 1, *, status: int = 503, retry_after: float | None = None) -> None:
+        """Answer the next ``count`` API calls with ``status`` (429 or 5xx): a deterministic fault drill.
+
+        A sandbox that offers it answers :meth:`forced_response` first in its ``dispatch``.
+        """
+        with self.lock:
+            self._forced.extend([(status, retry_after)] * count)
+
+    def forced_response(self) -> Response | None:
+        """The next failure :meth:`fail_next` asked for, in the vendor's shape, or None."""
+        with self.lock:
+            forced = self._forced.pop(0) if self._forced else None
+        if forced is None:
+            return None
+        status, retry_after = forced
+        if status == 429:
+            return self.rate_limited_response(retry_after or 1.0)
+        response = self.server_error_response(status)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(math.ceil(retry_after))
+        return response
 
     # -- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -131,6 +156,10 @@ class SandboxApp:
             return self.rate_limited_response(1.0)
         if roll < self.knobs.throttle_rate + self.knobs.error_rate:
             return self.server_error_response()
+        return self.route(request)
+
+    def route(self, request: Request) -> Response:
+        """Call the endpoint the request's path names, past the knobs (latency, limits, drills)."""
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()

@@ -124,8 +124,8 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
                 "bucket_regen": f"{regen:g}"}
         return json_response(body, status=429, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
 
-    def server_error_response(self) -> Response:
-        return json_response(store.error_body(500, "Internal server error", "SERVER_ERROR"), status=500)
+    def server_error_response(self, status: int = 500) -> Response:
+        return json_response(store.error_body(status, "Internal server error", "SERVER_ERROR"), status=status)
 
     def not_found_response(self) -> Response:
         return json_response(store.error_body(404, "Not found", "CLIENT_ERROR"), status=404)

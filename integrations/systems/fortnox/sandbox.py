@@ -89,8 +89,8 @@ class FortnoxSandbox(SandboxApp):
         return json_response(error_body("Too Many Requests", UNKNOWN_CODE), status=429,
                              headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
 
-    def server_error_response(self) -> Response:
-        return json_response(error_body("System exception", SYSTEM_EXCEPTION), status=500)
+    def server_error_response(self, status: int = 500) -> Response:
+        return json_response(error_body("System exception", SYSTEM_EXCEPTION), status=status)
 
     def not_found_response(self) -> Response:
         return json_response(error_body("Resursen finns inte.", UNKNOWN_CODE), status=404)

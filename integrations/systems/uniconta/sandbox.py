@@ -73,7 +73,6 @@ class UnicontaSandbox(SandboxApp):
         self.companies: dict[str, UnicontaCompany] = {"1234": UnicontaCompany("1234")}
         #: login → (password, companies the login may open)
         self.logins: dict[str, tuple[str, set[str]]] = {"synkro": ("demo-password", {"1234"})}
-        self._forced_failures: list[int] = []
 
     # -- drill and test helpers ------------------------------------------------------------------------
     def company(self, company_id: str = "1234") -> UnicontaCompany:
@@ -89,11 +88,6 @@ class UnicontaSandbox(SandboxApp):
         """Change (or, with a random value, revoke) an API user's password, as an administrator would."""
         with self.lock:
             self.logins[login] = (password, self.logins[login][1])
-
-    def fail_next(self, count: int = 1, *, status: int = 503) -> None:
-        """Answer the next ``count`` requests with a server error (a fault drill, deterministic)."""
-        with self.lock:
-            self._forced_failures.extend([status] * count)
 
     def subscribe(self, url: str, *, table: str = "", use_post: bool = True, argument: str = "",
                   company_id: str = "1234") -> Row:
@@ -124,10 +118,9 @@ class UnicontaSandbox(SandboxApp):
                                  status=404)
 
     def dispatch(self, request: Request) -> Response:
-        with self.lock:
-            forced = self._forced_failures.pop(0) if self._forced_failures else None
+        forced = self.forced_response()
         if forced is not None:
-            return self.server_error_response(forced)
+            return forced
         try:
             return super().dispatch(request)
         except UnicontaFault as fault:

@@ -114,18 +114,12 @@ class VismaNetSandbox(SandboxApp):
         self.tokens: dict[str, AccessToken] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.store = VismaNetStore(now=lambda: self.now())
-        self._forced: list[tuple[int, float | None]] = []
 
     def now(self) -> datetime:
         """The company's clock (naive UTC); tests replace it to make modification times predictable."""
         return datetime.now(UTC).replace(tzinfo=None)
 
     # -- drills and test helpers ------------------------------------------------------------------
-    def fail_next(self, count: int = 1, *, status: int = 503, retry_after: float | None = None) -> None:
-        """Answer the next ``count`` API calls with ``status`` (429 or 5xx) before behaving again."""
-        with self.lock:
-            self._forced.extend([(status, retry_after)] * count)
-
     def expire_tokens(self) -> None:
         with self.lock:
             for token in self.tokens.values():
@@ -181,22 +175,10 @@ class VismaNetSandbox(SandboxApp):
     def dispatch(self, request: Request) -> Response:
         """Visma Connect and the sandbox's admin face are not the ERP API: no ERP limits or drills there."""
         if request.path.startswith(("/connect/", "/sandbox-admin/")):
-            adapter = self.url_map.bind_to_environ(request.environ)
-            try:
-                endpoint, args = adapter.match()
-                return getattr(self, endpoint)(request, **args)
-            except SandboxError as error:
-                return error.get_response()
-        with self.lock:
-            forced = self._forced.pop(0) if self._forced else None
+            return self.route(request)
+        forced = self.forced_response()
         if forced is not None:
-            status, retry_after = forced
-            if status == 429:
-                return self.rate_limited_response(retry_after or 1.0)
-            response = self.server_error_response(status)
-            if retry_after is not None:
-                response.headers["Retry-After"] = str(math.ceil(retry_after))
-            return response
+            return forced
         response = super().dispatch(request)
         for name, value in self._limit_headers().items():
             response.headers.setdefault(name, value)

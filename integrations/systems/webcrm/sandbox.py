@@ -86,9 +86,9 @@ class WebcrmSandbox(SandboxApp):
                                          "is reached", "Type": "TooManyRequestsException"},
                              status=429, headers={"Retry-After": str(seconds)})
 
-    def server_error_response(self) -> Response:
+    def server_error_response(self, status: int = 503) -> Response:
         return json_response({"Message": "An error has occurred.", "Type": "InternalServerErrorException"},
-                             status=503)
+                             status=status)
 
     def not_found_response(self) -> Response:
         return json_response({"Message": "The requested resource was not found", "Type": "NotFoundException"},
