@@ -98,6 +98,26 @@ SYNKRO_URL = "http://synkro.bench"
 BASES = {"webcrm": "https://webcrm.bench", "uniconta": "https://uniconta.bench"}
 
 
+def pair_create(*, name: str, slug: str, bases: dict[str, str]):
+    """A tenant with a webCRM ↔ Uniconta integration whose connections reach ``bases`` with demo credentials."""
+    from integrations.models import Connection, Integration
+    from integrations.systems.registry import get_system
+    from mappings.defaults import integration_setup_defaults
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.create(name=name, slug=slug)
+    connections = {}
+    for key, base in bases.items():
+        provider = get_system(key)
+        connections[key] = Connection.objects.create(tenant=tenant, system=key, name=provider.name, base_url=base,
+                                                     credentials=provider.demo_credentials)
+    integration = Integration.objects.create(tenant=tenant, name="webCRM ↔ Uniconta",
+                                             crm_connection=connections["webcrm"],
+                                             erp_connection=connections["uniconta"])
+    integration_setup_defaults(integration=integration)
+    return integration
+
+
 def pair_setup(
     *,
     slug: str = "bench",
@@ -113,11 +133,8 @@ def pair_setup(
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
 
-    from integrations.models import Connection, Integration
     from integrations.systems import transport
     from integrations.systems.registry import get_system
-    from mappings.defaults import integration_setup_defaults
-    from tenants.models import Tenant
 
     settings.PUBLIC_BASE_URL = SYNKRO_URL
     settings.ALLOWED_HOSTS = ["synkro.bench", "127.0.0.1", "localhost", "testserver"]
@@ -127,23 +144,8 @@ def pair_setup(
     for key, base in BASES.items():
         sandboxes[key] = get_system(key).sandbox(**{"seed": 7, **(sandbox_knobs or {}).get(key, {})})
         transport.mount(base, sandboxes[key])
-    tenant = Tenant.objects.create(name="Bench Handel A/S", slug=slug)
-    connections = {}
-    for key, base in BASES.items():
-        provider = get_system(key)
-        credentials = dict(
-            provider.extras.get("demo_credentials") or {f.name: f"demo-{f.name}" for f in provider.credential_fields}
-        )
-        connections[key] = Connection.objects.create(
-            tenant=tenant, system=key, name=provider.name, base_url=base, credentials=credentials
-        )
-    integration = Integration.objects.create(
-        tenant=tenant,
-        name="webCRM ↔ Uniconta",
-        crm_connection=connections["webcrm"],
-        erp_connection=connections["uniconta"],
-    )
-    integration_setup_defaults(integration=integration)
+    integration = pair_create(name="Bench Handel A/S", slug=slug,
+                              bases={"webcrm": BASES["webcrm"], "uniconta": BASES["uniconta"]})
     if webhooks:
         from integrations.services import integration_webhooks_register
 

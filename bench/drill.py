@@ -26,7 +26,7 @@ import urllib.request
 from collections import Counter
 from datetime import timedelta
 
-from bench.common import ROOT, bench_env, scaled
+from bench.common import ROOT, bench_env, pair_create, scaled
 from bench.ingest import free_port, wait_until_up
 
 RECORDS = scaled(20, minimum=6)  # per side
@@ -142,34 +142,12 @@ def drill(stack: Stack, base: str, redis_port: int, web_port: int) -> int:
     from integrations.engine.locks import DEFAULT_LEASE
     from integrations.engine.process import PROCESSING_LEASE, events_requeue_stale
     from integrations.engine.runs import reconcile_entity, run_start
-    from integrations.models import Connection, EventState, InboundEvent, Integration, RecordLock, WebhookStat
+    from integrations.models import EventState, InboundEvent, RecordLock, WebhookStat
     from integrations.systems.catalog import Entity
-    from integrations.systems.registry import get_system
     from integrations.tasks import events_dispatch_task
-    from mappings.defaults import integration_setup_defaults
-    from tenants.models import Tenant
 
-    tenant = Tenant.objects.create(name="Drill Handel A/S", slug="drill")
-    connections = {}
-    for key in ("webcrm", "uniconta"):
-        provider = get_system(key)
-        connections[key] = Connection.objects.create(
-            tenant=tenant,
-            system=key,
-            name=provider.name,
-            base_url=f"{base}/sandbox/{key}",
-            credentials=dict(
-                provider.extras.get("demo_credentials")
-                or {f.name: f"demo-{f.name}" for f in provider.credential_fields}
-            ),
-        )
-    integration = Integration.objects.create(
-        tenant=tenant,
-        name="webCRM ↔ Uniconta",
-        crm_connection=connections["webcrm"],
-        erp_connection=connections["uniconta"],
-    )
-    integration_setup_defaults(integration=integration)
+    integration = pair_create(name="Drill Handel A/S", slug="drill",
+                              bases={key: f"{base}/sandbox/{key}" for key in ("webcrm", "uniconta")})
 
     stack.start(
         "web",

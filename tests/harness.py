@@ -24,9 +24,7 @@ BASES = {"webcrm": "https://webcrm.test", "uniconta": "https://uniconta.test", "
 
 
 def demo_credentials(system: str) -> dict[str, str]:
-    provider = get_system(system)
-    return dict(provider.extras.get("demo_credentials") or {f.name: f"demo-{f.name}" for f in
-                                                              provider.credential_fields})
+    return get_system(system).demo_credentials
 
 
 @dataclass

@@ -371,6 +371,12 @@ class SystemProvider:
     webhook_instructions: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def demo_credentials(self) -> dict[str, str]:
+        """What the system's sandbox accepts: its package's demo credentials, else a placeholder per field."""
+        return dict(self.extras.get("demo_credentials")
+                    or {f.name: f"demo-{f.name}" for f in self.credential_fields})
+
     def catalog(self) -> Catalog:
         if self.catalog_factory is None:
             return Catalog(system=self.key)

@@ -54,9 +54,7 @@ class Command(BaseCommand):
     def _sandbox_connections(self, tenant: Tenant, base_url: str) -> dict[str, Connection]:
         connections: dict[str, Connection] = {}
         for provider in all_systems():
-            credentials = dict(provider.extras.get("demo_credentials", {}))
-            if not credentials:
-                credentials = {f.name: f"demo-{f.name}" for f in provider.credential_fields}
+            credentials = provider.demo_credentials
             connection, created = Connection.objects.get_or_create(
                 tenant=tenant, name=f"{provider.name} (sandbox)",
                 defaults={"system": provider.key, "base_url": f"{base_url}/sandbox/{provider.key}",
