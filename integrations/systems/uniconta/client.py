@@ -79,13 +79,10 @@ class UnicontaClient(ApiClient):
         return f"00{self.company_id}/{self.credentials.get('username', '')}"
 
     def authenticate(self, headers: dict[str, str]) -> None:
-        """HTTP Basic on every call; Uniconta's REST face has no token to fetch or cache."""
+        """HTTP Basic on every call; Uniconta's REST face has no token to fetch, cache or refresh (the base
+        ``refresh_auth`` says so), so a 401 means the login or password is wrong."""
         pair = f"{self.login_name()}:{self.credentials.get('password', '')}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-
-    def refresh_auth(self) -> bool:
-        """Nothing to refresh with Basic auth: a 401 means the login or password is wrong."""
-        return False
 
     def vendor_message(self, response: requests.Response) -> str:
         """Uniconta answers ``{"ErrorCode", "Message"}``, an OData error, or a bare ErrorCodes name."""

@@ -228,6 +228,18 @@ class VismaNetStore:
             raise StoreError(f"Error: Customer '{number}' cannot be found in the system.")
         return {"internalId": customer["internalId"], "number": customer["number"], "name": customer["name"]}
 
+    def _document_customer(self, customer: Mapping[str, Any] | None, *, creating: bool) -> dict[str, Any] | None:
+        """The customer a document names, which a new one must; None when a change leaves it alone."""
+        if customer is None and not creating:
+            return None
+        number = (customer or {}).get("number")
+        if not number:
+            raise StoreError("Error: 'Customer' cannot be empty.")
+        return self._customer_ref(number)
+
+    def _customer_currency(self, customer: Mapping[str, Any]) -> Any:
+        return self.ledgers[Entity.ORGANISATION].rows[str(customer["number"])].get("currencyId")
+
     def _write_delivery(self, row: dict[str, Any], body: Mapping[str, Any], *, creating: bool) -> None:
         lines = body.get("lines")
         changes = self._changes(Entity.DELIVERY, {k: v for k, v in body.items() if k != "lines"},
@@ -242,14 +254,11 @@ class VismaNetStore:
                         "date": stamp(self.now()), "lines": []})
         else:
             changes.pop("orderNo", None)
-        customer = changes.pop("customer", None)
+        customer = self._document_customer(changes.pop("customer", None), creating=creating)
         _merge(row, changes)
-        if customer is not None or creating:
-            number = (customer or {}).get("number")
-            if not number:
-                raise StoreError("Error: 'Customer' cannot be empty.")
-            row["customer"] = self._customer_ref(number)
-            row.setdefault("currency", self.ledgers[Entity.ORGANISATION].rows[str(number)].get("currencyId"))
+        if customer is not None:
+            row["customer"] = customer
+            row.setdefault("currency", self._customer_currency(customer))
         if lines is not None:
             self._apply_lines(Entity.DELIVERY, row, lines)
         if row.get("canceled"):
@@ -274,14 +283,11 @@ class VismaNetStore:
                         "documentDueDate": stamp(now + timedelta(days=14)), "invoiceLines": []})
         else:
             changes.pop("referenceNumber", None)
-        customer = changes.pop("customer", None)
+        customer = self._document_customer(changes.pop("customer", None), creating=creating)
         _merge(row, changes)
-        if customer is not None or creating:
-            number = (customer or {}).get("number")
-            if not number:
-                raise StoreError("Error: 'Customer' cannot be empty.")
-            row["customer"] = {k: v for k, v in self._customer_ref(number).items() if k != "internalId"}
-            row.setdefault("currencyId", self.ledgers[Entity.ORGANISATION].rows[str(number)].get("currencyId"))
+        if customer is not None:
+            row["customer"] = {k: v for k, v in customer.items() if k != "internalId"}
+            row.setdefault("currencyId", self._customer_currency(customer))
         if lines is not None:
             self._apply_lines(Entity.INVOICE, row, lines)
         row["status"] = "Hold" if row.get("hold") else "Balanced"
