@@ -5,7 +5,8 @@ from django.db import connection as db_connection
 
 from integrations.models import Connection
 from tenants.models import Role
-from tests.factories import PASSWORD, MembershipFactory, TenantFactory, UserFactory
+from tests.browser.login import log_in
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,10 +20,7 @@ def test_admin_adds_a_connection_in_the_browser(page, live_server):
     MembershipFactory(user=user, tenant=first, role=Role.ADMIN)
     MembershipFactory(user=user, tenant=second, role=Role.SUPPORT)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "anna")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server, "anna")
 
     # Two tenants: the picker.
     page.wait_for_selector("text=Choose a tenant")

@@ -4,17 +4,10 @@ import pytest
 
 from mappings.defaults import integration_setup_defaults
 from mappings.models import EntitySync, FieldMapping, WebhookToggle
-from tests.factories import PASSWORD, IntegrationFactory
+from tests.browser.login import log_in
+from tests.factories import IntegrationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 def test_admin_configures_organisations_and_customer_toggles_a_webhook(page, live_server, world):

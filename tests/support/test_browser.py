@@ -10,20 +10,13 @@ from integrations.engine.runs import import_entity
 from integrations.models import EventState, InboundEvent, RunKind, SyncRun
 from integrations.systems.catalog import Entity
 from tenants.models import Role
-from tests.factories import PASSWORD, MembershipFactory
+from tests.browser.login import log_in
+from tests.factories import MembershipFactory
 from tests.harness import QUIET, drain, make_pair, organisation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ORG = Entity.ORGANISATION
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 @pytest.fixture
