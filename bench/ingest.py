@@ -25,6 +25,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from functools import partial
 
 from bench.common import ROOT, django_start, pair_setup, report, scaled
 
@@ -97,15 +98,15 @@ def main() -> None:
         # A warm-up (not counted) so every worker has its connection and code loaded; its events are
         # told apart from the measured run's by their ids.
         if shutil.which("wrk"):
-            wrk_run(port, path, seconds=2, connections=4, first_id=10**10)
-            time.sleep(0.5)
-            before = InboundEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-            load = wrk_run(port, path, seconds=SECONDS, connections=CONNECTIONS, first_id=0)
+            warm_up = partial(wrk_run, port, path, seconds=2, connections=4, first_id=10**10)
+            measure = partial(wrk_run, port, path, seconds=SECONDS, connections=CONNECTIONS, first_id=0)
         else:
-            python_run(port, path, count=200, connections=4, first_id=10**10)
-            time.sleep(0.5)
-            before = InboundEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-            load = python_run(port, path, count=REQUESTS, connections=CONNECTIONS, first_id=0)
+            warm_up = partial(python_run, port, path, count=200, connections=4, first_id=10**10)
+            measure = partial(python_run, port, path, count=REQUESTS, connections=CONNECTIONS, first_id=0)
+        warm_up()
+        time.sleep(0.5)
+        before = InboundEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+        load = measure()
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=20)
