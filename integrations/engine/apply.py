@@ -73,9 +73,8 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
           action: str) -> Outcome:
     documents = Entity(ctx.entity) in DOCUMENT_ENTITIES
     if flow not in ctx.flows():
-        linked = SyncLink.objects.filter(integration=ctx.integration, **{f"{source.role}_id": external_id},
-                                         entity__in=DOCUMENT_ENTITIES if documents else (ctx.entity,)).exists()
-        if linked:  # our own write coming back from the side we only write to
+        if link_for(ctx, source, external_id, DOCUMENT_ENTITIES if documents else None) is not None:
+            # our own write coming back from the side we only write to
             return Outcome("echo", "A change on the receiving side only.", **ids_for(source, external_id, ""))
         return Outcome(LogAction.SKIPPED, f"{ctx.label} are synced {ctx.entity_sync.get_direction_display()} "
                        f"here, so a change in {source.name} is not sent to {target.name}.",

@@ -28,7 +28,7 @@ from integrations.systems.errors import NotFoundError
 from .context import CRM, SideContext, SyncContext
 from .documents import Line, document_totals, to_decimal
 from .mapping import changed_fields, is_blank, payload_hash
-from .matching import link_for
+from .matching import counterpart_id, link_for
 from .outcome import Outcome, ids_for
 
 HEADER_ROLES = ("customer", "date", "currency", "description")
@@ -129,9 +129,7 @@ def _read_only(spec: EntitySpec | None, name: str) -> bool:
 def _organisation(ctx: SyncContext, *, source: SideContext, target: SideContext, value: Any) -> str | None:
     if is_blank(value):
         return None
-    link = SyncLink.objects.filter(integration=ctx.integration, entity=Entity.ORGANISATION,
-                                   **{f"{source.role}_id": str(value)}).first()
-    return (getattr(link, f"{target.role}_id") or None) if link else None
+    return counterpart_id(ctx, source=source, target=target, source_id=value) or None
 
 
 def document_sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, external_id: str,
@@ -292,8 +290,7 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
     if link is not None and link.erp_hash == source_hash:
         return Outcome("echo", "No change since the last sync (or it was our own write).",
                        **ids_for(source, external_id, link.crm_id), label=label)
-    if link is not None and not invoice and SyncLink.objects.filter(
-            integration=ctx.integration, entity=Entity.INVOICE, crm_id=link.crm_id).exists():
+    if link is not None and not invoice and link_for(ctx, target, link.crm_id, (Entity.INVOICE,)) is not None:
         return Outcome("echo", "The delivery's invoice speaks for it now; its order is history.",
                        **ids_for(source, external_id, link.crm_id), label=label)
     doc = neutral(source, record)

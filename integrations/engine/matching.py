@@ -32,6 +32,13 @@ def link_for(ctx: SyncContext, side: SideContext, record_id: str,
                                    **{f"{side.role}_id": record_id}).first()
 
 
+def counterpart_id(ctx: SyncContext, *, source: SideContext, target: SideContext, source_id: Any,
+                   entity: str = Entity.ORGANISATION) -> str:
+    """The id in ``target`` of ``source``'s record ``source_id`` (an organisation by default); "" when unlinked."""
+    link = link_for(ctx, source, str(source_id), (entity,))
+    return getattr(link, f"{target.role}_id") if link else ""
+
+
 def parent_reference(ctx: SyncContext, *, source: SideContext, target: SideContext,
                      record: Record) -> dict[str, Any] | plan.Verdict:
     """A person's organisation, translated through the organisation links into the target's id."""
@@ -41,9 +48,7 @@ def parent_reference(ctx: SyncContext, *, source: SideContext, target: SideConte
     source_parent = record.get(source_field)
     if is_blank(source_parent) or str(source_parent) == "0":
         return {}
-    parent_link = SyncLink.objects.filter(integration=ctx.integration, entity=Entity.ORGANISATION,
-                                          **{f"{source.role}_id": str(source_parent)}).first()
-    target_parent = getattr(parent_link, f"{target.role}_id", "") if parent_link else ""
+    target_parent = counterpart_id(ctx, source=source, target=target, source_id=source_parent)
     if target_parent:
         return {target_field: target_parent}
     spec = target.spec.field(target_field) if target.spec else None

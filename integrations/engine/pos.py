@@ -29,6 +29,7 @@ from .context import SideContext, SyncContext
 from .documents import money, to_decimal
 from .log import log_entry_create
 from .mapping import is_blank
+from .matching import counterpart_id
 from .outcome import Outcome
 
 #: Customers 1st product field → the key of ``PosSettings.variant_fields`` naming its Uniconta user field.
@@ -167,10 +168,9 @@ def pos_sale_sync(ctx: SyncContext, *, source: SideContext, target: SideContext,
 def _debtor_for(ctx: SyncContext, sale: Record, settings) -> tuple[str | None, str]:
     customer = sale.get("customerid")
     if not is_blank(customer):
-        link = SyncLink.objects.filter(integration=ctx.integration, entity=Entity.ORGANISATION,
-                                       crm_id=str(customer)).first()
-        if link is not None and link.erp_id:
-            return link.erp_id, "the customer's debtor"
+        debtor = counterpart_id(ctx, source=ctx.crm, target=ctx.erp, source_id=customer)
+        if debtor:
+            return debtor, "the customer's debtor"
     if settings.default_pos_debtor:
         return settings.default_pos_debtor, "the default POS debtor"
     return None, ""
