@@ -105,6 +105,15 @@ class Integration(TenantOwned):
     webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token, editable=False)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: When the integration was last switched on: what existed before is the initial import's, not the schedule's.
+    activated_at = models.DateTimeField(null=True, blank=True)
+    guard_share = models.PositiveSmallIntegerField(
+        default=5, verbose_name="guard: share of linked records (%)",
+        help_text="A bulk run that would rewrite names, numbers, org/VAT numbers or e-mails of more than this share "
+                  "of the linked records waits for an admin to confirm.")
+    guard_minimum = models.PositiveIntegerField(
+        default=20, verbose_name="guard: at least this many records",
+        help_text="The guard never trips for fewer records than this.")
 
     class Meta:
         ordering = ["name"]
@@ -153,7 +162,8 @@ def integration_pair_errors(*, tenant_id: int | None, crm: Connection | None, er
     return errors
 
 
-# The sync engine's state lives in its own module; Django finds the models through this one.
+# The sync engine's state lives in modules of its own; Django finds the models through this one.
+from .safety import MatchState, PlanAction, PlannedChange, PossibleMatch  # noqa: E402
 from .syncstate import (  # noqa: E402
     Conflict,
     EventSource,
@@ -174,6 +184,6 @@ from .syncstate import (  # noqa: E402
 
 __all__ = [
     "Conflict", "Connection", "ConnectionStatus", "EventSource", "EventState", "InboundEvent", "Integration",
-    "LogAction", "PollCursor", "PosDailyReport", "RateBucket", "RecordLock", "RunKind", "RunState", "SyncLink",
+    "LogAction", "MatchState", "PlanAction", "PlannedChange", "PollCursor", "PossibleMatch", "PosDailyReport", "RateBucket", "RecordLock", "RunKind", "RunState", "SyncLink",
     "SyncLogEntry", "SyncRun", "WebhookStat",
 ]

@@ -105,10 +105,13 @@ class RunKind(models.TextChoices):
     RECONCILE = "reconcile", "Safety reconciliation"
     IMPORT = "import", "Initial import"
     REPLAY = "replay", "Replay"
+    PREVIEW = "preview", "Preview (writes nothing)"
 
 
 class RunState(models.TextChoices):
     RUNNING = "running", "Running"
+    #: A bulk run whose plan would rewrite many identities waits here for an admin (the blast-radius guard).
+    HELD = "held", "Waiting for confirmation"
     DONE = "done", "Finished"
     FAILED = "failed", "Failed"
 
@@ -132,6 +135,17 @@ class SyncRun(TenantOwned):
     #: Where a resumable run stands (page, last id), written as it goes.
     cursor = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True, default="")
+    #: A preview: what it previews ("activation", "reconcile", "import", "mapping"); blank for other runs.
+    previews = models.CharField(max_length=12, blank=True, default="")
+    #: A preview's counts per entity, direction and planned action: {entity: {direction: {action: n}}}.
+    plan = models.JSONField(default=dict, blank=True)
+    #: The blast-radius guard's figures: {"identity": n, "linked": n, "limit": n, "tripped": bool}.
+    guard = models.JSONField(default=dict, blank=True)
+    #: Started by an admin with the guard switched off for this run.
+    guard_off = models.BooleanField(default=False)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -152,6 +166,8 @@ class LogAction(models.TextChoices):
     DELETED = "deleted", "Deleted"
     SKIPPED = "skipped", "Skipped"
     CONFLICT = "conflict", "Conflict"
+    #: Nothing written: the counterpart could not be proven, a person decides (a possible match).
+    REVIEW = "review", "Waiting for a person"
     FAILED = "failed", "Failed"
 
 
