@@ -17,6 +17,9 @@ class Outcome:
     changes: dict[str, list[Any]] = field(default_factory=dict)
     label: str = ""
     writes: int = 0
+    #: What a preview calls this outcome when the action alone does not say it: "link" (an existing record
+    #: was adopted), "refused" (a number collision or another refusal), "delete"; blank otherwise.
+    plan: str = ""
 
 
 def ids_for(source: SideContext, source_id: str, target_id: str) -> dict[str, str]:
