@@ -236,7 +236,12 @@ class UnicontaClient(ApiClient):
         return next(self._with_lines(entity, [self._read_row(spec, record_id)]))
 
     def find_records(self, entity: Entity, field_name: str, value: Any) -> list[Record]:
-        """Match before create with a server-side filter; text compared without case, as the engine wants."""
+        """Match before create with a server-side filter; text compared without case, as the engine wants.
+
+        Text is asked for with ``startswith(tolower(<Field>), '<value>')`` (both functions are on Uniconta's
+        OData filter page), so a value stored with trailing spaces is found; the engine's own normalised
+        comparison then keeps only the equal ones.
+        """
         spec = self._spec(entity)
         field = spec.field(field_name)
         wanted = normalise_match_value(value)
@@ -244,8 +249,8 @@ class UnicontaClient(ApiClient):
             return []
         if field.type in (FieldType.INTEGER, FieldType.DECIMAL):
             condition = f"{field_name} eq {odata_literal(str(value).strip(), field.type)}"
-        else:
-            condition = f"tolower({field_name}) eq {odata_literal(' '.join(str(value).split()).lower())}"
+        else:  # stored values may carry stray spaces at the end ("a@b.dk "): startswith finds them too
+            condition = f"startswith(tolower({field_name}), {odata_literal(' '.join(str(value).split()).lower())})"
         found = [r for r in self.query_rows(spec.vendor_name, filter=condition)
                  if normalise_match_value(r.get(field_name)) == wanted]
         return list(self._with_lines(entity, found))
@@ -291,6 +296,20 @@ class UnicontaClient(ApiClient):
                                         vendor_message="Posted invoices are read-only")
         # Deleting an order deletes its lines with it (master and detail).
         self.delete_rows(spec.vendor_name, [self._read_row(spec, record_id)])
+
+    def can_delete(self, entity: Entity) -> bool:
+        """Every table Synkro writes can be deleted through ``api/Entities/Delete`` except posted invoices."""
+        return entity != Entity.INVOICE and self.catalog.entity(entity) is not None
+
+    def has_activity(self, entity: Entity, record_id: str) -> bool | None:
+        """Whether debtor ``record_id`` has a sales order or an invoice: one ``Account eq '…'`` query of each."""
+        if entity != Entity.ORGANISATION:
+            return None
+        condition = f"Account eq {odata_literal(str(record_id).strip(), FieldType.STRING)}"
+        for vendor_name in ("DebtorOrderClient", "DebtorInvoiceClient"):
+            if next(self.query_rows(vendor_name, filter=condition, orderby=None, page_size=1), None) is not None:
+                return True
+        return False
 
     def record_id(self, entity: Entity, record: Record) -> str:
         return str(record[self._spec(entity).id_field])

@@ -2,7 +2,8 @@
 
 ``$filter`` takes comparisons (``eq ne gt ge lt le``) of a property, or ``tolower(property)``, with a
 literal — ``'text'``, numbers, ``true``/``false``, ``null`` and ``datetime'2024-01-31T00:00:00'`` —
-joined by ``and``/``or`` with parentheses. Anything else is answered with an OData error, as the real feed does.
+and ``startswith(property, 'text')`` / ``endswith(…)`` (either on ``tolower(property)`` too), joined by
+``and``/``or`` with parentheses. Anything else is answered with an OData error, as the real feed does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
 
-_TOKEN = re.compile(r"\s*(?:(?P<open>\()|(?P<close>\))|datetime'(?P<dt>[^']*)'|'(?P<str>(?:[^']|'')*)'"
+_TOKEN = re.compile(r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<comma>,)|datetime'(?P<dt>[^']*)'|'(?P<str>(?:[^']|'')*)'"
                     r"|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))")
 _OPERATORS = {
     "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a > b,
@@ -125,6 +126,8 @@ class _Parser:
             return inner
         if kind != "word":
             raise ODataError(f"Property name expected, found '{value}'.")
+        if value in ("startswith", "endswith") and self.peek() == ("open", "("):
+            return self.text_function(value)
         lower = value == "tolower" and self.peek() == ("open", "(")
         if lower:  # tolower(Property): compare without case
             self.take()
@@ -143,6 +146,34 @@ class _Parser:
         if lower:
             return lambda row: _compare(op, None if row.get(name) is None else str(row[name]).lower(), literal)
         return lambda row: _compare(op, row.get(name), literal)
+
+    def text_function(self, function: str) -> Predicate:
+        """``startswith(Property, 'text')`` or ``endswith(…)``, the property optionally in ``tolower(…)``."""
+        self.take()  # (
+        kind, name = self.take()
+        lower = kind == "word" and name == "tolower" and self.peek() == ("open", "(")
+        if lower:
+            self.take()
+            kind, name = self.take()
+            if self.take()[0] != "close":
+                raise ODataError("tolower takes one property.")
+        if kind != "word" or name not in self.fields:
+            raise ODataError(f"Could not find a property named '{name}' on type '{self.type_name}'.")
+        if self.take()[0] != "comma":
+            raise ODataError(f"{function} takes a property and a text.")
+        lit_kind, text = self.take()
+        if lit_kind != "str" or self.take()[0] != "close":
+            raise ODataError(f"{function} takes a property and a text.")
+        wanted = _literal(lit_kind, text)
+
+        def test(row: Row) -> bool:
+            value = row.get(name)
+            if value is None:
+                return False
+            value = str(value).lower() if lower else str(value)
+            return value.startswith(wanted) if function == "startswith" else value.endswith(wanted)
+
+        return test
 
 
 def parse_filter(text: str | None, fields: Collection[str], type_name: str) -> Predicate:

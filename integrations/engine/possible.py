@@ -1,0 +1,72 @@
+"""Possible matches: records whose counterpart could not be proven wait here for a person.
+
+Nothing is written to either system while a record waits. The engine raises (or refreshes) one open
+possible match per record and honours what a person decided: "created" makes the record's next sync
+create without matching, "skipped" keeps the record out of the sync, "linked" is a link like any other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from integrations.models import LogAction, MatchState, PossibleMatch
+
+from .candidates import Candidate
+from .context import SideContext, SyncContext
+from .identity import Evidence
+from .outcome import Outcome, ids_for
+
+ROLE_WORDS = {"number": "Number", "vat": "Org./VAT no.", "name": "Name", "email": "E-mail", "phone": "Phone"}
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    return {ROLE_WORDS.get(role, role): _plain(value) for role, value in values.items()}
+
+
+def possible_match_raise(ctx: SyncContext, *, source: SideContext, target: SideContext, source_id: str,
+                         label: str, source_values: dict[str, Any],
+                         weighed: list[tuple[Candidate, Evidence]], reason: str) -> Outcome:
+    """Store (or refresh) the record's open possible match; the outcome writes nothing and says why."""
+    candidates = [{"id": c.target_id, "label": _label(target, c), "values": _shown(c.values),
+                   "for": list(e.for_), "against": list(e.against)} for c, e in weighed]
+    fields = {"source_label": label[:200], "source_values": _shown(source_values), "candidates": candidates,
+              "reason": reason}
+    key = {"integration": ctx.integration, "entity": ctx.entity, "source_role": source.role,
+           "source_id": source_id, "state": MatchState.OPEN}
+    try:
+        with transaction.atomic():
+            updated = PossibleMatch.objects.filter(**key).update(**fields)
+            if not updated:
+                PossibleMatch.objects.create(tenant_id=ctx.integration.tenant_id, **key, **fields)
+    except IntegrityError:  # raised by another worker this very moment: theirs holds the same evidence
+        pass
+    return Outcome(LogAction.REVIEW, f"{reason} Nothing was written; it waits for a person under "
+                   "“Possible matches”.", **ids_for(source, source_id, ""), label=label, plan="possible")
+
+
+def _label(target: SideContext, candidate: Candidate) -> str:
+    for role in ("name", "number", "email"):
+        name = target.role_field(role)
+        if name and candidate.record.get(name) not in (None, ""):
+            return str(candidate.record[name])[:200]
+    return candidate.target_id
+
+
+def decision_for(ctx: SyncContext, *, source: SideContext, source_id: str) -> PossibleMatch | None:
+    """The latest decision a person took about this record's counterpart, when it still steers the sync."""
+    return (PossibleMatch.objects.filter(integration=ctx.integration, entity=ctx.entity, source_role=source.role,
+                                         source_id=source_id, state__in=(MatchState.CREATED, MatchState.SKIPPED))
+            .select_related("decided_by").order_by("-decided_at", "-pk").first())
+
+
+def decided_skip_reason(decision: PossibleMatch, source: SideContext) -> str:
+    who = decision.decided_by.get_username() if decision.decided_by else "A person"
+    when = f" on {decision.decided_at:%Y-%m-%d}" if decision.decided_at else ""
+    return (f"{who} chose{when} not to sync this {source.name} record (possible match skipped); "
+            "it stays out of the sync.")

@@ -1,0 +1,252 @@
+"""Identity proven before a write, end to end over the sandboxes, for every webCRM ↔ ERP pair.
+
+Each case is one of the kinds seen with real data: a customer number shared by two companies, a typed
+number that belongs to another company, the same company spelled differently, an e-mail with stray
+spaces. The outcome is checked in the target sandbox's own store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from integrations.models import Integration, LogAction, MatchState, PossibleMatch, SyncLink, SyncLogEntry
+from integrations.systems.catalog import Entity
+from mappings.defaults import integration_setup_defaults
+from tests.harness import drain, make_pair
+
+ORG, PERSON = Entity.ORGANISATION, Entity.PERSON
+
+
+@dataclass(frozen=True)
+class Fields:
+    """The ERP's names for the fields these cases look at."""
+
+    number: str
+    vat: str
+    name: str
+    city: str
+
+
+ERP_FIELDS = {
+    "uniconta": Fields("Account", "CompanyRegNo", "Name", "City"),
+    "fortnox": Fields("CustomerNumber", "OrganisationNumber", "Name", "City"),
+    "vismanet": Fields("number", "corporateId", "name", "mainAddress.city"),
+}
+ERPS = list(ERP_FIELDS)
+
+
+def make(erp: str, sandboxes, *, authority: str = "erp"):
+    pair = make_pair("webcrm", erp, sandboxes)
+    pair.sync(ORG).__class__.objects.filter(pk=pair.sync(ORG).pk).update(number_authority=authority)
+    return pair
+
+
+def trigger(pair) -> str:
+    return pair.sync(ORG).trigger_values[0]
+
+
+def erp_customers(pair) -> list[dict]:
+    return list(pair.erp_client.list_records(ORG))
+
+
+def new_org(pair, **values):
+    return pair.crm_client.create_record(ORG, {"OrganisationType": trigger(pair), **values})
+
+
+def sync_org(pair, org) -> None:
+    """The notice webCRM sends for a new or changed organisation, processed by a worker."""
+    from integrations.engine.ingest import events_ingest_batch
+
+    events_ingest_batch(integration=pair.integration, system="webcrm", entity=ORG,
+                        external_ids=[str(org["OrganisationId"])], source="webhook")
+    drain()
+
+
+@pytest.mark.parametrize("authority", ["erp", "crm"])
+@pytest.mark.parametrize("erp", ERPS)
+def test_a_typed_number_that_belongs_to_another_company_never_changes_that_company(db, synkro, sandboxes, erp,
+                                                                                  authority):
+    pair = make(erp, sandboxes, authority=authority)
+    f = ERP_FIELDS[erp]
+    other = pair.erp_client.create_record(ORG, {f.number: "1001", f.name: "Annan Kund AB", f.vat: "556012-3456",
+                                                f.city: "Malmö"})
+    assert str(other[f.number]) == "1001"
+    org = new_org(pair, OrganisationName="Sjöviks VVS AB", OrganisationVatNumber="556677-8899",
+                  OrganisationCity="Umeå", OrganisationExtraCustom1="1001")
+    sync_org(pair, org)
+
+    [still] = erp_customers(pair)
+    assert (still[f.name], still[f.vat], still[f.city]) == ("Annan Kund AB", "556012-3456", "Malmö")
+    assert not SyncLink.objects.filter(integration=pair.integration, entity=ORG).exists()
+    if authority == "crm":
+        entry = SyncLogEntry.objects.get(integration=pair.integration, action=LogAction.SKIPPED)
+        assert "Customer number 1001" in entry.reason
+        assert "Sjöviks VVS AB" in entry.reason and "Annan Kund AB" in entry.reason
+        assert "556677-8899" in entry.reason and "556012-3456" in entry.reason
+    else:
+        match = PossibleMatch.objects.get(integration=pair.integration, state=MatchState.OPEN)
+        assert match.source_id == str(org["OrganisationId"])
+        [candidate] = match.candidates
+        assert candidate["label"] == "Annan Kund AB"
+        assert any("556012-3456" in reason for reason in candidate["against"])
+        assert SyncLogEntry.objects.filter(integration=pair.integration, action=LogAction.REVIEW).count() == 1
+
+
+@pytest.mark.parametrize("erp", ERPS)
+def test_a_linked_organisations_new_number_that_another_company_has_is_refused(db, synkro, sandboxes, erp):
+    pair = make(erp, sandboxes)
+    f = ERP_FIELDS[erp]
+    pair.erp_client.create_record(ORG, {f.number: "1001", f.name: "Annan Kund AB", f.vat: "556012-3456"})
+    org = new_org(pair, OrganisationName="Sjöviks VVS AB", OrganisationVatNumber="556677-8899")
+    sync_org(pair, org)
+    link = SyncLink.objects.get(integration=pair.integration, entity=ORG)
+    pair.crm.change_in_webcrm("Organisations", org["OrganisationId"], OrganisationExtraCustom1="1001",
+                              OrganisationCity="Umeå")
+    sync_org(pair, org)
+
+    customers = {str(c[f.number]): c for c in erp_customers(pair)}
+    assert customers["1001"][f.name] == "Annan Kund AB"
+    assert customers[link.erp_id][f.name] == "Sjöviks VVS AB"
+    entry = SyncLogEntry.objects.filter(integration=pair.integration, action=LogAction.SKIPPED).first()
+    assert "Customer number 1001" in entry.reason and "Annan Kund AB" in entry.reason
+
+
+SPELLINGS = {
+    # (ERP's spelling, webCRM's spelling) of the same company's number
+    "uniconta": ("25313763", "DK 25 31 37 63"),
+    "fortnox": ("556677-8899", "5566778899"),
+    "vismanet": ("SE556677889901", "556677-8899"),
+}
+
+
+@pytest.mark.parametrize("erp", ERPS)
+def test_the_same_company_spelled_differently_is_adopted_not_duplicated(db, synkro, sandboxes, erp):
+    pair = make(erp, sandboxes)
+    f = ERP_FIELDS[erp]
+    erp_number, crm_number = SPELLINGS[erp]
+    existing = pair.erp_client.create_record(ORG, {f.name: "Björkdal Bygg AB", f.vat: erp_number, f.city: "Umeå"})
+    org = new_org(pair, OrganisationName="Björkdal Bygg Aktiebolag", OrganisationVatNumber=crm_number)
+    sync_org(pair, org)
+
+    [customer] = erp_customers(pair)
+    assert str(customer[f.number]) == str(existing[f.number])
+    link = SyncLink.objects.get(integration=pair.integration, entity=ORG)
+    assert link.erp_id == str(existing[f.number]) and link.crm_id == str(org["OrganisationId"])
+    assert "Matched an existing record" in SyncLogEntry.objects.filter(integration=pair.integration).first().reason
+
+
+@pytest.mark.parametrize("erp", ERPS)
+def test_the_same_company_spelled_differently_coming_from_the_erp_is_adopted(db, synkro, sandboxes, erp):
+    pair = make(erp, sandboxes)
+    f = ERP_FIELDS[erp]
+    erp_number, crm_number = SPELLINGS[erp]
+    org = new_org(pair, OrganisationName="Björkdal Bygg AB", OrganisationVatNumber=crm_number)
+    pair.sync(ORG).__class__.objects.filter(pk=pair.sync(ORG).pk).update(direction="to_crm")
+    customer = pair.erp_client.create_record(ORG, {f.name: "Björkdal Bygg Aktiebolag", f.vat: erp_number})
+    from integrations.engine.ingest import events_ingest_batch
+
+    events_ingest_batch(integration=pair.integration, system=erp, entity=ORG,
+                        external_ids=[str(customer[f.number])], source="webhook")
+    drain()
+    assert [o["OrganisationId"] for o in pair.crm_client.list_records(ORG)] == [org["OrganisationId"]]
+    link = SyncLink.objects.get(integration=pair.integration, entity=ORG)
+    assert link.crm_id == str(org["OrganisationId"])
+
+
+def test_an_org_number_match_adopts_even_when_the_names_differ_slightly(db, synkro, sandboxes):
+    pair = make("fortnox", sandboxes)
+    pair.erp_client.create_record(ORG, {"Name": "Björkdal Byggnads AB", "OrganisationNumber": "556677-8899"})
+    org = new_org(pair, OrganisationName="Björkdal Bygg AB", OrganisationVatNumber="SE556677889901")
+    sync_org(pair, org)
+    assert len(erp_customers(pair)) == 1
+    assert SyncLink.objects.filter(integration=pair.integration, entity=ORG).count() == 1
+
+
+def test_a_name_alone_with_a_different_org_number_is_another_company(db, synkro, sandboxes):
+    pair = make("fortnox", sandboxes)
+    pair.erp_client.create_record(ORG, {"Name": "Nordic Trading AB", "OrganisationNumber": "556012-3456"})
+    org = new_org(pair, OrganisationName="Nordic Trading AB", OrganisationVatNumber="556677-8899")
+    sync_org(pair, org)
+    names = sorted((c["Name"], c["OrganisationNumber"]) for c in erp_customers(pair))
+    assert names == [("Nordic Trading AB", "556012-3456"), ("Nordic Trading AB", "556677-8899")]
+    assert not PossibleMatch.objects.exists()
+
+
+def test_two_customers_that_both_fit_wait_for_a_person(db, synkro, sandboxes):
+    pair = make("fortnox", sandboxes)
+    for city in ("Umeå", "Luleå"):
+        pair.erp_client.create_record(ORG, {"Name": "Björkdal Bygg AB", "OrganisationNumber": "556677-8899",
+                                            "City": city})
+    org = new_org(pair, OrganisationName="Björkdal Bygg AB", OrganisationVatNumber="556677-8899")
+    sync_org(pair, org)
+    assert len(erp_customers(pair)) == 2
+    match = PossibleMatch.objects.get(state=MatchState.OPEN)
+    assert len(match.candidates) == 2 and "fits 2 records" in match.reason
+
+
+def test_an_email_with_stray_spaces_is_the_same_contact(db, synkro, sandboxes):
+    pair = make_pair("webcrm", "uniconta", sandboxes)
+    org = new_org(pair, OrganisationName="Havbrise Byg ApS")
+    sync_org(pair, org)
+    debtor = SyncLink.objects.get(integration=pair.integration, entity=ORG).erp_id
+    pair.erp_client.create_record(PERSON, {"Name": "Mette Nielsen", "Email": "mette.nielsen@havbrise.dk ",
+                                           "DCAccount": debtor, "DCType": "Debtor"})
+    person = pair.crm_client.create_record(PERSON, {"PersonName": "Mette Nielsen",
+                                                    "PersonEmail": "Mette.Nielsen@Havbrise.dk",
+                                                    "PersonOrganisationId": org["OrganisationId"],
+                                                    "PersonCheckMark1": True})
+    from integrations.engine.ingest import events_ingest_batch
+
+    events_ingest_batch(integration=pair.integration, system="webcrm", entity=PERSON,
+                        external_ids=[str(person["PersonId"])], source="webhook")
+    drain()
+    contacts = list(pair.erp_client.list_records(PERSON))
+    assert len(contacts) == 1
+    assert SyncLink.objects.get(integration=pair.integration, entity=PERSON).crm_id == str(person["PersonId"])
+
+
+def test_switching_erps_overwrites_no_organisation(db, synkro, sandboxes):
+    """webCRM ↔ Uniconta wrote its numbers into webCRM; webCRM ↔ Fortnox, switched on instead, must not
+    take Fortnox customers that happen to have those numbers for the same companies."""
+    uniconta = make_pair("webcrm", "uniconta", sandboxes)
+    companies = [("Odense Transport ApS", "Odense C"), ("Vejle Smedie A/S", "Vejle"), ("Aarhus Tæpper ApS", "Aarhus")]
+    orgs = [new_org(uniconta, OrganisationName=name, OrganisationCity=city) for name, city in companies]
+    for org in orgs:
+        sync_org(uniconta, org)
+    numbers = [uniconta.crm_client.get_record(ORG, str(o["OrganisationId"]))["OrganisationExtraCustom1"]
+               for o in orgs]
+    assert all(numbers)
+    Integration.objects.filter(pk=uniconta.integration.pk).update(active=False)
+
+    fortnox_conn = make_pair("webcrm", "fortnox", sandboxes).integration.erp_connection
+    fortnox_conn.tenant = uniconta.integration.tenant
+    fortnox_conn.name = "Fortnox (switch)"
+    fortnox_conn.save()
+    fortnox = Integration.objects.create(tenant=uniconta.integration.tenant, name="webCRM ↔ Fortnox",
+                                         crm_connection=uniconta.integration.crm_connection,
+                                         erp_connection=fortnox_conn)
+    integration_setup_defaults(integration=fortnox)
+    fortnox_client = fortnox_conn.client(sleep=lambda s: None)
+    for number, city in zip(numbers, ("Uppsala", "Västerås", "Örebro"), strict=True):
+        fortnox_client.create_record(ORG, {"CustomerNumber": number, "Name": f"Redovisning {city} AB", "City": city})
+    before_crm = {o["OrganisationId"]: (o["OrganisationName"], o["OrganisationCity"])
+                  for o in uniconta.crm_client.list_records(ORG)}
+    before_fortnox = {c["CustomerNumber"]: (c["Name"], c["City"]) for c in fortnox_client.list_records(ORG)}
+
+    from integrations.engine.runs import reconcile_entity, run_start
+    from tests.harness import QUIET
+
+    run = run_start(integration=fortnox, kind="reconcile", entity=ORG)
+    reconcile_entity(run=run, client_options=QUIET)
+    drain()
+
+    after_crm = {o["OrganisationId"]: (o["OrganisationName"], o["OrganisationCity"])
+                 for o in uniconta.crm_client.list_records(ORG)}
+    after_fortnox = {c["CustomerNumber"]: (c["Name"], c["City"]) for c in fortnox_client.list_records(ORG)}
+    overwritten = [k for k, v in before_crm.items() if after_crm.get(k) != v]
+    overwritten += [k for k, v in before_fortnox.items() if after_fortnox.get(k) != v]
+    assert overwritten == []
+    assert not SyncLink.objects.filter(integration=fortnox, crm_id__in=[str(o["OrganisationId"]) for o in orgs],
+                                       erp_id__in=numbers).exists()
