@@ -29,7 +29,7 @@ IDENTITY_ROLES: dict[str, tuple[str, ...]] = {
 
 #: The fields a target is searched by, per entity, strongest first.
 SEARCH_ROLES: dict[str, tuple[str, ...]] = {
-    Entity.ORGANISATION: ("vat", "number", "name"),
+    Entity.ORGANISATION: ("vat", "number", "name", "email"),
     Entity.PERSON: ("email",),
     Entity.USER: ("email",),
     Entity.ITEM: ("number",),

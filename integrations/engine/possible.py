@@ -39,6 +39,10 @@ def possible_match_raise(ctx: SyncContext, *, source: SideContext, target: SideC
               "reason": reason}
     key = {"integration": ctx.integration, "entity": ctx.entity, "source_role": source.role,
            "source_id": source_id, "state": MatchState.OPEN}
+    if _mirror_waits(ctx, target=target, source_id=source_id, candidate_ids=[c["id"] for c in candidates]):
+        return Outcome(LogAction.REVIEW, f"{reason} The same pair already waits for a person under “Possible "
+                       "matches” (raised from the other side); nothing was written.",
+                       **ids_for(source, source_id, ""), label=label, plan="possible")
     try:
         with transaction.atomic():
             updated = PossibleMatch.objects.filter(**key).update(**fields)
@@ -48,6 +52,13 @@ def possible_match_raise(ctx: SyncContext, *, source: SideContext, target: SideC
         pass
     return Outcome(LogAction.REVIEW, f"{reason} Nothing was written; it waits for a person under "
                    "“Possible matches”.", **ids_for(source, source_id, ""), label=label, plan="possible")
+
+
+def _mirror_waits(ctx: SyncContext, *, target: SideContext, source_id: str, candidate_ids: list[str]) -> bool:
+    """Whether one of the candidates already waits with this record among its own candidates: one question."""
+    waiting = PossibleMatch.objects.filter(integration=ctx.integration, entity=ctx.entity, source_role=target.role,
+                                           source_id__in=candidate_ids, state=MatchState.OPEN)
+    return any(source_id in {str(c.get("id")) for c in match.candidates} for match in waiting)
 
 
 def _label(target: SideContext, candidate: Candidate) -> str:

@@ -250,3 +250,35 @@ def test_switching_erps_overwrites_no_organisation(db, synkro, sandboxes):
     assert overwritten == []
     assert not SyncLink.objects.filter(integration=fortnox, crm_id__in=[str(o["OrganisationId"]) for o in orgs],
                                        erp_id__in=numbers).exists()
+
+
+@pytest.fixture
+def pos(db, synkro, sandboxes):
+    from integrations.services import integration_webhooks_register
+
+    pair = make_pair("customers1st", "uniconta", sandboxes)
+    integration_webhooks_register(integration=pair.integration)
+    pair.crm_client.suppress_hooks = False  # a person at the till, whose changes raise hooks
+    return pair
+
+
+def test_a_till_customer_whose_email_has_stray_spaces_in_uniconta_is_adopted(pos):
+    debtor = pos.erp_client.create_record(ORG, {"Name": "Mette Nielsen", "ContactEmail": " mette.nielsen@havbrise.dk ",
+                                                "City": "Vejle"})
+    customer = pos.crm_client.create_record(ORG, {"name": "Mette Nielsen", "email": "Mette.Nielsen@Havbrise.dk",
+                                                  "city": "Vejle"})
+    drain()
+    assert [d["Account"] for d in pos.erp_client.list_records(ORG)] == [debtor["Account"]]
+    link = SyncLink.objects.get(integration=pos.integration, entity=ORG)
+    assert (link.crm_id, link.erp_id) == (str(customer["id"]), debtor["Account"])
+
+
+def test_a_till_customer_sharing_only_an_email_with_another_name_waits_for_a_person(pos):
+    pos.erp_client.create_record(ORG, {"Name": "Havbrise Byg ApS", "ContactEmail": "info@havbrise.dk"})
+    pos.crm_client.create_record(ORG, {"name": "Jens Hansen", "email": "info@havbrise.dk"})
+    drain()
+    assert [d["Name"] for d in pos.erp_client.list_records(ORG)] == ["Havbrise Byg ApS"]
+    [customer] = list(pos.crm_client.list_records(ORG))
+    assert customer["name"] == "Jens Hansen"  # neither side took the other's name
+    match = PossibleMatch.objects.get(integration=pos.integration, state=MatchState.OPEN)  # one question, not two
+    assert {match.source_label, match.candidates[0]["label"]} == {"Jens Hansen", "Havbrise Byg ApS"}
