@@ -7,7 +7,6 @@ and our own writes coming back are recognised by the hash of the mapped fields.
 
 from __future__ import annotations
 
-import contextlib
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +23,7 @@ from .context import CRM, ERP, SideContext, SyncContext
 from .documents_sync import DOCUMENT_ENTITIES, document_sync
 from .log import log_entry_create
 from .mapping import TO_CRM, TO_ERP, FieldRule, changed_fields, is_blank, map_record, map_value, payload_hash
-from .matching import find_match, link_adopt, link_for, parent_reference
+from .matching import counterpart_find, link_adopt, link_for, number_collision_on_update, parent_reference
 from .merge import merge_two_way
 from .outcome import Outcome, ids_for
 
@@ -117,17 +116,24 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
     values.update(parent)
 
     notes: list[str] = []
+    adopted = False
     if link is None:
-        match = find_match(ctx, target, values)
-        if match is None:
+        found = counterpart_find(ctx, source=source, target=target, record=record, values=values, label=label)
+        if found.outcome is not None:
+            return found.outcome
+        if found.adopt is None:
             return _create(ctx, source=source, target=target, flow=flow, record=record, values=values,
                            missing=mapped.missing_required, label=label, source_hash=source_hash)
-        link = link_adopt(ctx, source=source, target=target, source_id=external_id, match=match)
-        notes.append(f"Matched an existing record in {target.name} and linked it.")
+        link = link_adopt(ctx, source=source, target=target, source_id=external_id, match=found.adopt)
+        notes.append(f"Matched an existing record in {target.name} and linked it ({found.note}).")
+        adopted = True
     if set_back is not None:
         notes.append(gate.reason)
-    return _update(ctx, source=source, target=target, flow=flow, record=record, values=values, link=link,
-                   label=label, notes=notes, set_back=set_back)
+    outcome = _update(ctx, source=source, target=target, flow=flow, record=record, values=values, link=link,
+                      label=label, notes=notes, set_back=set_back)
+    if adopted and not outcome.plan:
+        outcome.plan = "link"
+    return outcome
 
 
 def _gates(ctx: SyncContext, *, source: SideContext, target: SideContext, record: Record,
@@ -234,6 +240,13 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
                        **ids_for(source, source_id, target_id), label=label)
     to_target, to_source, conflicts = _decide(ctx, source=source, target=target, flow=flow, record=record,
                                               current=current, values=values, link=link)
+    number_field = target.role_field("number")
+    if ctx.entity == Entity.ORGANISATION and target.role == ERP and number_field in to_target:
+        collision = number_collision_on_update(ctx, source=source, target=target, record=record, target_id=target_id,
+                                               number=to_target[number_field], label=label)
+        if collision is not None:
+            return Outcome(LogAction.SKIPPED, collision, **ids_for(source, source_id, target_id), label=label,
+                           plan="refused")
     trigger_field = source.role_field(ctx.entity_sync.trigger_field) if ctx.entity_sync.trigger_field else None
     if set_back is not None and trigger_field:
         to_source[trigger_field] = set_back
@@ -319,16 +332,10 @@ def _remember(ctx: SyncContext, link: SyncLink, *, source: SideContext, source_r
 
 def _delete(ctx: SyncContext, *, source: SideContext, target: SideContext, link: SyncLink | None,
             external_id: str) -> Outcome:
-    if link is None:
-        return Outcome(LogAction.SKIPPED, f"Deleted in {source.name}; nothing was linked in {target.name}.",
-                       **ids_for(source, external_id, ""))
-    target_id = getattr(link, f"{target.role}_id")
-    with contextlib.suppress(NotFoundError):  # already gone there: the goal is reached
-        target.client.delete_record(target.entity, target_id)
-    label = link.label
-    link.delete()
-    return Outcome(LogAction.DELETED, f"Deleted in {source.name}, so deleted in {target.name} as well.",
-                   **ids_for(source, external_id, target_id), label=label, writes=1)
+    """Verified, guarded deletes: see :mod:`.deletes`."""
+    from .deletes import record_delete
+
+    return record_delete(ctx, source=source, target=target, link=link, external_id=external_id)
 
 
 def _plain(value: Any) -> Any:

@@ -318,6 +318,10 @@ class ApiClient:
     def get_record(self, entity: Entity, record_id: str) -> Record:
         raise NotImplementedError
 
+    def filters_by_change(self, entity: Entity) -> bool:
+        """Whether ``list_records(entity, modified_since=…)`` lists only what changed (else it lists everything)."""
+        return True
+
     def find_records(self, entity: Entity, field_name: str, value: Any) -> list[Record]:
         """Records whose ``field_name`` equals ``value`` (text compared without case or padding).
 
@@ -337,6 +341,23 @@ class ApiClient:
 
     def delete_record(self, entity: Entity, record_id: str) -> None:
         raise NotImplementedError
+
+    def can_delete(self, entity: Entity) -> bool:
+        """Whether :meth:`delete_record` can remove a record of ``entity`` through the vendor's API (or deactivate
+        it, where that is the vendor's own way of deleting). True unless a vendor's API has no way to; asked
+        before deleting, so that "cannot" is a plain answer instead of an error."""
+        return True
+
+    def has_activity(self, entity: Entity, record_id: str) -> bool | None:
+        """Whether the customer ``record_id`` has sales orders or invoices, which forbid deleting it.
+
+        True or False when the vendor answered; None (the default) when this system cannot tell.
+        """
+        return None
+
+    def is_deleted(self, entity: Entity, record: Record) -> bool:
+        """Whether a record read back is marked deleted by the vendor (a flag) instead of being gone."""
+        return False
 
     def record_id(self, entity: Entity, record: Record) -> str:
         raise NotImplementedError

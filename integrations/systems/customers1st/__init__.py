@@ -30,5 +30,7 @@ provider = SystemProvider(
         "demo_credentials": {"api_token": DEMO_TOKEN, "signing_secret": DEMO_SIGNING_SECRET},
         "webhook_events": SUBSCRIBED_EVENTS,
         "pos_sale_line_fields": PAYMENT_ARTICLE_FIELDS,
+        # updated_at carries no offset: the store's local time (docs/vendors/customers1st.md).
+        "timestamp_zone": "Europe/Copenhagen",
     },
 )

@@ -207,6 +207,15 @@ class Customers1stClient(ApiClient):
             raise NotImplementedError(f"Customers 1st cannot delete {entity}")
         self.request("DELETE", f"{resource.path}/{int(record_id)}", headers=self._write_headers())
 
+    def can_delete(self, entity: Entity) -> bool:
+        """Customers, products and users have a ``DELETE``; POS payments and balances have none."""
+        resource = RESOURCES.get(entity)
+        return resource is not None and resource.writable and resource.deletable
+
+    def is_deleted(self, entity: Entity, record: Record) -> bool:
+        """A customer carries ``deleted`` (1 when deleted), so a read may find it marked rather than gone."""
+        return bool(record.get("deleted"))
+
     def record_id(self, entity: Entity, record: Record) -> str:
         return str(record["id"])
 

@@ -35,5 +35,7 @@ provider = SystemProvider(
         "websocket_topics": ("customers", "articles", "orders", "invoices"),
         "event_parser": parse_topic_event,
         "poll_parameter": "lastmodified",
+        # Timestamps carry no offset: Swedish local time (docs/vendors/fortnox.md).
+        "timestamp_zone": "Europe/Stockholm",
     },
 )

@@ -160,6 +160,10 @@ class FortnoxClient(ApiClient):
                 return
             page += 1
 
+    def filters_by_change(self, entity: Entity) -> bool:
+        """Employees have no ``lastmodified`` filter (the spec's ``/3/employees`` takes none)."""
+        return bool(self._resource(entity).lastmodified)
+
     def get_record(self, entity: Entity, record_id: str) -> Record:
         resource = self._resource(entity)
         body = self.json("GET", self._path(resource, record_id))
@@ -194,6 +198,22 @@ class FortnoxClient(ApiClient):
         else:
             raise VendorValidationError(f"Fortnox cannot delete a {resource.singular.lower()}",
                                         vendor_message="Not supported by the Fortnox API")
+
+    def can_delete(self, entity: Entity) -> bool:
+        """Customers and articles have a ``DELETE``, orders and invoices a ``cancel``; employees neither."""
+        resource = RESOURCES.get(entity)
+        return resource is not None and resource.removal != "none"
+
+    def has_activity(self, entity: Entity, record_id: str) -> bool | None:
+        """Whether customer ``record_id`` has an invoice or an order (``?customernumber=`` on both lists)."""
+        if entity != Entity.ORGANISATION:
+            return None
+        for document in (Entity.INVOICE, Entity.DELIVERY):
+            resource = RESOURCES[document]
+            body = self.json("GET", resource.path, params={"customernumber": str(record_id), "limit": 1}) or {}
+            if body.get(resource.plural):
+                return True
+        return False
 
     def invoice_bookkeep(self, document_number: str) -> Record:
         """Book an invoice (``PUT /invoices/{n}/bookkeep``); afterwards Fortnox refuses changes to it."""

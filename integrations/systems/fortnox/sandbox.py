@@ -192,6 +192,9 @@ class FortnoxSandbox(SandboxApp):
                 raise refuse("Ogiltig parameter i anropet.", INVALID_PARAMETER) from None
         with self.lock:
             items = self.company.listing(entity, since)
+        customer = request.args.get("customernumber")
+        if customer and entity in (Entity.DELIVERY, Entity.INVOICE):  # the spec's filter on /orders and /invoices
+            items = [item for item in items if str(item.get("CustomerNumber")) == customer]
         total_pages = math.ceil(len(items) / limit)
         page_items = items[(page - 1) * limit: page * limit]
         for item in page_items:

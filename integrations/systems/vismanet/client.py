@@ -30,6 +30,15 @@ SCOPES = ("vismanet_erp_service_api:read", "vismanet_erp_service_api:create",
           "vismanet_erp_service_api:update", "vismanet_erp_service_api:delete")
 
 
+#: How :meth:`VismaNetClient.delete_record` removes a record: the API has no DELETE, so it deactivates.
+DEACTIVATION: dict[Entity, Record] = {
+    Entity.ORGANISATION: {"status": "Inactive"},
+    Entity.PERSON: {"active": False},
+    Entity.ITEM: {"status": "Inactive"},
+    Entity.DELIVERY: {"canceled": True},
+}
+
+
 def token_url_for(base_url: str) -> str:
     """Visma Connect for Visma's own hosts; the sandbox convention (beside the API) for anything else."""
     host = (urlsplit(base_url).hostname or "").lower()
@@ -192,16 +201,25 @@ class VismaNetClient(ApiClient):
     def delete_record(self, entity: Entity, record_id: str) -> None:
         """Visma.net ERP's API deletes none of these; it deactivates: customers and items become
         Inactive, contacts inactive, sales orders cancelled. Invoices and employees cannot go."""
-        deactivate: dict[Entity, Record] = {
-            Entity.ORGANISATION: {"status": "Inactive"},
-            Entity.PERSON: {"active": False},
-            Entity.ITEM: {"status": "Inactive"},
-            Entity.DELIVERY: {"canceled": True},
-        }
-        if entity not in deactivate:
+        if entity not in DEACTIVATION:
             raise VendorValidationError(f"Visma.net ERP cannot delete a {self._spec(entity).label.lower()}",
                                         vendor_message="Not supported by the Visma.net ERP API")
-        self.request("PUT", self._path(entity, record_id), json=self.update_dto(entity, deactivate[entity]))
+        self.request("PUT", self._path(entity, record_id), json=self.update_dto(entity, DEACTIVATION[entity]))
+
+    def can_delete(self, entity: Entity) -> bool:
+        """What :meth:`delete_record` can deactivate; invoices and employees have no way to go."""
+        return entity in DEACTIVATION
+
+    def has_activity(self, entity: Entity, record_id: str) -> bool | None:
+        """Whether customer ``record_id`` has an invoice or a sales order: ``/customer/{number}/invoice`` and
+        ``/customer/{number}/salesorder``, one row each."""
+        if entity != Entity.ORGANISATION:
+            return None
+        customer = self._path(Entity.ORGANISATION, record_id)
+        for documents in ("invoice", "salesorder"):
+            if self.json("GET", f"{customer}/{documents}", params={"pageNumber": 1, "pageSize": 1}):
+                return True
+        return False
 
     def record_id(self, entity: Entity, record: Record) -> str:
         return str(record[self._spec(entity).id_field])

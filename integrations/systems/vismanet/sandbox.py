@@ -50,6 +50,8 @@ EVENTS = {
     "customerinvoice": ("ArInvoiceChanged", "ArInvoiceChanged"),
     "employee": ("EmployeeChanged", "EmployeeChanged"),
 }
+#: ``/customer/{number}/<documents>`` → the documents listed there.
+CUSTOMER_DOCUMENTS = {"invoice": Entity.INVOICE, "salesorder": Entity.DELIVERY}
 STATUS_EVENTS = {"salesorder": "SalesOrderStatusChanged", "customerinvoice": "ArInvoiceStatusChanged"}
 
 
@@ -86,6 +88,9 @@ def _rules() -> list[Rule]:
         Rule("/v1/employee", methods=["GET"], endpoint="list_records", defaults={"resource": "employee"}),
         Rule("/v1/employee/<record_id>", methods=["GET"], endpoint="get_record", defaults={"resource": "employee"}),
     ]
+    for documents in CUSTOMER_DOCUMENTS:  # a customer's own invoices and sales orders, spec Customer_GetAll…
+        rules.append(Rule(f"/v1/customer/<customer_number>/{documents}", methods=["GET"],
+                          endpoint="list_customer_documents", defaults={"documents": documents}))
     for resource in WRITABLE:
         rules += [
             Rule(f"/v1/{resource}", methods=["GET"], endpoint="list_records", defaults={"resource": resource}),
@@ -251,6 +256,23 @@ class VismaNetSandbox(SandboxApp):
         total = len(matching)
         for row in page:
             row["metadata"] = {"totalCount": total, "maxPageSize": MAX_PAGE_SIZE}
+        return json_response(page)
+
+    def list_customer_documents(self, request: Request, customer_number: str, documents: str) -> Response:
+        """One customer's invoices or sales orders, paged like every list; an unknown customer is a 404."""
+        self._authorize(request, "read")
+        try:
+            number = int(request.args.get("pageNumber", 1))
+            size = min(int(request.args.get("pageSize", MAX_PAGE_SIZE)), MAX_PAGE_SIZE)
+        except ValueError:
+            raise SandboxError(400, ipp_exception("pageNumber and pageSize must be whole numbers.", "12000")) from None
+        if number < 1 or size < 1:
+            raise SandboxError(400, ipp_exception("pageNumber and pageSize must be positive.", "12000"))
+        with self.lock:
+            self._stored("customer", customer_number)
+            matching = list(self.store.select(CUSTOMER_DOCUMENTS[documents],
+                                              filters={"customer.number": customer_number}))
+            page = [to_json(row) for row in matching[(number - 1) * size: number * size]]
         return json_response(page)
 
     def get_record(self, request: Request, resource: str, record_id: str) -> Response:

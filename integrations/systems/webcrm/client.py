@@ -216,6 +216,11 @@ class WebcrmClient(ApiClient):
                                         "delete it in webCRM itself")
         self.request("DELETE", f"/{resource.path}/{int(record_id)}")
 
+    def can_delete(self, entity: Entity) -> bool:
+        """Only products and quotation lines have a ``DELETE`` in webCRM's API."""
+        resource = RESOURCES.get(entity)
+        return resource is not None and resource.deletable
+
     def record_id(self, entity: Entity, record: Record) -> str:
         return str(record[self._resource(entity).id_field])
 

@@ -1,0 +1,123 @@
+"""A record deleted on one side: prove it is gone, then delete its counterpart — unless that must not happen.
+
+A delete notice is a hint like any other. The source is read again and only a record really gone there
+(not found, or marked deleted by the vendor) goes on. Then the counterpart is deleted, except where the
+target system's API cannot delete that kind of record, or where it is an ERP customer with activity
+(sales orders or invoices): accounting records with activity are never deleted. Those end as a plain skip
+with the reason, never as a failure; the link is removed so that no later write goes to a record that
+is gone on the other side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integrations.models import LogAction, SyncLink
+from integrations.systems.base import Record
+from integrations.systems.catalog import Entity
+from integrations.systems.errors import NotFoundError
+
+from .context import ERP, SideContext, SyncContext
+from .outcome import Outcome, ids_for
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """What reading the source again said: whether the record is gone, and if not, why that matters."""
+
+    gone: bool
+    why_not: str = ""
+
+
+def source_check(*, found: bool, record: Record | None, marked_deleted: bool) -> SourceCheck:
+    """Whether a re-read proves the record deleted.
+
+    ``found`` is False when the source answered "no such record" (the only ordinary proof); a record read
+    back and marked deleted by its vendor is proof too. A record read back unmarked still exists; an answer
+    without a record proves nothing either way.
+    """
+    if not found or marked_deleted:
+        return SourceCheck(gone=True)
+    if not record:
+        return SourceCheck(gone=False, why_not="answered without the record, so the deletion could not be confirmed")
+    return SourceCheck(gone=False, why_not="it still exists there")
+
+
+def guards_activity(*, entity: str, target_role: str) -> bool:
+    """Only customers in the ERP (the books) are protected by their activity."""
+    return entity == Entity.ORGANISATION and target_role == ERP
+
+
+def noun(side: SideContext) -> str:
+    """The side's word for one record, in lower case: "organisation", "debtor", "customer", "contact"."""
+    label = (side.spec.label if side.spec and side.spec.label else str(side.entity)).strip().lower()
+    return label[:-1] if label.endswith("s") and not label.endswith("ss") else label
+
+
+def plural(word: str) -> str:
+    return f"{word[:-1]}ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else f"{word}s"
+
+
+def record_delete(ctx: SyncContext, *, source: SideContext, target: SideContext, link: SyncLink | None,
+                  external_id: str) -> Outcome:
+    """Carry out a "deleted" notice of ``external_id`` in ``source``; returns what was done, for the log.
+
+    Skipped (with the reason in words) when nothing was linked, when the source still has the record, when
+    the target's API cannot delete it, or when it is an ERP customer with activity or whose activity is
+    unknown. Otherwise the counterpart is deleted (already gone there is fine) and the link removed.
+    """
+    if link is None:
+        return Outcome(LogAction.SKIPPED, f"Deleted in {source.name}; nothing was linked in {target.name}.",
+                       **ids_for(source, external_id, ""))
+    target_id = str(getattr(link, f"{target.role}_id"))
+    ids, label = ids_for(source, external_id, target_id), link.label
+    source_what = f"{source.name} {noun(source)} {external_id}"
+    target_what = f"{target.name} {noun(target)} {target_id}"
+
+    check = _read_source(source, external_id)
+    if not check.gone:
+        return Outcome(LogAction.SKIPPED, f"{source.name} sent a delete notice for {noun(source)} {external_id}, "
+                       f"but {check.why_not}, so the {target_what} was not deleted.", **ids, label=label)
+
+    if not target.client.can_delete(target.entity):
+        link.delete()
+        return Outcome(LogAction.SKIPPED, f"{source_what} was deleted; {target.name}'s API cannot delete "
+                       f"{plural(noun(target))}, so {noun(target)} {target_id} stays in {target.name} — delete it "
+                       "there by hand if it should go.", **ids, label=label)
+
+    if guards_activity(entity=ctx.entity, target_role=target.role):
+        try:
+            activity = target.client.has_activity(target.entity, target_id)
+        except NotFoundError:
+            return _gone_already(link, source_what=source_what, target_what=target_what, ids=ids, label=label)
+        if activity is not False:
+            link.delete()
+            found = (f"{target_what} has invoices or orders" if activity else
+                     f"{target.name} could not tell whether {noun(target)} {target_id} has invoices or orders")
+            return Outcome(LogAction.SKIPPED, f"{source_what} was deleted. {found}, so it is not deleted; "
+                           "accounting records with activity are never deleted.", **ids, label=label)
+
+    try:
+        target.client.delete_record(target.entity, target_id)
+    except NotFoundError:
+        return _gone_already(link, source_what=source_what, target_what=target_what, ids=ids, label=label)
+    link.delete()
+    return Outcome(LogAction.DELETED, f"Deleted in {source.name}, so deleted in {target.name} as well.", **ids,
+                   label=label, writes=1, plan="delete")
+
+
+def _read_source(source: SideContext, external_id: str) -> SourceCheck:
+    try:
+        record = source.client.get_record(source.entity, external_id)
+    except NotFoundError:
+        return source_check(found=False, record=None, marked_deleted=False)
+    marked = bool(record) and source.client.is_deleted(source.entity, record)
+    return source_check(found=True, record=record, marked_deleted=marked)
+
+
+def _gone_already(link: SyncLink, *, source_what: str, target_what: str, ids: dict[str, str],
+                  label: str) -> Outcome:
+    """The counterpart was gone before we came: the goal is reached, nothing was written."""
+    link.delete()
+    return Outcome(LogAction.DELETED, f"{source_what} was deleted, and the {target_what} was already gone.",
+                   **ids, label=label, plan="delete")
