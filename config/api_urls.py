@@ -13,6 +13,7 @@ from mappings.api import (
     WebhookToggleViewSet,
 )
 from support.api import ConflictViewSet, DeadLetterViewSet, LogEntryViewSet, RunViewSet
+from support.review_api import PossibleMatchViewSet
 from tenants.api import MembershipViewSet, TenantViewSet
 
 root = DefaultRouter()
@@ -33,6 +34,7 @@ tenant_router.register("log-entries", LogEntryViewSet, basename="api-log-entry")
 tenant_router.register("runs", RunViewSet, basename="api-run")
 tenant_router.register("conflicts", ConflictViewSet, basename="api-conflict")
 tenant_router.register("dead-letters", DeadLetterViewSet, basename="api-dead-letter")
+tenant_router.register("possible-matches", PossibleMatchViewSet, basename="api-possible-match")
 
 urlpatterns = [
     path("", include(root.urls)),

@@ -32,6 +32,7 @@ from tenants.access import get_scoped_or_404, scoped
 from tenants.models import Tenant
 
 from .filters import LogEntryFilter
+from .review_selectors import possible_matches_open_counts
 
 PAGE_SIZE = 50
 SUCCESS_ACTIONS = [LogAction.CREATED, LogAction.UPDATED, LogAction.DELETED, LogAction.SKIPPED, LogAction.CONFLICT]
@@ -136,6 +137,8 @@ class EntityHealth:
 class IntegrationHealth:
     integration: Integration
     entities: list[EntityHealth]
+    #: Possible matches waiting for a person to decide.
+    open_matches: int = 0
 
     @property
     def pending(self) -> int:
@@ -168,7 +171,9 @@ def dashboard(*, tenant: Tenant, now: dt.datetime | None = None) -> list[Integra
         by_integration.setdefault(key[0], []).append(EntityHealth(
             entity_sync=entity_sync, last_success=last, pending=pending.get(key, 0), failed_24h=failed.get(key, 0),
             last_reconcile=reconcile))
-    return [IntegrationHealth(integration=i, entities=by_integration.get(i.pk, [])) for i in integrations]
+    open_matches = possible_matches_open_counts(tenant=tenant)
+    return [IntegrationHealth(integration=i, entities=by_integration.get(i.pk, []),
+                              open_matches=open_matches.get(i.pk, 0)) for i in integrations]
 
 
 @dataclass(frozen=True)

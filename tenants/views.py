@@ -53,5 +53,6 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
     context = {"connections": connections, "integrations": integrations, "section": "dashboard"}
     if integrations:
         context["health"] = dashboard(tenant=request.tenant)
+        context["open_matches"] = sum(h.open_matches for h in context["health"])
         context["chart"] = activity_chart(hourly_activity(tenant=request.tenant))
     return render(request, "tenants/home.html", context)
