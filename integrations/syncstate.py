@@ -264,6 +264,9 @@ class PollCursor(TenantOwned):
     entity = models.CharField(max_length=30)
     modified_since = models.DateTimeField(null=True, blank=True)
     polled_at = models.DateTimeField(null=True, blank=True)
+    #: For records the source cannot list by change (Fortnox employees): the ids there when the clock
+    #: started. Those are the initial import's; only records that appear later are brought over by polling.
+    known_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["integration", "system", "entity"],

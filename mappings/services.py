@@ -13,6 +13,7 @@ from integrations.models import Integration
 
 from .audit import config_change_record, snapshot
 from .models import Direction, EntitySync, FieldMapping, PosRegister, PosSettings, WebhookToggle
+from .ownership import ownership_refusals
 from .selectors import allowed_directions, direction_label, entity_sides
 from .validation import EntityConfig, MappingRow, Problem, validate_entity_config
 
@@ -60,6 +61,18 @@ def entity_problems(*, entity_sync: EntitySync, rows: list[MappingRow] | None = 
         entity_label=entity_sync.get_entity_display().lower(), config=config, rows=rows, crm=crm, erp=erp)
 
 
+def ownership_problems(*, entity_sync: EntitySync, rows: list[MappingRow], field: str, row: object = None
+                       ) -> list[Problem]:
+    """Front fields that ``entity_sync`` (with ``rows``, in its direction) would newly write while another
+    active integration on the same webCRM writes them; only an active integration is checked."""
+    integration = entity_sync.integration
+    if not integration.active:
+        return []
+    reasons = ownership_refusals(integration=integration, only_new=True,
+                                 overrides={entity_sync.entity: (entity_sync.direction, rows)})
+    return [Problem(reason, field=field, row=row) for reason in reasons]
+
+
 def _locked(entity_sync: EntitySync) -> EntitySync:
     return EntitySync.objects.select_for_update().get(pk=entity_sync.pk)
 
@@ -73,7 +86,8 @@ def entity_sync_update(*, entity_sync: EntitySync, user: Any, changes: dict[str,
         if name not in ENTITY_SETTINGS_FIELDS:
             raise ValueError(f"{name} is not an entity setting")
         setattr(current, name, value)
-    problems = entity_problems(entity_sync=current)
+    problems = entity_problems(entity_sync=current) or ownership_problems(
+        entity_sync=current, rows=[_row(m) for m in current.field_mappings.all()], field="direction")
     if problems:
         raise ConfigInvalid(problems)
     current.save()
@@ -98,6 +112,7 @@ def field_mapping_add(*, entity_sync: EntitySync, user: Any, erp_field: str, crm
     rows = [_row(m) for m in existing] + [MappingRow(new.erp_field, new.crm_field, direction, value_map or {},
                                                       required, key="new")]
     problems = [p for p in entity_problems(entity_sync=current, rows=rows) if p.row in ("new", None)]
+    problems = problems or ownership_problems(entity_sync=current, rows=rows, field="crm_field", row="new")
     if problems:
         raise ConfigInvalid(problems)
     new.save()
@@ -116,6 +131,7 @@ def field_mapping_update(*, mapping: FieldMapping, user: Any, changes: dict[str,
         setattr(mapping, name, value)
     rows = [_row(mapping) if m.pk == mapping.pk else _row(m) for m in entity_sync.field_mappings.all()]
     problems = [p for p in entity_problems(entity_sync=entity_sync, rows=rows) if p.row in (mapping.pk, None)]
+    problems = problems or ownership_problems(entity_sync=entity_sync, rows=rows, field="crm_field", row=mapping.pk)
     if problems:
         raise ConfigInvalid(problems)
     mapping.save()

@@ -4,7 +4,9 @@ Per integration, system and entity a cursor says how far changes have been read.
 source for what changed since the cursor less an overlap window (clocks differ, and a change saved
 during the previous poll must not slip between two polls), stores every changed record as an event,
 and moves the cursor in the same transaction as the last batch: a crash repeats a poll, never skips one.
-Records seen twice cost one read and no write: the hash check drops them.
+Records seen twice cost one read and no write: the hash check drops them. The clock starts at the first
+poll after the integration is switched on: records that existed before are the initial import's work,
+also where the source cannot list by change (their ids at that moment are remembered).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from itertools import islice
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import EventSource, EventState, InboundEvent, Integration, PollCursor
+from integrations.models import EventSource, EventState, InboundEvent, Integration, PollCursor, SyncLink
 from mappings.models import EntitySync, WebhookToggle
 from mappings.validation import row_directions
 
@@ -57,23 +59,33 @@ def poll_entity(*, integration: Integration, system: str, entity: str, now=None,
     side = ctx.side(system)
     cursor, _ = PollCursor.objects.get_or_create(tenant_id=integration.tenant_id, integration=integration,
                                                  system=system, entity=entity)
+    by_change = side.client.filters_by_change(side.entity)
     if cursor.modified_since is None:
-        # The first poll starts the clock; what existed before is the initial import's work.
-        PollCursor.objects.filter(pk=cursor.pk).update(modified_since=now, polled_at=now)
-        ctx.close()
+        # The first poll starts the clock; what existed before is the initial import's work. Where the
+        # source cannot list by change, the ids it holds now are remembered to tell old records from new.
+        try:
+            known = [] if by_change else [side.record_id(r) for r in side.client.list_records(side.entity)]
+        finally:
+            ctx.close()
+        PollCursor.objects.filter(pk=cursor.pk).update(modified_since=now, polled_at=now, known_ids=known)
         return 0
     since = cursor.modified_since - OVERLAP
     stored = 0
+    known_before = set() if by_change else set(cursor.known_ids or [])
     try:
         records = side.client.list_records(side.entity, modified_since=since)
         while True:
             batch = list(islice(records, BATCH))
-            parked = _parked(integration, system, entity, [side.record_id(r) for r in batch])
+            ids = [side.record_id(r) for r in batch]
+            parked = _parked(integration, system, entity, ids)
+            old_unlinked = _unlinked(integration, side.role, entity, [i for i in ids if i in known_before])
             with transaction.atomic():
                 for record in batch:
                     record_id = side.record_id(record)
                     if record_id in parked:
                         continue  # a parked failure waits for a person's replay, not for the next poll
+                    if record_id in old_unlinked:
+                        continue  # there before the integration was switched on: the initial import's
                     event_ingest(integration=integration, system=system, entity=entity, action="updated",
                                  external_id=record_id, source=EventSource.POLL)
                     stored += 1
@@ -83,6 +95,15 @@ def poll_entity(*, integration: Integration, system: str, entity: str, now=None,
     finally:
         ctx.close()
     return stored
+
+
+def _unlinked(integration: Integration, role: str, entity: str, record_ids: list[str]) -> set[str]:
+    """Those of ``record_ids`` (of the side playing ``role``) that no link of the integration holds."""
+    if not record_ids:
+        return set()
+    linked = set(SyncLink.objects.filter(integration=integration, entity=entity, **{f"{role}_id__in": record_ids})
+                 .values_list(f"{role}_id", flat=True))
+    return set(record_ids) - linked
 
 
 def _parked(integration: Integration, system: str, entity: str, record_ids: list[str]) -> set[str]:

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from integrations.models import Connection, Integration
+from integrations.services import integration_activate
 from integrations.systems.base import SystemKind
 from integrations.systems.registry import all_systems
 from mappings.defaults import integration_setup_defaults
@@ -74,14 +75,16 @@ class Command(BaseCommand):
             for index, erp in enumerate(erps):
                 if front.provider.kind == SystemKind.POS and not erp.provider.extras.get("pos_ledger"):
                     continue
-                # One webCRM feeds one ERP at a time (they would share its customer-number field): the first
-                # ERP's integration runs, the others wait paused until someone switches over.
-                integration, _ = Integration.objects.get_or_create(
+                # One webCRM feeds one ERP at a time (their default rows write the same webCRM fields, and a
+                # field has one owner): the first ERP's integration runs, the others wait paused until someone
+                # switches over. Made paused, then switched on through the service, which records when.
+                integration, created = Integration.objects.get_or_create(
                     tenant=tenant, name=f"{front.provider.name} ↔ {erp.provider.name}",
-                    defaults={"crm_connection": front, "erp_connection": erp,
-                              "active": index == 0 or front.provider.kind == SystemKind.POS},
+                    defaults={"crm_connection": front, "erp_connection": erp, "active": False},
                 )
                 integration_setup_defaults(integration=integration)
+                if created and (index == 0 or front.provider.kind == SystemKind.POS):
+                    integration_activate(integration=integration)
                 if front.provider.kind == SystemKind.POS:
                     self._pos_settings(integration)
 
