@@ -15,7 +15,13 @@ from tenants.access import scoped
 from tenants.api import TenantRolePermission, TenantScopedMixin
 
 from .models import Connection, Integration, integration_pair_errors
-from .services import connection_test
+from .services import (
+    ActivationRefused,
+    connection_test,
+    integration_activation_refusals,
+    integration_save,
+    integration_switched_on,
+)
 from .systems.registry import get_system, system_choices
 
 
@@ -117,8 +123,11 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Integration
-        fields = ["id", "name", "crm_connection", "erp_connection", "active", "created_at"]
+        fields = ["id", "name", "crm_connection", "erp_connection", "active", "guard_share", "guard_minimum",
+                  "created_at"]
         read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"guard_share": {"min_value": 1, "max_value": 100},
+                        "guard_minimum": {"min_value": 1, "max_value": 1_000_000}}
 
     def get_fields(self):
         fields = super().get_fields()
@@ -142,13 +151,39 @@ class IntegrationSerializer(serializers.ModelSerializer):
         errors = integration_pair_errors(tenant_id=self.context["tenant"].pk, crm=crm, erp=erp)
         if errors:
             raise serializers.ValidationError(errors)
+        candidate = self._candidate(attrs)
+        if integration_switched_on(candidate):
+            refusals = integration_activation_refusals(integration=candidate)
+            if refusals:
+                raise serializers.ValidationError({"active": refusals})
         return attrs
+
+    def _candidate(self, attrs) -> Integration:
+        """The integration as it would be saved (unsaved, for the checks)."""
+        if self.instance is None:
+            return Integration(tenant=self.context["tenant"], **{k: v for k, v in attrs.items() if k != "id"})
+        candidate = Integration.objects.get(pk=self.instance.pk)
+        for name, value in attrs.items():
+            setattr(candidate, name, value)
+        return candidate
 
     def create(self, validated_data):
         with transaction.atomic():
-            integration = Integration.objects.create(tenant=self.context["tenant"], **validated_data)
+            try:
+                integration = integration_save(integration=Integration(tenant=self.context["tenant"],
+                                                                       **validated_data))
+            except ActivationRefused as refused:
+                raise serializers.ValidationError({"active": refused.reasons}) from None
             integration_setup_defaults(integration=integration, user=self.context["request"].user)
         return integration
+
+    def update(self, instance: Integration, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        try:
+            return integration_save(integration=instance)
+        except ActivationRefused as refused:
+            raise serializers.ValidationError({"active": refused.reasons}) from None
 
 
 class IntegrationViewSet(TenantScopedMixin, viewsets.ModelViewSet):

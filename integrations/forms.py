@@ -10,6 +10,7 @@ from tenants.access import scoped
 from tenants.models import Tenant
 
 from .models import Connection, Integration, integration_pair_errors
+from .services import integration_activation_refusals, integration_save, integration_switched_on
 from .systems.registry import get_system, system_choices
 
 CREDENTIAL_PREFIX = "credential_"
@@ -99,15 +100,31 @@ class ConnectionForm(forms.ModelForm):
 
 
 class IntegrationForm(forms.ModelForm):
+    guard_share = forms.IntegerField(
+        required=False, min_value=1, max_value=100, label=Integration._meta.get_field("guard_share").verbose_name,
+        help_text=Integration._meta.get_field("guard_share").help_text + " Between 1 and 100; 5 when left empty.")
+    guard_minimum = forms.IntegerField(
+        required=False, min_value=1, max_value=1_000_000,
+        label=Integration._meta.get_field("guard_minimum").verbose_name,
+        help_text=Integration._meta.get_field("guard_minimum").help_text + " At least 1; 20 when left empty.")
+
     class Meta:
         model = Integration
-        fields = ["name", "crm_connection", "erp_connection", "active"]
+        fields = ["name", "crm_connection", "erp_connection", "active", "guard_share", "guard_minimum"]
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         self.fields["crm_connection"].queryset = scoped(Connection, tenant)
         self.fields["erp_connection"].queryset = scoped(Connection, tenant)
+
+    def clean_guard_share(self) -> int:
+        value = self.cleaned_data.get("guard_share")
+        return value if value is not None else (self.instance.guard_share if self.instance.pk else 5)
+
+    def clean_guard_minimum(self) -> int:
+        value = self.cleaned_data.get("guard_minimum")
+        return value if value is not None else (self.instance.guard_minimum if self.instance.pk else 20)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
@@ -123,9 +140,18 @@ class IntegrationForm(forms.ModelForm):
             self.add_error(field, message)
         return cleaned
 
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors:
+            return
+        self.instance.tenant = self.tenant
+        if integration_switched_on(self.instance):
+            for reason in integration_activation_refusals(integration=self.instance):
+                self.add_error("active", reason)
+
     def save(self, commit: bool = True) -> Integration:
         integration: Integration = super().save(commit=False)
         integration.tenant = self.tenant
         if commit:
-            integration.save()
+            integration_save(integration=integration)
         return integration

@@ -184,6 +184,6 @@ from .syncstate import (  # noqa: E402
 
 __all__ = [
     "Conflict", "Connection", "ConnectionStatus", "EventSource", "EventState", "InboundEvent", "Integration",
-    "LogAction", "MatchState", "PlanAction", "PlannedChange", "PollCursor", "PossibleMatch", "PosDailyReport", "RateBucket", "RecordLock", "RunKind", "RunState", "SyncLink",
-    "SyncLogEntry", "SyncRun", "WebhookStat",
+    "LogAction", "MatchState", "PlanAction", "PlannedChange", "PollCursor", "PosDailyReport", "PossibleMatch",
+    "RateBucket", "RecordLock", "RunKind", "RunState", "SyncLink", "SyncLogEntry", "SyncRun", "WebhookStat",
 ]

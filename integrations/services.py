@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils import timezone
 
-from .models import Connection, ConnectionStatus, Integration
+from .models import Connection, ConnectionStatus, Integration, PollCursor
 from .systems.errors import AuthError, ExternalSystemError
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,67 @@ def _record(connection: Connection, *, ok: bool, detail: str = "", error: str = 
     connection.last_error = error
     connection.last_checked_at = timezone.now()
     connection.save(update_fields=["status", "status_detail", "last_error", "last_checked_at", "updated_at"])
+
+
+class ActivationRefused(Exception):
+    """Switching the integration on was refused; nothing was saved. ``reasons`` are sentences for people."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__(" ".join(reasons))
+        self.reasons = reasons
+
+
+def integration_switched_on(integration: Integration) -> bool:
+    """Whether saving ``integration`` as it stands switches it on: new and active, or paused until now.
+
+    Moving an active integration to another front connection counts too: it starts writing there.
+    """
+    if not integration.active:
+        return False
+    if integration.pk is None:
+        return True
+    stored = Integration.objects.filter(pk=integration.pk).values("active", "crm_connection_id").first()
+    return stored is None or not stored["active"] or stored["crm_connection_id"] != integration.crm_connection_id
+
+
+def integration_activation_refusals(*, integration: Integration) -> list[str]:
+    """Why ``integration`` (as it stands, saved or not) may not be switched on; empty when it may.
+
+    Another active integration on the same webCRM (or Customers 1st) writing a field this one writes
+    refuses it (see ``mappings.ownership``).
+    """
+    from mappings.ownership import ownership_refusals
+
+    if not integration.active or not integration.crm_connection_id:
+        return []
+    return ownership_refusals(integration=integration)
+
+
+@transaction.atomic
+def integration_save(*, integration: Integration) -> Integration:
+    """Save an integration from a form, the API, the admin or the demo setup.
+
+    When the save switches it on, the field ownership is checked first (``ActivationRefused``, nothing
+    saved) and ``activated_at`` is set: what existed before that moment is the initial import's, not the
+    schedule's.
+    """
+    if integration_switched_on(integration):
+        # Two activations on one front connection wait for each other, so both cannot pass the check.
+        Connection.objects.select_for_update().filter(pk=integration.crm_connection_id).first()
+        refusals = integration_activation_refusals(integration=integration)
+        if refusals:
+            raise ActivationRefused(refusals)
+        integration.activated_at = timezone.now()
+        # Polling starts its clock anew: what changed while the integration was off is the import's work.
+        PollCursor.objects.filter(integration_id=integration.pk).delete()
+    integration.save()
+    return integration
+
+
+def integration_activate(*, integration: Integration) -> Integration:
+    """Switch an integration on (see ``integration_save``); one already on keeps its ``activated_at``."""
+    integration.active = True
+    return integration_save(integration=integration)
 
 
 @dataclass(frozen=True)

@@ -107,11 +107,19 @@ def run_enqueue(*, run_id: int) -> None:
 
 
 def run_task(run_id: int) -> int:
-    """Carry out a reconciliation or an initial import started by the schedule or by a person."""
+    """Carry out a reconciliation, an initial import or a preview started by the schedule or by a person.
+
+    A run that is held for confirmation, cancelled or finished is left alone.
+    """
+    from .engine.preview import preview_run
     from .engine.runs import import_entity, reconcile_entity
-    from .models import RunKind, SyncRun
+    from .models import RunKind, RunState, SyncRun
 
     run = SyncRun.objects.select_related("integration__crm_connection", "integration__erp_connection").get(pk=run_id)
+    if run.state != RunState.RUNNING:
+        return 0
+    if run.kind == RunKind.PREVIEW:
+        return preview_run(run=run)
     if run.kind == RunKind.IMPORT:
         return import_entity(run=run)
     return reconcile_entity(run=run)

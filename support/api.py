@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -20,6 +20,7 @@ from tenants.api import TenantRolePermission, TenantScopedMixin
 from . import selectors
 from .filters import DIRECTIONS, LogEntryFilter
 from .forms import STARTABLE_KINDS
+from .preview_api import RunPreviewActions
 from .services import ReplayOutcome, RunRefused, replay_entries, replay_events, run_start_now
 
 
@@ -64,11 +65,13 @@ class RunSerializer(serializers.ModelSerializer):
     progress_percent = serializers.IntegerField(read_only=True, allow_null=True)
     actions = serializers.SerializerMethodField(help_text="What the run's events did: log entries per action")
     started_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    confirmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = SyncRun
         fields = ["id", "integration", "kind", "entity", "state", "started_by", "started_at", "finished_at", "total",
-                  "done", "progress_percent", "counts", "actions", "drift", "error"]
+                  "done", "progress_percent", "counts", "actions", "drift", "error", "previews", "plan", "guard",
+                  "guard_off", "confirmed_by", "confirmed_at"]
         read_only_fields = fields
 
     def get_actions(self, run: SyncRun) -> dict[str, int]:
@@ -79,6 +82,8 @@ class RunStartSerializer(serializers.Serializer):
     integration = serializers.PrimaryKeyRelatedField(queryset=Integration.objects.none())
     entity = serializers.ChoiceField(choices=SyncEntity.choices)
     kind = serializers.ChoiceField(choices=STARTABLE_KINDS)
+    guard_off = serializers.BooleanField(required=False, default=False,
+                                         help_text="Switch the blast-radius guard off for this run (admins only)")
 
     def get_fields(self):
         fields = super().get_fields()
@@ -169,7 +174,9 @@ class LogEntryViewSet(SupportViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["support"])
-class RunViewSet(SupportViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(preview=extend_schema(responses={201: RunSerializer}),
+                    confirm=extend_schema(responses=RunSerializer), cancel=extend_schema(responses=RunSerializer))
+class RunViewSet(RunPreviewActions, SupportViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Polls, reconciliations, initial imports and replays, with progress; start a reconciliation or import."""
 
     queryset = SyncRun.objects.none()  # for the schema; get_queryset() gives the tenant's rows
@@ -182,6 +189,9 @@ class RunViewSet(SupportViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
     def get_serializer_class(self):
         return RunStartSerializer if self.action == "create" else RunSerializer
 
+    def run_data(self, run: SyncRun) -> dict:
+        return RunSerializer(run, context=self.get_serializer_context()).data
+
     def retrieve(self, request, *args, **kwargs):
         run = run_progress(self.get_object())
         return Response(RunSerializer(run, context=self.get_serializer_context()).data)
@@ -191,6 +201,8 @@ class RunViewSet(SupportViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         """Start a safety reconciliation or an initial import of one entity now."""
         start = RunStartSerializer(data=request.data, context=self.get_serializer_context())
         start.is_valid(raise_exception=True)
+        if start.validated_data.get("guard_off") and not self.access.is_admin:
+            self.permission_denied(request, message="Only an admin may switch the guard off.")
         try:
             run = run_start_now(user=request.user, **start.validated_data)
         except RunRefused as refusal:

@@ -16,6 +16,7 @@ class RunStartForm(forms.Form):
     integration = forms.ModelChoiceField(queryset=Integration.objects.none(), empty_label=None)
     entity = forms.ChoiceField(choices=SyncEntity.choices)
     kind = forms.ChoiceField(choices=STARTABLE_KINDS)
+    guard_off = forms.BooleanField(required=False, label="Switch the guard off for this run")
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)

@@ -100,8 +100,11 @@ class RunRefused(Exception):
     """A run cannot start; the message says why in plain words."""
 
 
-def run_start_now(*, integration: Integration, kind: str, entity: str, user=None) -> SyncRun:
-    """Start a safety reconciliation or an initial import of one entity now, on the workers."""
+def run_start_now(*, integration: Integration, kind: str, entity: str, user=None, guard_off: bool = False) -> SyncRun:
+    """Start a safety reconciliation or an initial import of one entity now, on the workers.
+
+    ``guard_off`` switches the blast-radius guard off for this run (admins only; the caller checks).
+    """
     if kind not in (RunKind.RECONCILE, RunKind.IMPORT):
         raise RunRefused("Only a reconciliation or an initial import can be started by hand.")
     entity_sync = EntitySync.objects.filter(integration=integration, entity=entity).first()
@@ -109,5 +112,8 @@ def run_start_now(*, integration: Integration, kind: str, entity: str, user=None
         raise RunRefused(f"{integration.name} does not sync {entity} now: switch it on under “What to sync” first.")
     with transaction.atomic():
         run = run_start(integration=integration, kind=kind, entity=entity, user=user)
+        if guard_off:
+            run.guard_off = True
+            run.save(update_fields=["guard_off"])
         run_enqueue(run_id=run.pk)
     return run

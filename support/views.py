@@ -6,6 +6,7 @@ Thin: reads come from ``selectors``, writes go through ``services``. Every view 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +20,7 @@ from tenants.decorators import tenant_view
 
 from . import selectors
 from .forms import RunStartForm
+from .preview_selectors import run_guard_words
 from .services import RunRefused, replay_entries, replay_events, run_start_now
 
 
@@ -109,7 +111,7 @@ def dead_letters_replay_all(request: HttpRequest) -> HttpResponse:
 
 def _run_rows(request: HttpRequest, runs: list) -> list[dict]:
     counts = selectors.run_counts(tenant=request.tenant, runs=runs)
-    return [{"run": run, "counts": counts.get(run.pk, {}),
+    return [{"run": run, "counts": counts.get(run.pk, {}), "guard": run_guard_words(run),
              "notes": [(n, key.replace("_", " ")) for key, n in (run.counts or {}).items()]} for run in runs]
 
 
@@ -133,9 +135,12 @@ def run_row(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_start(request: HttpRequest) -> HttpResponse:
     form = RunStartForm(request.POST, tenant=request.tenant)
     if form.is_valid():
+        if form.cleaned_data.get("guard_off") and not request.access.is_admin:
+            raise PermissionDenied("Only an admin may switch the guard off.")
         try:
             run = run_start_now(integration=form.cleaned_data["integration"], kind=form.cleaned_data["kind"],
-                                entity=form.cleaned_data["entity"], user=request.user)
+                                entity=form.cleaned_data["entity"], user=request.user,
+                                guard_off=form.cleaned_data.get("guard_off", False))
         except RunRefused as refusal:
             messages.error(request, str(refusal))
         else:

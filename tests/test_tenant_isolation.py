@@ -67,6 +67,16 @@ def tenant_routes() -> list[Route]:
     return [r for r in all_routes() if "tenant_slug" in r.kwargs]
 
 
+def _possible_match(rows: SimpleNamespace) -> object:
+    """The tenant's one possible match, made on first use."""
+    from integrations.models import PossibleMatch
+
+    match, _ = PossibleMatch.objects.get_or_create(
+        tenant=rows.tenant, integration=rows.integration, entity="organisation", source_role="crm", source_id="305",
+        defaults={"source_label": "Sjöviks VVS AB", "candidates": [{"id": "1001", "label": "Sjöviks VVS"}]})
+    return match
+
+
 # How to fill each URL argument with a row of the tenant being asked for. Keyed by kwarg (and for DRF
 # detail routes, by the viewset's basename).
 Filler = Callable[[SimpleNamespace], object]
@@ -80,6 +90,7 @@ FILLERS: dict[str, Filler] = {
     "entry_id": lambda r: r.log_entry.pk,
     "run_id": lambda r: r.run.pk,
     "event_id": lambda r: r.dead_letter.pk,
+    "match_id": lambda r: _possible_match(r).pk,
 }
 # Routes whose integration must be the POS one for the other arguments to belong to it.
 POS_ROUTES = {"pos-settings", "pos-register-create", "pos-register-delete"}
@@ -97,6 +108,7 @@ API_PK_FILLERS: dict[str, Filler] = {
     "api-run": lambda r: r.run.pk,
     "api-conflict": lambda r: r.conflict.pk,
     "api-dead-letter": lambda r: r.dead_letter.pk,
+    "api-possible-match": lambda r: _possible_match(r).pk,
 }
 
 

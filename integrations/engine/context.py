@@ -103,13 +103,21 @@ class SyncContext:
                 side.client.close()
 
 
-def context_for(integration: Integration, entity: str, **client_options: Any) -> SyncContext | None:
-    """The context of ``entity`` in ``integration``; None when the integration does not sync it."""
+def context_for(integration: Integration, entity: str, *, entity_settings: dict[str, Any] | None = None,
+                mapping_rows: list[FieldMapping] | None = None, **client_options: Any) -> SyncContext | None:
+    """The context of ``entity`` in ``integration``; None when the integration does not sync it.
+
+    ``entity_settings`` (field → value) and ``mapping_rows`` (unsaved rows) replace the stored configuration in
+    this context only, so that a proposed change can be planned without saving it.
+    """
     entity_sync = (EntitySync.objects.filter(integration=integration, entity=entity)
                    .select_related("integration").first())
     if entity_sync is None:
         return None
-    rows = list(FieldMapping.objects.filter(entity_sync=entity_sync).order_by("position", "pk"))
+    for name, value in (entity_settings or {}).items():
+        setattr(entity_sync, name, value)
+    rows = mapping_rows if mapping_rows is not None else \
+        list(FieldMapping.objects.filter(entity_sync=entity_sync).order_by("position", "pk"))
     crm_conn, erp_conn = integration.crm_connection, integration.erp_connection
     crm_catalog, erp_catalog = crm_conn.provider.catalog(), erp_conn.provider.catalog()
     wanted = Entity(entity)

@@ -51,7 +51,11 @@ def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int
         run_finish(run, error="This integration does not sync that entity.")
         return 0
     drift = seen = 0
+    from .preview import guard_holds  # the guard plans through the engine's own path, which imports this module
+
     try:
+        if guard_holds(run=run, client_options=client_options):
+            return 0  # held before anything is stored: an admin confirms or cancels it
         for side, flow in ((ctx.crm, TO_ERP), (ctx.erp, TO_CRM)):
             if flow not in ctx.flows():
                 continue
@@ -75,12 +79,47 @@ def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int
 
 
 def _differs(ctx: SyncContext, side: SideContext, record: Record, hashes: dict[str, str]) -> bool:
+    """Whether ``record`` needs an event: linked and changed since the last sync, or unlinked, wanted on the
+    other side and changed after the integration was switched on.
+
+    An unlinked record older than that (or whose vendor keeps no modification time) is the initial import's,
+    which a person starts: it is left alone and counted on the running reconciliation.
+    """
+    from .activation import changed_after_activation
+
     record_id = side.record_id(record)
     known = hashes.get(record_id)
     if known is None:
         gate, _ = _gates(ctx, source=side, target=ctx.other(side), record=record, linked=False)
-        return gate.go and _is_active(side, record)
+        if not (gate.go and _is_active(side, record)):
+            return False
+        if changed_after_activation(integration=ctx.integration, side=side, record=record):
+            return True
+        _left_to_import(ctx, side, record_id)
+        return False
     return known != side_hash(ctx, side, record)
+
+
+def _left_to_import(ctx: SyncContext, side: SideContext, record_id: str) -> None:
+    """Count an unlinked record left to the initial import on the reconciliation running for ``ctx``.
+
+    The count is the number of distinct records (set, not added to), so planning the same records again
+    (a preview) never inflates it.
+    """
+    from .activation import LEFT_TO_IMPORT
+
+    state = ctx.__dict__.setdefault("left_to_import", {"records": set(), "run": None, "looked": False})
+    if (side.role, record_id) in state["records"]:
+        return
+    state["records"].add((side.role, record_id))
+    if not state["looked"]:
+        state["looked"] = True
+        state["run"] = (SyncRun.objects.filter(integration=ctx.integration, entity=ctx.entity, kind=RunKind.RECONCILE,
+                                               state=RunState.RUNNING).order_by("-started_at", "-pk").first())
+    run = state["run"]
+    if run is not None:  # a run's own counters are written by its own worker only (``log.run_count``)
+        run.counts = {**(run.counts or {}), LEFT_TO_IMPORT: len(state["records"])}
+        SyncRun.objects.filter(pk=run.pk).update(counts=run.counts)
 
 
 def _store(ctx: SyncContext, side: SideContext, records: list[Record], source: str, run: SyncRun) -> None:
@@ -98,7 +137,11 @@ def import_entity(*, run: SyncRun, client_options: dict | None = None) -> int:
     side = ctx.erp if TO_CRM in ctx.flows() else ctx.crm
     already = int((run.cursor or {}).get("listed", 0))
     listed = stored = 0
+    from .preview import guard_holds  # the guard plans through the engine's own path, which imports this module
+
     try:
+        if guard_holds(run=run, client_options=client_options):
+            return 0  # held before anything is stored: an admin confirms or cancels it
         records = side.client.list_records(side.entity)
         while batch := list(islice(records, BATCH)):
             start = listed
@@ -154,7 +197,9 @@ def reconciliations_due(*, now=None) -> list:
     for entity_sync in syncs:
         last = (SyncRun.objects.filter(integration=entity_sync.integration, entity=entity_sync.entity,
                                        kind=RunKind.RECONCILE).order_by("-started_at").first())
-        since = last.started_at if last else entity_sync.integration.created_at  # the first one after a full interval
+        # The first one comes a full interval after the integration was (last) switched on, never at once.
+        activated = entity_sync.integration.activated_at or entity_sync.integration.created_at
+        since = max(last.started_at, activated) if last else activated
         if since + timedelta(hours=entity_sync.reconcile_interval_hours) <= now:
             due.append(entity_sync)
     return due
