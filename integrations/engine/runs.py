@@ -16,7 +16,17 @@ from itertools import islice
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import EventSource, EventState, Integration, RunKind, RunState, SyncLink, SyncRun
+from integrations.models import (
+    EventSource,
+    EventState,
+    Integration,
+    MatchState,
+    PossibleMatch,
+    RunKind,
+    RunState,
+    SyncLink,
+    SyncRun,
+)
 from integrations.systems.base import Record
 
 from .apply import _gates, side_hash
@@ -90,6 +100,8 @@ def _differs(ctx: SyncContext, side: SideContext, record: Record, hashes: dict[s
     record_id = side.record_id(record)
     known = hashes.get(record_id)
     if known is None:
+        if record_id in _waiting_for_a_person(ctx, side):
+            return False  # a possible match waits (or a person chose to skip it): not drift, nothing to repeat
         gate, _ = _gates(ctx, source=side, target=ctx.other(side), record=record, linked=False)
         if not (gate.go and _is_active(side, record)):
             return False
@@ -98,6 +110,16 @@ def _differs(ctx: SyncContext, side: SideContext, record: Record, hashes: dict[s
         _left_to_import(ctx, side, record_id)
         return False
     return known != side_hash(ctx, side, record)
+
+
+def _waiting_for_a_person(ctx: SyncContext, side: SideContext) -> set[str]:
+    """Ids of ``side``'s unlinked records that wait as a possible match or were skipped by a person (read once)."""
+    cache = ctx.__dict__.setdefault("waiting_for_a_person", {})
+    if side.role not in cache:
+        cache[side.role] = set(PossibleMatch.objects.filter(
+            integration=ctx.integration, entity=ctx.entity, source_role=side.role,
+            state__in=(MatchState.OPEN, MatchState.SKIPPED)).values_list("source_id", flat=True))
+    return cache[side.role]
 
 
 def _left_to_import(ctx: SyncContext, side: SideContext, record_id: str) -> None:
@@ -193,8 +215,11 @@ def reconciliations_due(*, now=None) -> list:
     now = now or timezone.now()
     due = []
     syncs = (EntitySync.objects.exclude(direction="off").exclude(reconcile_interval_hours=0)
-             .filter(integration__active=True, integration__tenant__active=True).select_related("integration"))
+             .filter(integration__active=True, integration__tenant__active=True)
+             .select_related("integration__erp_connection"))
     for entity_sync in syncs:
+        if not entity_sync.integration.erp_connection.provider.catalog().supports(entity_sync.entity):
+            continue  # the ERP keeps no such records (Fortnox has no contact persons): nothing to compare
         last = (SyncRun.objects.filter(integration=entity_sync.integration, entity=entity_sync.entity,
                                        kind=RunKind.RECONCILE).order_by("-started_at").first())
         # The first one comes a full interval after the integration was (last) switched on, never at once.

@@ -282,3 +282,37 @@ def test_a_till_customer_sharing_only_an_email_with_another_name_waits_for_a_per
     assert customer["name"] == "Jens Hansen"  # neither side took the other's name
     match = PossibleMatch.objects.get(integration=pos.integration, state=MatchState.OPEN)  # one question, not two
     assert {match.source_label, match.candidates[0]["label"]} == {"Jens Hansen", "Havbrise Byg ApS"}
+
+
+def test_a_record_waiting_for_a_person_is_not_drift_on_every_reconciliation(db, synkro, sandboxes):
+    from integrations.engine.runs import reconcile_entity, run_start
+    from tests.harness import QUIET
+
+    pair = make("fortnox", sandboxes)
+    pair.erp_client.create_record(ORG, {"CustomerNumber": "1001", "Name": "Annan Kund AB",
+                                        "OrganisationNumber": "556012-3456"})
+    org = new_org(pair, OrganisationName="Sjöviks VVS AB", OrganisationVatNumber="556677-8899",
+                  OrganisationExtraCustom1="1001")
+    sync_org(pair, org)
+    assert PossibleMatch.objects.filter(state=MatchState.OPEN).count() == 1
+    reviews = SyncLogEntry.objects.filter(action=LogAction.REVIEW).count()
+    run = run_start(integration=pair.integration, kind="reconcile", entity=ORG)
+    reconcile_entity(run=run, client_options=QUIET)
+    drain()
+    run.refresh_from_db()
+    assert run.drift == 0
+    assert SyncLogEntry.objects.filter(action=LogAction.REVIEW).count() == reviews
+    assert [c["Name"] for c in erp_customers(pair)] == ["Annan Kund AB"]
+
+
+def test_no_reconciliation_is_scheduled_for_records_the_erp_does_not_keep(db, synkro, sandboxes):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.engine.runs import reconciliations_due
+
+    pair = make("fortnox", sandboxes)
+    due = {s.entity for s in reconciliations_due(now=timezone.now() + timedelta(days=2))
+           if s.integration_id == pair.integration.pk}
+    assert ORG in due and PERSON not in due  # Fortnox keeps no contact persons
