@@ -166,8 +166,8 @@ class LogAction(models.TextChoices):
     DELETED = "deleted", "Deleted"
     SKIPPED = "skipped", "Skipped"
     CONFLICT = "conflict", "Conflict"
-    #: Nothing written: the counterpart could not be proven, a person decides (a possible match).
-    REVIEW = "review", "Waiting for a person"
+    #: For a person: a possible match raised or decided, or a bulk run held by the guard (nothing written).
+    REVIEW = "review", "Review"
     FAILED = "failed", "Failed"
 
 

@@ -111,7 +111,7 @@ def run_task(run_id: int) -> int:
 
     A run that is held for confirmation, cancelled or finished is left alone.
     """
-    from .engine.preview import preview_run
+    from .engine.preview import preview_run, preview_unfinished
     from .engine.runs import import_entity, reconcile_entity
     from .models import RunKind, RunState, SyncRun
 
@@ -119,7 +119,10 @@ def run_task(run_id: int) -> int:
     if run.state != RunState.RUNNING:
         return 0
     if run.kind == RunKind.PREVIEW:
-        return preview_run(run=run)
+        planned = preview_run(run=run)
+        if preview_unfinished(run.pk):
+            run_enqueue(run_id=run.pk)  # the next slice, in a task of its own
+        return planned
     if run.kind == RunKind.IMPORT:
         return import_entity(run=run)
     return reconcile_entity(run=run)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
+from integrations.engine import identity
 from integrations.engine.review import RecordWords, decision_summary
 from integrations.models import Integration, MatchState, PossibleMatch
 from tenants.access import get_scoped_or_404, scoped
@@ -85,8 +86,18 @@ class MatchView:
     decided: str
 
 
-def _key(value: Any) -> str:
-    return re.sub(r"[\W_]+", "", str(value)).casefold() if not _blank(value) else ""
+def _key(value: Any, field: str = "") -> str:
+    """How a row's two values are compared: as the engine weighs them (org. numbers, names, e-mails by key)."""
+    if _blank(value):
+        return ""
+    if field == "Org./VAT no.":
+        key = identity.org_key(value)
+        return key[2:] if key and not key.startswith("?") else key.lstrip("?")
+    if field == "Name":
+        return identity.name_key(value)
+    if field == "E-mail":
+        return identity.email_key(value)
+    return re.sub(r"[\W_]+", "", str(value)).casefold()
 
 
 def _blank(value: Any) -> bool:
@@ -108,7 +119,8 @@ def comparison_rows(*, source_values: dict[str, Any], candidates: list[dict[str,
         cells = []
         for candidate in candidates:
             value = (candidate.get("values") or {}).get(name)
-            cells.append(CandidateCell(value=value, same=bool(_key(source)) and _key(source) == _key(value)))
+            cells.append(CandidateCell(value=value, same=bool(_key(source, name)) and
+                                       _key(source, name) == _key(value, name)))
         rows.append(ComparisonRow(field=name, source=source, candidates=cells))
     return rows
 

@@ -18,7 +18,7 @@ from integrations.systems.base import Record
 from integrations.systems.catalog import Entity
 from integrations.systems.errors import NotFoundError, VendorValidationError
 
-from . import plan, pos
+from . import identity, plan, pos
 from .context import CRM, ERP, SideContext, SyncContext
 from .documents_sync import DOCUMENT_ENTITIES, document_sync
 from .log import log_entry_create
@@ -26,6 +26,7 @@ from .mapping import TO_CRM, TO_ERP, FieldRule, changed_fields, is_blank, map_re
 from .matching import counterpart_find, link_adopt, link_for, number_collision_on_update, parent_reference
 from .merge import merge_two_way
 from .outcome import Outcome, ids_for
+from .possible import possible_matches_settle
 
 
 class LinkedMeanwhile(Exception):
@@ -108,6 +109,8 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
         type_field = target.role_field("type")
         if ctx.entity_sync.erp_created_type and type_field:
             values[type_field] = ctx.entity_sync.erp_created_type  # "Set type for ERP customers"
+    if ctx.entity == Entity.PERSON and flow == TO_CRM and link is None and ctx.entity_sync.relevant_flag_field:
+        values[ctx.entity_sync.relevant_flag_field] = True  # a contact of the ERP is relevant for the ERP
 
     values = pos.pos_values(ctx, source=source, record=record, values=values, creating=link is None)
     parent = parent_reference(ctx, source=source, target=target, record=record)
@@ -186,6 +189,9 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
     if not verdict.go:
         return Outcome(LogAction.SKIPPED, verdict.reason, **ids_for(source, source_id, ""), label=label)
     payload = {k: v for k, v in values.items() if not is_blank(v)}
+    if ctx.entity == Entity.ORGANISATION and flow == TO_ERP and number_field and \
+            ctx.entity_sync.number_authority == "erp":
+        payload.pop(number_field, None)  # the ERP assigns customer numbers; its number is written back
     if target.spec is not None:
         for name, value in target.spec.create_defaults:
             payload.setdefault(name, value)
@@ -205,6 +211,7 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
             tenant_id=ctx.integration.tenant_id, integration=ctx.integration, entity=ctx.entity,
             **{f"{source.role}_id": source_id}, defaults={f"{target.role}_id": target_id})
         _remember(ctx, link, source=source, source_record=record, target=target, target_record=created)
+        possible_matches_settle(ctx, link)
     writes = 1 + _write_back_number(ctx, source=source, target=target, link=link, created=created, record=record)
     return Outcome(LogAction.CREATED, f"Created in {target.name}.", **ids_for(source, source_id, target_id),
                    changes={k: [None, _plain(v)] for k, v in payload.items()}, label=label, writes=writes)
@@ -240,6 +247,8 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
                        **ids_for(source, source_id, target_id), label=label)
     to_target, to_source, conflicts = _decide(ctx, source=source, target=target, flow=flow, record=record,
                                               current=current, values=values, link=link)
+    to_target = without_respellings(target, current, to_target)
+    to_source = without_respellings(source, record, to_source)
     number_field = target.role_field("number")
     if ctx.entity == Entity.ORGANISATION and target.role == ERP and number_field in to_target:
         collision = number_collision_on_update(ctx, source=source, target=target, record=record, target_id=target_id,
@@ -277,6 +286,25 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
         notes.append(f"Updated in {target.name if to_target else source.name}.")
     return Outcome(entry_action, " ".join(notes), **ids_for(source, source_id, target_id), changes=changes, label=label,
                    writes=writes)
+
+
+def without_respellings(side: SideContext, current: Record, writes: dict[str, Any]) -> dict[str, Any]:
+    """``writes`` less those that would only respell an identifier ``side`` already holds.
+
+    "DK 12 34 56 78" over "12345678", "556677-8899" over "SE556677889901" or an e-mail differing only in
+    case or stray spaces names the same company or person: rewriting it changes nothing but the spelling
+    its owner chose, and would count as an identity rewrite.
+    """
+    vat, email = side.role_field("vat"), side.role_field("email")
+    kept = {}
+    for name, value in writes.items():
+        if name == vat and identity.org_keys_agree(identity.org_key(value), identity.org_key(current.get(name))):
+            continue
+        if name == email and identity.email_key(value) and \
+                identity.email_key(value) == identity.email_key(current.get(name)):
+            continue
+        kept[name] = value
+    return kept
 
 
 def _decide(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, record: Record,

@@ -7,16 +7,19 @@ enabled toggles, then one upsert per notice and one health-counter upsert in one
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from integrations.models import Connection, Integration, WebhookStat
+from integrations.models import Connection, InboundEvent, Integration, WebhookStat
 from integrations.systems.base import WebhookEvent
+from integrations.systems.errors import WebhookRejected
 from mappings.models import WebhookToggle
 from tenants.models import Tenant
 
@@ -73,6 +76,56 @@ def _source_sql() -> str:
         f"AND w.{toggle['system']} = %s AND w.{toggle['enabled']} "
         f"WHERE i.{integration['webhook_token']} = %s AND i.{integration['active']} AND t.{tenant['active']}"
     )
+
+
+#: How deep a notice's body may nest (objects and lists); vendors' notices nest a few levels.
+MAX_PAYLOAD_DEPTH = 32
+#: Control characters never belong in an id; in stored text only tab, line feed and carriage return do.
+_ID_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ID_MAX_LENGTH = InboundEvent._meta.get_field("external_id").max_length
+
+
+def webhook_events_check(*, events: list[WebhookEvent]) -> None:
+    """Refuse a call whose notices cannot be stored whole; returns nothing when every notice can.
+
+    Raises :class:`WebhookRejected` (413) for more notices than ``WEBHOOK_MAX_NOTICES`` in one call, and
+    (400) for an id that is empty, longer than an event can hold or carries a control character, or a
+    body nested deeper than :data:`MAX_PAYLOAD_DEPTH` or holding NUL or another control character in its
+    text. The vendor's parser has checked the id's shape already; this is what every system shares.
+    """
+    limit = settings.WEBHOOK_MAX_NOTICES
+    if len(events) > limit:
+        raise WebhookRejected(f"The call carries {len(events)} notices; at most {limit} are accepted in one call. "
+                              "Send them in smaller calls.", status=413)
+    for event in events:
+        external_id = event.external_id
+        if not isinstance(external_id, str) or not external_id.strip():
+            raise WebhookRejected(f"A {event.entity} notice names no record id.")
+        if len(external_id) > _ID_MAX_LENGTH:
+            raise WebhookRejected(f"A {event.entity} notice names an id of {len(external_id)} characters; "
+                                  f"ids are at most {_ID_MAX_LENGTH}.")
+        if _ID_CONTROL.search(external_id):
+            raise WebhookRejected(f"A {event.entity} notice names an id with a control character in it.")
+        _payload_check(event.payload or {})
+
+
+def _payload_check(payload: Any) -> None:
+    """Walk a notice's body without recursion: bounded depth, and no control characters in keys or text."""
+    pending: list[tuple[Any, int]] = [(payload, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if _TEXT_CONTROL.search(value):
+                raise WebhookRejected("The notification holds a NUL or another control character in its text.")
+        elif isinstance(value, Mapping | list | tuple):
+            if depth > MAX_PAYLOAD_DEPTH:
+                raise WebhookRejected(f"The notification is nested more than {MAX_PAYLOAD_DEPTH} levels deep.")
+            if isinstance(value, Mapping):
+                pending.extend((key, depth) for key in value)
+                pending.extend((item, depth + 1) for item in value.values())
+            else:
+                pending.extend((item, depth + 1) for item in value)
 
 
 @dataclass

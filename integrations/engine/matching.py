@@ -21,7 +21,7 @@ from .candidates import IDENTITY_ROLES, Candidate, candidates_find, identity_val
 from .context import CRM, SideContext, SyncContext
 from .mapping import is_blank
 from .outcome import Outcome, ids_for
-from .possible import decided_skip_reason, decision_for, possible_match_raise
+from .possible import decided_skip_reason, decision_for, possible_match_raise, possible_matches_settle
 
 
 def link_for(ctx: SyncContext, side: SideContext, record_id: str,
@@ -94,6 +94,9 @@ def counterpart_find(ctx: SyncContext, *, source: SideContext, target: SideConte
     weighed = [(c, identity.weigh(ctx.entity, wanted, c.values, source_name=source.name, candidate_name=target.name,
                                   found_by=c.strongest_find)) for c in candidates]
     proven = [(c, e) for c, e in weighed if e.proven]
+    mine = [(c, e) for c, e in proven if c.linked_to == source_id]
+    if mine:  # linked to this very record meanwhile (the other side's notice adopted it): carry on as linked
+        return MatchResult(adopt=mine[0][0].record, note=_because(mine[0][1]))
     free = [(c, e) for c, e in proven if not c.linked_to]
     if len(proven) == 1 and free:
         candidate, evidence = free[0]
@@ -142,10 +145,14 @@ def _review_reason(source: SideContext, target: SideContext, proven: list, revie
                 f"linked to {source.name} record {candidate.linked_to} (a possible duplicate); a person decides.")
     reasons = sorted({reason for _, e in reviewable for reason in e.against})
     if reasons:
-        return (f"{what} in {source.name} shares an identity field with {len(reviewable)} record(s) in {target.name}, "
+        return (f"{what} in {source.name} shares an identity field with {_records(len(reviewable))} in {target.name}, "
                 f"but the evidence disagrees: {'; '.join(reasons)}.")
-    return (f"{what} in {source.name} resembles {len(reviewable)} record(s) in {target.name}, but not enough to be "
+    return (f"{what} in {source.name} resembles {_records(len(reviewable))} in {target.name}, but not enough to be "
             "sure it is the same.")
+
+
+def _records(count: int) -> str:
+    return "one record" if count == 1 else f"{count} records"
 
 
 def _number_collision(ctx: SyncContext, *, source: SideContext, target: SideContext, weighed: list,
@@ -197,4 +204,5 @@ def link_adopt(ctx: SyncContext, *, source: SideContext, target: SideContext, so
     if getattr(link, f"{target.role}_id") != target_id:
         setattr(link, f"{target.role}_id", target_id)
         link.save(update_fields=[f"{target.role}_id"])
+    possible_matches_settle(ctx, link)
     return link

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from integrations.models import LogAction, MatchState, PossibleMatch
+from integrations.models import LogAction, MatchState, PossibleMatch, SyncLink
 
 from .candidates import Candidate
 from .context import SideContext, SyncContext
@@ -67,6 +68,17 @@ def _label(target: SideContext, candidate: Candidate) -> str:
         if name and candidate.record.get(name) not in (None, ""):
             return str(candidate.record[name])[:200]
     return candidate.target_id
+
+
+def possible_matches_settle(ctx: SyncContext, link: SyncLink) -> int:
+    """Open possible matches of either record of a link just made are settled by it: nobody needs to decide."""
+    settled = 0
+    for role, own, other in (("crm", link.crm_id, link.erp_id), ("erp", link.erp_id, link.crm_id)):
+        if own:
+            settled += PossibleMatch.objects.filter(
+                integration_id=link.integration_id, entity=link.entity, source_role=role, source_id=own,
+                state=MatchState.OPEN).update(state=MatchState.LINKED, chosen_id=other, decided_at=timezone.now())
+    return settled
 
 
 def decision_for(ctx: SyncContext, *, source: SideContext, source_id: str) -> PossibleMatch | None:

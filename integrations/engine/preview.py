@@ -321,10 +321,26 @@ class PlanBook:
         self.stored += len(sample)
 
 
-def preview_run(*, run: SyncRun, client_options: dict | None = None) -> int:
-    """Carry out a preview run: plan every record it covers, store counts and a sample; return records planned."""
+#: How long one task plans before it hands the rest of the preview to the next task: workers end a task
+#: after ``Q_TIMEOUT`` (300 s by default), and a vendor's rate limit can make planning slow (webCRM: 250
+#: requests a minute).
+SLICE_SECONDS = 150.0
+
+
+def preview_run(*, run: SyncRun, client_options: dict | None = None, slice_seconds: float = SLICE_SECONDS) -> int:
+    """Carry out a preview run: plan the records it covers, store counts and a sample; return records planned.
+
+    A preview plans for at most ``slice_seconds`` per call; where more is left, its place is kept in
+    ``run.cursor["planned"]`` and the task layer hands the run to the workers again (``preview_unfinished``),
+    so a long preview goes on in
+    slices instead of being ended by the worker's time limit. Listing is repeated per slice; the records
+    already planned are skipped.
+    """
     integration = run.integration
-    config = (run.cursor or {}).get("config") if run.previews == "mapping" else None
+    cursor = dict(run.cursor or {})
+    config = cursor.get("config") if run.previews == "mapping" else None
+    already = int(cursor.get("planned", 0))
+    deadline = time.monotonic() + slice_seconds
     entities = [run.entity] if run.entity else [
         e for e in PREVIEW_ENTITIES
         if integration.entity_syncs.filter(entity=e).exclude(direction="off").exists()]
@@ -337,26 +353,42 @@ def preview_run(*, run: SyncRun, client_options: dict | None = None) -> int:
                 continue
             contexts.append(ctx)
             work += [(ctx, side, record_id) for side, record_id in records_to_plan(ctx, run.previews)]
-        SyncRun.objects.filter(pk=run.pk).update(total=len(work), done=0)
-        book = PlanBook(run=run, counts={})
+        SyncRun.objects.filter(pk=run.pk).update(total=len(work), done=min(already, len(work)))
+        book = PlanBook(run=run, counts=dict(run.plan or {}) if already else {},
+                        stored=run.planned_changes.count() if already else 0)
         batch: list[PlannedChange] = []
-        for done, (ctx, side, record_id) in enumerate(work, start=1):
+        done = already
+        for done, (ctx, side, record_id) in enumerate(work[already:], start=already + 1):
             batch.append(plan_record(ctx, source=side, external_id=record_id, run=run))
-            if done % PROGRESS_EVERY == 0 or done == len(work):
+            out_of_time = time.monotonic() > deadline and done < len(work)
+            if done % PROGRESS_EVERY == 0 or done == len(work) or out_of_time:
                 book.add(batch)
                 batch = []
                 SyncRun.objects.filter(pk=run.pk).update(done=done, plan=book.counts)
-        writes = sum(side.client.writes_swallowed for ctx in contexts for side in (ctx.crm, ctx.erp))
+            if out_of_time:
+                break
+        writes = int(cursor.get("writes_held_back", 0)) + sum(
+            side.client.writes_swallowed for ctx in contexts for side in (ctx.crm, ctx.erp))
+        if done < len(work):  # the task layer hands the rest to the next task (``preview_unfinished``)
+            SyncRun.objects.filter(pk=run.pk).update(cursor={**cursor, "planned": done, "writes_held_back": writes})
+            return done - already
         SyncRun.objects.filter(pk=run.pk).update(plan=book.counts, counts={"planned": len(work),
                                                                           "writes_held_back": writes})
         run_finish(run)
-        return len(work)
+        return done - already
     except Exception as error:
         run_finish(run, error=f"The preview stopped: {error}")
         raise
     finally:
         for ctx in contexts:
             ctx.close()
+
+
+def preview_unfinished(run_id: int) -> bool:
+    """Whether a preview stopped at the end of a slice with records left to plan."""
+    run = SyncRun.objects.filter(pk=run_id).values("state", "cursor", "total").first()
+    return bool(run and run["state"] == RunState.RUNNING and run["total"] is not None
+                and int((run["cursor"] or {}).get("planned", 0)) < run["total"])
 
 
 # -- the blast-radius guard ---------------------------------------------------------------------------
@@ -405,4 +437,4 @@ def guard_holds(*, run: SyncRun, client_options: dict | None = None) -> bool:
 
 
 __all__ = ["NEW_ID", "PREVIEWS", "PREVIEW_ENTITIES", "SAMPLE_LIMIT", "DryRunClient", "dry_run_context",
-           "guard_holds", "plan_record", "preview_run"]
+           "guard_holds", "plan_record", "preview_run", "preview_unfinished"]

@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='synclogentry',
             name='action',
-            field=models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('deleted', 'Deleted'), ('skipped', 'Skipped'), ('conflict', 'Conflict'), ('review', 'Waiting for a person'), ('failed', 'Failed')], max_length=10),
+            field=models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('deleted', 'Deleted'), ('skipped', 'Skipped'), ('conflict', 'Conflict'), ('review', 'Review'), ('failed', 'Failed')], max_length=10),
         ),
         migrations.AlterField(
             model_name='syncrun',

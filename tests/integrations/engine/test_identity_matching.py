@@ -55,13 +55,17 @@ def new_org(pair, **values):
     return pair.crm_client.create_record(ORG, {"OrganisationType": trigger(pair), **values})
 
 
-def sync_org(pair, org) -> None:
-    """The notice webCRM sends for a new or changed organisation, processed by a worker."""
+def notice(pair, system: str, entity: str, external_id) -> None:
+    """The notice ``system`` sends for a new or changed record, processed by a worker."""
     from integrations.engine.ingest import events_ingest_batch
 
-    events_ingest_batch(integration=pair.integration, system="webcrm", entity=ORG,
-                        external_ids=[str(org["OrganisationId"])], source="webhook")
+    events_ingest_batch(integration=pair.integration, system=system, entity=entity,
+                        external_ids=[str(external_id)], source="webhook")
     drain()
+
+
+def sync_org(pair, org) -> None:
+    notice(pair, "webcrm", ORG, org["OrganisationId"])
 
 
 @pytest.mark.parametrize("authority", ["erp", "crm"])
@@ -145,11 +149,7 @@ def test_the_same_company_spelled_differently_coming_from_the_erp_is_adopted(db,
     org = new_org(pair, OrganisationName="Björkdal Bygg AB", OrganisationVatNumber=crm_number)
     pair.sync(ORG).__class__.objects.filter(pk=pair.sync(ORG).pk).update(direction="to_crm")
     customer = pair.erp_client.create_record(ORG, {f.name: "Björkdal Bygg Aktiebolag", f.vat: erp_number})
-    from integrations.engine.ingest import events_ingest_batch
-
-    events_ingest_batch(integration=pair.integration, system=erp, entity=ORG,
-                        external_ids=[str(customer[f.number])], source="webhook")
-    drain()
+    notice(pair, erp, ORG, customer[f.number])
     assert [o["OrganisationId"] for o in pair.crm_client.list_records(ORG)] == [org["OrganisationId"]]
     link = SyncLink.objects.get(integration=pair.integration, entity=ORG)
     assert link.crm_id == str(org["OrganisationId"])
@@ -197,11 +197,7 @@ def test_an_email_with_stray_spaces_is_the_same_contact(db, synkro, sandboxes):
                                                     "PersonEmail": "Mette.Nielsen@Havbrise.dk",
                                                     "PersonOrganisationId": org["OrganisationId"],
                                                     "PersonCheckMark1": True})
-    from integrations.engine.ingest import events_ingest_batch
-
-    events_ingest_batch(integration=pair.integration, system="webcrm", entity=PERSON,
-                        external_ids=[str(person["PersonId"])], source="webhook")
-    drain()
+    notice(pair, "webcrm", PERSON, person["PersonId"])
     contacts = list(pair.erp_client.list_records(PERSON))
     assert len(contacts) == 1
     assert SyncLink.objects.get(integration=pair.integration, entity=PERSON).crm_id == str(person["PersonId"])
@@ -316,3 +312,91 @@ def test_no_reconciliation_is_scheduled_for_records_the_erp_does_not_keep(db, sy
     due = {s.entity for s in reconciliations_due(now=timezone.now() + timedelta(days=2))
            if s.integration_id == pair.integration.pk}
     assert ORG in due and PERSON not in due  # Fortnox keeps no contact persons
+
+
+@pytest.mark.parametrize("erp", ERPS)
+def test_an_org_number_spelled_differently_on_each_side_is_not_rewritten(db, synkro, sandboxes, erp):
+    from integrations.engine.runs import reconcile_entity, run_start
+    from tests.harness import QUIET
+
+    pair = make(erp, sandboxes)
+    f = ERP_FIELDS[erp]
+    erp_number, crm_number = SPELLINGS[erp]
+    org = new_org(pair, OrganisationName="Björkdal Bygg AB", OrganisationVatNumber=crm_number)
+    sync_org(pair, org)
+    link = SyncLink.objects.get(integration=pair.integration, entity=ORG)
+    pair.erp_client.update_record(ORG, link.erp_id, {f.vat: erp_number})  # the bookkeeper's own spelling
+    for _ in range(2):
+        run = run_start(integration=pair.integration, kind="reconcile", entity=ORG)
+        reconcile_entity(run=run, client_options=QUIET)
+        drain()
+    [customer] = erp_customers(pair)
+    assert customer[f.vat] == erp_number
+    assert pair.crm_client.get_record(ORG, str(org["OrganisationId"]))["OrganisationVatNumber"] == crm_number
+    run.refresh_from_db()
+    assert run.drift == 0  # the second reconciliation finds nothing left to do
+
+
+@pytest.mark.parametrize("erp", ERPS)
+def test_create_new_after_a_number_collision_lets_the_erp_assign_the_number(db, synkro, sandboxes, erp):
+    from django.contrib.auth import get_user_model
+
+    from integrations.engine.review import possible_match_decide
+
+    pair = make(erp, sandboxes)
+    f = ERP_FIELDS[erp]
+    pair.erp_client.create_record(ORG, {f.number: "1001", f.name: "Annan Kund AB", f.vat: "556012-3456"})
+    org = new_org(pair, OrganisationName="Sjöviks VVS AB", OrganisationVatNumber="556677-8899",
+                  OrganisationExtraCustom1="1001")
+    sync_org(pair, org)
+    match = PossibleMatch.objects.get(integration=pair.integration, state=MatchState.OPEN)
+    admin = get_user_model().objects.create_user("decider")
+    possible_match_decide(match=match, decision="create", user=admin)
+    drain()
+    customers = {str(c[f.number]): c[f.name] for c in erp_customers(pair)}
+    link = SyncLink.objects.get(integration=pair.integration, entity=ORG)
+    assert customers["1001"] == "Annan Kund AB" and customers[link.erp_id] == "Sjöviks VVS AB"
+    assert link.erp_id != "1001"
+    again = pair.crm_client.get_record(ORG, str(org["OrganisationId"]))
+    assert again["OrganisationExtraCustom1"] == link.erp_id  # the ERP's number, written back
+
+
+def test_a_contact_from_uniconta_becomes_a_person_relevant_for_the_erp(db, synkro, sandboxes):
+    pair = make_pair("webcrm", "uniconta", sandboxes)
+    org = new_org(pair, OrganisationName="Havbrise Byg ApS")
+    sync_org(pair, org)
+    debtor = SyncLink.objects.get(integration=pair.integration, entity=ORG).erp_id
+    contact = pair.erp_client.create_record(PERSON, {"Name": "Jens Holm", "Email": "jens@havbrise.dk",
+                                                     "DCAccount": debtor, "DCType": "Debtor"})
+    notice(pair, "uniconta", PERSON, contact["RowId"])
+    [person] = list(pair.crm_client.list_records(PERSON))
+    assert person["PersonCheckMark1"] is True
+    pair.crm.change_in_webcrm("Persons", person["PersonId"], PersonTitle="Indkøber")
+    notice(pair, "webcrm", PERSON, person["PersonId"])
+    assert [c["Title"] for c in pair.erp_client.list_records(PERSON)] == ["Indkøber"]
+
+
+def test_a_record_linked_to_its_candidate_meanwhile_carries_on_and_settles_its_possible_match(
+        db, synkro, sandboxes, monkeypatch):
+    from integrations.engine import apply
+
+    pair = make("fortnox", sandboxes)
+    customer = pair.erp_client.create_record(ORG, {"Name": "Björkdal Bygg AB", "OrganisationNumber": "556677-8899"})
+    org = new_org(pair, OrganisationName="Björkdal Bygg AB", OrganisationVatNumber="556677-8899")
+    PossibleMatch.objects.create(tenant=pair.integration.tenant, integration=pair.integration, entity=ORG,
+                                 source_role="crm", source_id=str(org["OrganisationId"]),
+                                 candidates=[{"id": customer["CustomerNumber"], "label": "Björkdal Bygg AB"}])
+    # The other side's notice linked the pair while this record's worker was between its two reads.
+    SyncLink.objects.create(tenant=pair.integration.tenant, integration=pair.integration, entity=ORG,
+                            crm_id=str(org["OrganisationId"]), erp_id=customer["CustomerNumber"])
+    real_link_for, calls = apply.link_for, []
+
+    def stale_first(ctx, side, record_id, entities=None):
+        calls.append(record_id)
+        return None if len(calls) == 1 else real_link_for(ctx, side, record_id, entities)
+
+    monkeypatch.setattr(apply, "link_for", stale_first)
+    sync_org(pair, org)
+    assert len(erp_customers(pair)) == 1
+    assert SyncLogEntry.objects.filter(integration=pair.integration, action=LogAction.REVIEW).count() == 0
+    assert PossibleMatch.objects.get().state == MatchState.LINKED

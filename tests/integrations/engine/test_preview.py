@@ -150,3 +150,28 @@ def test_a_preview_run_is_counted_on_the_runs_it_belongs_to(pair):
     run.refresh_from_db()
     assert run.plan == {"organisation": {"to_crm": {"unchanged": 2}}}  # in step: nothing to change
     assert not PlannedChange.objects.filter(run=run).exists()  # unchanged records are counted, not sampled
+
+
+def test_a_long_preview_goes_on_in_slices_and_comes_to_the_same_plan(pair):
+    from integrations.engine.preview import preview_unfinished
+
+    linked = linked_organisations(pair, 12)
+    for org, _debtor in linked[:4]:
+        rename_in_webcrm(pair, org, f"{org['OrganisationName']} (omdøbt)")
+    webcrm_organisations(pair, 5)
+    run = preview_start(integration=pair.integration, previews="activation", entity="",
+                        user=pair.integration.tenant.memberships.first().user)
+    slices = 0
+    while True:  # a slice of no time plans one record, then hands the rest on, as a slow vendor would make it
+        slices += 1
+        preview_run(run=SyncRun.objects.select_related("integration").get(pk=run.pk), client_options=QUIET,
+                    slice_seconds=0)
+        if not preview_unfinished(run.pk):
+            break
+        run.refresh_from_db()
+        assert run.state == RunState.RUNNING and run.done == slices
+    run.refresh_from_db()
+    assert slices == 9 and run.state == RunState.DONE and (run.total, run.done) == (9, 9)
+    assert run.plan == {"organisation": {"to_erp": {"create": 5, "update": 4}}}
+    assert PlannedChange.objects.filter(run=run).count() == 9  # each record once in the sample
+    nothing_written(pair, links=12)
