@@ -98,10 +98,10 @@ def main() -> None:
         # A warm-up (not counted) so every worker has its connection and code loaded; its events are
         # told apart from the measured run's by their ids.
         if shutil.which("wrk"):
-            warm_up = partial(wrk_run, port, path, seconds=2, connections=4, first_id=10**10)
+            warm_up = partial(wrk_run, port, path, seconds=2, connections=4, first_id=1_500_000_000)
             measure = partial(wrk_run, port, path, seconds=SECONDS, connections=CONNECTIONS, first_id=0)
         else:
-            warm_up = partial(python_run, port, path, count=200, connections=4, first_id=10**10)
+            warm_up = partial(python_run, port, path, count=200, connections=4, first_id=1_500_000_000)
             measure = partial(python_run, port, path, count=REQUESTS, connections=CONNECTIONS, first_id=0)
         warm_up()
         time.sleep(0.5)

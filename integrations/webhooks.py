@@ -1,7 +1,9 @@
 """The inbound webhook endpoint: one URL per integration and system, authenticated by its token.
 
-The answer is 2xx only after the events are committed; malformed input is a 400, a wrong token or
-an unknown integration a 404, an oversized body a 413 — and none of those stores an event.
+The answer is 2xx only after the events are committed; malformed input is a 400 (also a body nested
+too deeply, an id of the wrong shape, a control character in an id or in text), a wrong token or an
+unknown integration a 404, an oversized body or too many notices in one call a 413 — and none of
+those stores an event.
 """
 
 from __future__ import annotations
@@ -9,11 +11,18 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from .engine.intake import WebhookSource, webhook_error_record, webhook_events_store, webhook_source
+from .engine.intake import (
+    WebhookSource,
+    webhook_error_record,
+    webhook_events_check,
+    webhook_events_store,
+    webhook_source,
+)
 from .models import Connection
 from .systems.errors import WebhookRejected
 from .systems.registry import get_system
@@ -24,6 +33,19 @@ logger = logging.getLogger(__name__)
 def _not_found() -> JsonResponse:
     return JsonResponse({"error": "No such webhook. Check the URL shown on the integration's webhook page."},
                         status=404)
+
+
+def _declared_length(request: HttpRequest) -> int | None:
+    """The body length the caller declares (0 when it declares none); None for a garbled ``Content-Length``."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def _too_large(length: int) -> str:
+    return f"The notification was {length} bytes; at most {settings.WEBHOOK_MAX_BYTES} are accepted."
 
 
 def _refused(source: WebhookSource, message: str, status: int) -> JsonResponse:
@@ -43,18 +65,28 @@ def webhook_receive(request: HttpRequest, system: str, token: str) -> JsonRespon
     source = webhook_source(system=system, token=token) if provider.has_webhooks else None
     if source is None:
         return _not_found()
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    length = _declared_length(request)
+    if length is None:
+        return _refused(source, "The Content-Length header is not a number of bytes.", 400)
     if length > settings.WEBHOOK_MAX_BYTES:
-        return _refused(source, f"The notification was {length} bytes; at most {settings.WEBHOOK_MAX_BYTES} "
-                                "are accepted.", 413)
+        return _refused(source, _too_large(length), 413)
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return _refused(source, _too_large(length), 413)
+    if len(body) > settings.WEBHOOK_MAX_BYTES:
+        return _refused(source, _too_large(len(body)), 413)
     secret = None
     if provider.signs_webhooks:
         credentials = Connection.objects.get(pk=source.connection_id).credentials
         secret = credentials.get("signing_secret") or None
     try:
-        events = provider.parse_webhook(body=request.body, headers=request.headers, query=request.GET, secret=secret)
+        events = provider.parse_webhook(body=body, headers=request.headers, query=request.GET, secret=secret)
+        webhook_events_check(events=events)
     except WebhookRejected as rejected:
         return _refused(source, rejected.message, rejected.status)
+    except RecursionError:  # the JSON decoder gave up on nesting deeper than the interpreter's stack allows
+        return _refused(source, "The notification is nested too deeply to read.", 400)
     outcome = webhook_events_store(source=source, events=events)
     # webhook_events_store ran in its own transaction: the events are committed before we answer.
     return JsonResponse({"stored": len(outcome.stored) - outcome.coalesced, "coalesced": outcome.coalesced,

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,21 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
     "product.created", "product.updated", "product.deleted",
     "pospayment.created", "posbalance.created",
 )
+
+
+#: Ids of customers, products, payments and balances are integers in the spec (``Customer.id`` …);
+#: as text: ASCII digits, bounded by a signed 64-bit integer.
+_ID = re.compile(r"[0-9]{1,19}")
+MAX_ID = 2**63 - 1
+
+
+def customers1st_id(value: Any, event: str) -> str:
+    """A Customers 1st record id as text: a JSON integer or ASCII digits, from 1 to 2**63 - 1; else refused."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not _ID.fullmatch(text) or not 0 < int(text) <= MAX_ID:
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}…"
+        raise WebhookRejected(f"{event}: content id {shown} is not a Customers 1st id (a whole number)")
+    return str(int(text))
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -62,6 +78,8 @@ def parse_webhook(*, body: bytes, headers: Mapping[str, str], query: Mapping[str
         payload: Any = json.loads(body or b"")
     except ValueError:
         raise WebhookRejected("Body is not JSON") from None
+    except RecursionError:
+        raise WebhookRejected("Body is nested too deeply to read") from None
     if not isinstance(payload, dict):
         raise WebhookRejected("Body is not a JSON object")
     event = payload.get("event")
@@ -76,7 +94,8 @@ def parse_webhook(*, body: bytes, headers: Mapping[str, str], query: Mapping[str
     content = payload.get("content")
     if not isinstance(content, dict) or content.get("id") in (None, ""):
         raise WebhookRejected(f"{event}: content has no id")
-    return [WebhookEvent(entity=entity, action=action, external_id=str(content["id"]), payload=payload)]
+    return [WebhookEvent(entity=entity, action=action, external_id=customers1st_id(content["id"], str(event)),
+                         payload=payload)]
 
 
 #: Which REST-hook events speak of which entity.

@@ -39,6 +39,24 @@ VERBS: dict[str, WebhookAction] = {
 }
 EVENT_TYPE = re.compile(r"^(?P<name>[a-z]+)-(?P<verb>[a-z]+)-v(?P<version>\d+)$")
 REQUIRED_KEYS = ("topic", "offset", "type", "tenantId", "entityId", "timestamp")
+#: ``entityId`` is the record's number, a string in the spec (``Customer.CustomerNumber`` at most 1024,
+#: ``Article.ArticleNumber`` at most 50, ``Order``/``Invoice.DocumentNumber``); Synkro holds ids of at most 120.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_ID_LENGTH = {"articles": 50}
+DEFAULT_MAX_ID_LENGTH = 120
+
+
+def fortnox_id(value: Any, topic: str) -> str:
+    """An event's ``entityId`` as text: a string or integer without control characters that fits its field."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
+        raise WebhookRejected("Fortnox event lacks entityId")
+    text = str(value).strip()
+    limit = MAX_ID_LENGTH.get(topic, DEFAULT_MAX_ID_LENGTH)
+    if _CONTROL.search(text):
+        raise WebhookRejected("Fortnox event's entityId holds a control character")
+    if len(text) > limit:
+        raise WebhookRejected(f"Fortnox event's entityId is {len(text)} characters; {topic} numbers hold {limit}")
+    return text
 
 
 def parse_topic_event(*, body: bytes, headers: Mapping[str, str] | None = None,
@@ -52,6 +70,8 @@ def parse_topic_event(*, body: bytes, headers: Mapping[str, str] | None = None,
         message = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise WebhookRejected("Fortnox event is not JSON") from None
+    except RecursionError:
+        raise WebhookRejected("Fortnox event is nested too deeply to read") from None
     messages = message if isinstance(message, list) else [message]
     if not messages:
         raise WebhookRejected("Fortnox sent no events")
@@ -72,5 +92,5 @@ def _event(message: Any, tenant_id: str | None) -> WebhookEvent:
     match = EVENT_TYPE.match(str(message["type"]))
     if match is None or match["name"] != topic[0] or match["verb"] not in VERBS:
         raise WebhookRejected(f"Fortnox event type {message['type']!r} is not known for topic {message['topic']}")
-    return WebhookEvent(entity=topic[1], action=VERBS[match["verb"]], external_id=str(message["entityId"]),
-                        payload=dict(message))
+    external_id = fortnox_id(message["entityId"], str(message["topic"]))
+    return WebhookEvent(entity=topic[1], action=VERBS[match["verb"]], external_id=external_id, payload=dict(message))

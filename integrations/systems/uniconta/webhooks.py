@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from ..base import WebhookAction, WebhookEvent
-from ..catalog import Entity
+from ..catalog import Entity, FieldType
 from ..errors import WebhookRejected
 from .catalog import CHANGE_TABLES, uniconta_catalog
 
@@ -22,6 +23,11 @@ TABLE_ENTITIES: dict[str, Entity] = {table: entity for entity, table in CHANGE_T
 OPERATIONS = {"insert": WebhookAction.CREATED, "update": WebhookAction.UPDATED, "delete": WebhookAction.DELETED}
 #: Tables whose rows have no key of their own: the engine addresses them by RowId.
 ROW_ID_TABLES = frozenset({"Contact"})
+#: RowId and the numeric keys (OrderNumber, InvoiceNumber) are C# ``int``s: ASCII digits, at most 2**31 - 1.
+_NUMBER = re.compile(r"[0-9]{1,10}")
+MAX_NUMBER = 2**31 - 1
+#: Text keys (Account, Item, Number) are printable text without control characters.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _param(query: Mapping[str, str], name: str) -> str:
@@ -39,9 +45,35 @@ def _record(body: bytes) -> dict[str, Any] | None:
         record = json.loads(body)
     except ValueError:
         raise WebhookRejected("The Uniconta change notification body is not JSON") from None
+    except RecursionError:
+        raise WebhookRejected("The Uniconta change notification body is nested too deeply to read") from None
     if not isinstance(record, dict):
         raise WebhookRejected("The Uniconta change notification body is not a record")
     return record
+
+
+def row_number(value: str, name: str = "RowId") -> str:
+    """A Uniconta integer (RowId, an order or invoice number) as ASCII digits within ``int``; else refused."""
+    if not _NUMBER.fullmatch(value) or int(value) > MAX_NUMBER:
+        shown = repr(value) if len(value) <= 40 else f"{value[:40]!r}…"
+        raise WebhookRejected(f"The Uniconta {name} {shown} is not a number from 0 to {MAX_NUMBER}")
+    return str(int(value))
+
+
+def table_key(table: str, value: str) -> str:
+    """``value`` checked against the key field of ``table`` in the catalog: a number, or text that fits the field."""
+    entity = TABLE_ENTITIES[table]
+    spec = uniconta_catalog().entity(entity)
+    field = uniconta_catalog().field(entity, spec.id_field) if spec else None
+    name = spec.id_field if spec else "key"
+    if field is not None and field.type == FieldType.INTEGER:
+        return row_number(value, name)
+    limit = field.max_length if field is not None and field.max_length else 120
+    if _CONTROL.search(value) or value != value.strip():
+        raise WebhookRejected(f"The Uniconta {table} {name} holds a control character or surrounding spaces")
+    if len(value) > limit:
+        raise WebhookRejected(f"The Uniconta {table} {name} is {len(value)} characters; it holds at most {limit}")
+    return value
 
 
 def external_id(table: str, row_id: str, key: str, record: Mapping[str, Any] | None) -> str:
@@ -50,11 +82,12 @@ def external_id(table: str, row_id: str, key: str, record: Mapping[str, Any] | N
     if table in ROW_ID_TABLES:
         return row_id
     if key:
-        return key
+        return table_key(table, key)
     spec = uniconta_catalog().entity(entity)
-    if record and spec and record.get(spec.id_field) not in (None, ""):
-        return str(record[spec.id_field])
-    raise WebhookRejected(f"The Uniconta change notification for {table} carries no key")
+    value = record.get(spec.id_field) if record and spec else None
+    if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
+        raise WebhookRejected(f"The Uniconta change notification for {table} carries no key")
+    return table_key(table, str(value).strip())
 
 
 def parse_change_notification(*, body: bytes, headers: Mapping[str, str], query: Mapping[str, str],
@@ -73,8 +106,7 @@ def parse_change_notification(*, body: bytes, headers: Mapping[str, str], query:
     action = OPERATIONS.get(operation.lower())
     if action is None:
         raise WebhookRejected(f"Unknown Uniconta operation {operation!r}")
-    if not row_id.isdigit():
-        raise WebhookRejected(f"The Uniconta RowId {row_id!r} is not a number")
+    row_id = row_number(row_id)
     record = _record(body)
     payload = {"CompanyId": _param(query, "CompanyId"), "Table": table, "RowId": int(row_id), "Key": key,
                "Operation": operation, "record": record}

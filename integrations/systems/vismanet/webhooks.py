@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +36,25 @@ EVENTS: dict[str, tuple[Entity, WebhookAction]] = {
     "ArInvoiceStatusChanged": (Entity.INVOICE, WebhookAction.UPDATED),
     "EmployeeChanged": (Entity.USER, WebhookAction.UPDATED),
 }
+
+
+#: The records' numbers are strings in the spec (``CustomerDto.number``, ``InventoryDto.inventoryNumber``,
+#: ``SalesOrderDto.orderNo``, ``CustomerInvoiceDto.referenceNumber``, ``EmployeeDto.employeeNumber``);
+#: ``entityId`` carries one of them, so it is printable text (a JSON number is read as its digits).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_ID_LENGTH = 120
+
+
+def vismanet_id(value: Any) -> str:
+    """A notification's ``entityId`` as text: a string or integer without control characters, at most 120 long."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
+        raise WebhookRejected("Notification names no entityId")
+    text = str(value).strip()
+    if _CONTROL.search(text):
+        raise WebhookRejected("The notification's entityId holds a control character")
+    if len(text) > MAX_ID_LENGTH:
+        raise WebhookRejected(f"The notification's entityId is {len(text)} characters; at most {MAX_ID_LENGTH}")
+    return text
 
 
 def signature(raw: bytes, secret: str) -> str:
@@ -62,6 +82,8 @@ def parse_webhook(*, body: bytes, headers: Mapping[str, str], query: Mapping[str
         parsed: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise WebhookRejected("Body is not JSON") from None
+    except RecursionError:
+        raise WebhookRejected("Body is nested too deeply to read") from None
     notifications = parsed if isinstance(parsed, list) else [parsed]
     if not notifications:
         raise WebhookRejected("No notifications in the body")
@@ -76,11 +98,9 @@ def _event(notification: Any) -> WebhookEvent:
         raise WebhookRejected("Notification names no event")
     if name not in EVENTS:
         raise WebhookRejected(f"Unknown Visma.net event {name!r}")
-    record_id = notification.get("entityId")
-    if record_id is None or isinstance(record_id, bool | dict | list) or str(record_id).strip() == "":
-        raise WebhookRejected("Notification names no entityId")
     entity, action = EVENTS[name]
-    return WebhookEvent(entity=entity, action=action, external_id=str(record_id).strip(), payload=notification)
+    return WebhookEvent(entity=entity, action=action, external_id=vismanet_id(notification.get("entityId")),
+                        payload=notification)
 
 
 INSTRUCTIONS = ("Visma.net webhooks are subscribed in Visma's Developer Portal: open your integration, "

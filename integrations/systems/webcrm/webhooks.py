@@ -16,6 +16,7 @@ lines. Anything else is refused with :class:`WebhookRejected`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -46,6 +47,9 @@ ENTITY_KEYS = ("EntityType", "Entity", "EntityName", "Type", "ObjectType")
 EVENT_KEYS = ("EventType", "Event", "Action", "HookEventType")
 ID_KEYS = ("EntityId", "Id", "RecordId", "ObjectId")
 DATA_KEYS = ("Data", "Entity", "Record", "Item")
+#: webCRM ids are int32 (``OrganisationDto.OrganisationId`` and the others in the spec): ASCII digits only.
+_ID = re.compile(r"[0-9]{1,10}")
+MAX_ID = 2**31 - 1
 
 
 def parse_webhook(*, body: bytes, headers: Mapping[str, str], query: Mapping[str, str],
@@ -55,6 +59,8 @@ def parse_webhook(*, body: bytes, headers: Mapping[str, str], query: Mapping[str
         payload = json.loads(body or b"")
     except (ValueError, UnicodeDecodeError):
         raise WebhookRejected("webCRM hook body is not JSON") from None
+    except RecursionError:
+        raise WebhookRejected("webCRM hook body is nested too deeply to read") from None
     notifications = payload if isinstance(payload, list) else [payload]
     if not notifications:
         raise WebhookRejected("webCRM hook body is empty")
@@ -80,16 +86,23 @@ def _events(notification: Any, fallback_event: str | None, fallback_entity: str 
     external_id = _lookup(notification, ID_KEYS) or _id_of(entity, record)
     if external_id is None or not str(external_id).strip():
         raise WebhookRejected(f"webCRM hook notification names no {entity} id")
-    external_id = str(external_id).strip()
-    if not external_id.isdigit():
-        raise WebhookRejected(f"webCRM ids are numbers, not {external_id!r}")
+    external_id = webcrm_id(external_id)
 
     events = [WebhookEvent(entity=entity, action=action, external_id=external_id, payload=notification)]
     delivery_id = record.get("QuotationLineOpportunityId") if entity == Entity.DELIVERY_LINE else None
     if delivery_id:  # the delivery changed with its line; the engine re-reads it whole
         events.append(WebhookEvent(entity=Entity.DELIVERY, action=WebhookAction.UPDATED,
-                                   external_id=str(delivery_id), payload=notification))
+                                   external_id=webcrm_id(delivery_id), payload=notification))
     return events
+
+
+def webcrm_id(value: Any) -> str:
+    """A webCRM record id as text: a JSON integer or ASCII digits, from 1 to 2**31 - 1; anything else is refused."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not _ID.fullmatch(text) or not 0 < int(text) <= MAX_ID:
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}…"
+        raise WebhookRejected(f"webCRM ids are numbers from 1 to {MAX_ID}, not {shown}")
+    return str(int(text))
 
 
 def _entity(name: str | None, record: Mapping[str, Any]) -> Entity:
