@@ -10,10 +10,18 @@ from tenants.access import scoped
 from tenants.models import Tenant
 
 from .models import Connection, Integration, integration_pair_errors
-from .services import integration_activation_refusals, integration_save, integration_switched_on
+from .services import (
+    integration_activation_refusals,
+    integration_save,
+    integration_switched_on,
+    secrets_to_enter_again,
+)
+from .systems.hosts import base_url_problem
 from .systems.registry import get_system, system_choices
 
 CREDENTIAL_PREFIX = "credential_"
+#: The value the "System" choice posts (htmx) to ask for the credential fields of another system.
+SWITCH_SYSTEM = "system"
 
 
 class ConnectionForm(forms.ModelForm):
@@ -36,9 +44,10 @@ class ConnectionForm(forms.ModelForm):
         else:
             system = self.data.get("system") or system or self.initial.get("system")
         self.system_key = system if system in dict(system_choices()) else None
+        # A POST of the system choice alone: typed secrets never travel in a URL, nor for another system.
         self.fields["system"].widget.attrs.update({
-            "hx-get": "", "hx-target": "#credential-fields", "hx-select": "#credential-fields",
-            "hx-swap": "outerHTML", "hx-include": "closest form",
+            "hx-post": "", "hx-target": "#credential-fields", "hx-select": "#credential-fields",
+            "hx-swap": "outerHTML", "hx-params": "system,switch", "hx-vals": f'{{"switch": "{SWITCH_SYSTEM}"}}',
         })
         if not self.system_key:
             return
@@ -72,10 +81,30 @@ class ConnectionForm(forms.ModelForm):
             raise forms.ValidationError("Another connection of this tenant already has this name.")
         return name
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.system_key or "base_url" not in cleaned:
+            return cleaned
+        provider = get_system(self.system_key)
+        base_url = cleaned.get("base_url") or ""
+        problem = base_url_problem(base_url or provider.default_base_url, provider=provider)
+        if problem:
+            self.add_error("base_url", problem)
+            return cleaned
+        missing = secrets_to_enter_again(connection=self.instance, base_url=base_url,
+                                         given=set(self.changed_credentials()))
+        if missing:
+            labels = {f.name: f.label for f in provider.credential_fields}
+            for name in missing:
+                self.add_error(CREDENTIAL_PREFIX + name, "Enter this again: the base URL now points to another host.")
+            self.add_error("base_url", "Stored secrets are sent only to the host they were entered for. To move this "
+                                       f"connection, enter again: {', '.join(labels[n] for n in missing)}.")
+        return cleaned
+
     def changed_credentials(self) -> list[str]:
         """Names of the credentials this submission sets (for the audit, never their values)."""
         return [name[len(CREDENTIAL_PREFIX):] for name in self.fields
-                if name.startswith(CREDENTIAL_PREFIX) and self.cleaned_data.get(name)]
+                if name.startswith(CREDENTIAL_PREFIX) and getattr(self, "cleaned_data", {}).get(name)]
 
     def save(self, commit: bool = True) -> Connection:
         connection: Connection = super().save(commit=False)
@@ -89,7 +118,7 @@ class ConnectionForm(forms.ModelForm):
                     credentials[key] = value
                 elif not isinstance(self.fields[name].widget, forms.PasswordInput):
                     credentials.pop(key, None)
-        if credentials != connection.credentials:
+        if credentials != connection.credentials or "base_url" in self.changed_data:
             connection.status = "untested"
             connection.status_detail = ""
             connection.last_error = ""

@@ -9,32 +9,65 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Connection, ConnectionStatus, Integration, PollCursor
+from .systems.base import plain_vendor_text
 from .systems.errors import AuthError, ExternalSystemError
+from .systems.hosts import BaseUrlRefused, host_of, same_host
 
 logger = logging.getLogger(__name__)
+#: The longest connection error kept: a sentence of ours and at most the vendor's capped words.
+LAST_ERROR_LIMIT = 600
+
+
+def secrets_to_enter_again(*, connection: Connection, base_url: str, given: set[str]) -> list[str]:
+    """The secret credentials of ``connection`` that must be entered again to save it with ``base_url``.
+
+    Secrets belong to the host they were entered for: moving a connection to another scheme, host or port
+    needs every secret credential anew in the same save. ``base_url`` is the new base URL as entered (empty
+    means the system's default); ``given`` the names of the credentials entered in this save. Empty when the
+    host stays the same or the connection is new.
+    """
+    if connection.pk is None:
+        return []
+    provider = connection.provider
+    stored = Connection.objects.filter(pk=connection.pk).values_list("base_url", flat=True).first()
+    if stored is None or same_host(stored or provider.default_base_url, base_url or provider.default_base_url):
+        return []
+    return [f.name for f in provider.credential_fields if f.secret and f.name not in given]
 
 
 def connection_test(*, connection: Connection) -> Connection:
-    """Make one real authenticated call through the connection's client and store the outcome."""
+    """Make one real authenticated call through the connection's client and store the outcome.
+
+    What is stored is for people: plain sentences, at most the vendor's own error text from an answer shaped
+    like the vendor's (capped), never a body from elsewhere (see ``ApiClient.error_for``).
+    """
+    provider = connection.provider
     try:
         client = connection.client(max_attempts=2)
+    except BaseUrlRefused as exc:
+        _record(connection, ok=False, error=f"Not tested: {exc}")
+        return connection
     except NotImplementedError as exc:
         _record(connection, ok=False, error=str(exc))
         return connection
     try:
         detail = client.check_connection()
     except AuthError as exc:
-        _record(connection, ok=False, error=f"{connection.provider.name} refused the credentials. "
+        _record(connection, ok=False, error=f"{provider.name} refused the credentials. "
                 f"Check them and save again. ({exc.vendor_message or exc.status})")
     except ExternalSystemError as exc:
         _record(connection, ok=False, error=str(exc))
     except NotImplementedError:
-        _record(connection, ok=False, error=f"Testing is not available for {connection.provider.name} yet.")
+        _record(connection, ok=False, error=f"Testing is not available for {provider.name} yet.")
+    except ValueError:
+        # A success answer that is not the vendor's JSON: someone else's server.
+        _record(connection, ok=False, error=f"The server at {host_of(client.base_url)} did not answer like "
+                                            f"{provider.name}'s API.")
     except Exception as exc:
         logger.exception("connection test of %r crashed", connection)
         _record(connection, ok=False, error=f"Unexpected error while testing: {exc.__class__.__name__}")
     else:
-        _record(connection, ok=True, detail=detail)
+        _record(connection, ok=True, detail=plain_vendor_text(detail))
     finally:
         client.close()
     return connection
@@ -43,7 +76,7 @@ def connection_test(*, connection: Connection) -> Connection:
 def _record(connection: Connection, *, ok: bool, detail: str = "", error: str = "") -> None:
     connection.status = ConnectionStatus.OK if ok else ConnectionStatus.FAILED
     connection.status_detail = detail[:300]
-    connection.last_error = error
+    connection.last_error = error[:LAST_ERROR_LIMIT]
     connection.last_checked_at = timezone.now()
     connection.save(update_fields=["status", "status_detail", "last_error", "last_checked_at", "updated_at"])
 

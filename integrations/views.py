@@ -6,25 +6,31 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mappings.defaults import integration_setup_defaults
 from tenants.access import get_scoped_or_404, scoped
 from tenants.decorators import can_configure, tenant_view
 
-from .forms import ConnectionForm, IntegrationForm
+from .forms import SWITCH_SYSTEM, ConnectionForm, IntegrationForm
 from .models import Connection, Integration
 from .services import connection_test
 
 
 @tenant_view()
+@require_safe
 def connection_list(request: HttpRequest) -> HttpResponse:
     connections = scoped(Connection, request.tenant)
     return render(request, "integrations/connection_list.html", {"connections": connections})
 
 
 @tenant_view(allow=can_configure)
+@require_http_methods(["GET", "HEAD", "POST"])
 def connection_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and request.POST.get("switch") == SWITCH_SYSTEM:
+        # The "System" choice changed: show that system's credential fields; nothing is validated or saved.
+        form = ConnectionForm(tenant=request.tenant, system=request.POST.get("system"))
+        return render(request, "integrations/connection_form.html", {"form": form, "creating": True})
     form = ConnectionForm(request.POST or None, tenant=request.tenant, system=request.GET.get("system"))
     if request.method == "POST" and form.is_valid():
         connection = form.save()
@@ -34,6 +40,7 @@ def connection_create(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view(allow=can_configure)
+@require_http_methods(["GET", "HEAD", "POST"])
 def connection_edit(request: HttpRequest, connection_id: int) -> HttpResponse:
     connection = get_scoped_or_404(Connection, request.tenant, pk=connection_id)
     form = ConnectionForm(request.POST or None, instance=connection, tenant=request.tenant)
@@ -73,12 +80,14 @@ def connection_check(request: HttpRequest, connection_id: int) -> HttpResponse:
 
 
 @tenant_view()
+@require_safe
 def integration_list(request: HttpRequest) -> HttpResponse:
     integrations = scoped(Integration, request.tenant).select_related("crm_connection", "erp_connection")
     return render(request, "integrations/integration_list.html", {"integrations": integrations})
 
 
 @tenant_view(allow=can_configure)
+@require_http_methods(["GET", "HEAD", "POST"])
 def integration_create(request: HttpRequest) -> HttpResponse:
     form = IntegrationForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
@@ -92,6 +101,7 @@ def integration_create(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view()
+@require_safe
 def integration_detail(request: HttpRequest, integration_id: int) -> HttpResponse:
     integration = get_scoped_or_404(
         scoped(Integration, request.tenant).select_related("crm_connection", "erp_connection"),
@@ -103,6 +113,7 @@ def integration_detail(request: HttpRequest, integration_id: int) -> HttpRespons
 
 
 @tenant_view(allow=can_configure)
+@require_http_methods(["GET", "HEAD", "POST"])
 def integration_edit(request: HttpRequest, integration_id: int) -> HttpResponse:
     integration = get_scoped_or_404(Integration, request.tenant, pk=integration_id)
     form = IntegrationForm(request.POST or None, instance=integration, tenant=request.tenant)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any, ClassVar, Protocol
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from . import transport
+from . import hosts, transport
 from .catalog import Catalog, Entity
 from .errors import (
     AuthError,
@@ -37,6 +38,19 @@ logger = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 Record = dict[str, Any]
+#: The most of a vendor's own error text that goes into a message shown to people.
+VENDOR_MESSAGE_LIMIT = 300
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class ForeignAnswerError(ExternalSystemError):
+    """The server answered, but not like the vendor's API does (a web page, another server, a redirect)."""
+
+
+def plain_vendor_text(text: str | None) -> str:
+    """A vendor's error text fit for a message: control characters folded to spaces, at most 300 characters."""
+    cleaned = " ".join(_CONTROL_CHARACTERS.sub(" ", str(text or "")).split())
+    return cleaned if len(cleaned) <= VENDOR_MESSAGE_LIMIT else cleaned[:VENDOR_MESSAGE_LIMIT - 1] + "…"
 
 
 class SystemKind(StrEnum):
@@ -163,6 +177,8 @@ class ApiClient:
         credentials_changed: Callable[[dict[str, str]], None] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
+        #: The only origins this client sends anything to (see ``_transmit``).
+        self.allowed_origins = hosts.client_origins(self.base_url, self._auth_urls())
         self.credentials = dict(credentials)
         self.session = session or transport.build_session()
         if max_attempts is not None:
@@ -177,14 +193,26 @@ class ApiClient:
         self.calls = 0
 
     @property
-    def system_name(self) -> str:
-        """The system's name as people know it ("Uniconta"), for messages."""
+    def provider(self) -> SystemProvider | None:
+        """This client's provider from the registry, None for a client of no registered system."""
         from .registry import get_system
 
         try:
-            return get_system(self.system).name
+            return get_system(self.system)
         except LookupError:
-            return self.system or "The system"
+            return None
+
+    @property
+    def system_name(self) -> str:
+        """The system's name as people know it ("Uniconta"), for messages."""
+        provider = self.provider
+        return provider.name if provider is not None else (self.system or "The system")
+
+    def _auth_urls(self) -> tuple[str, ...]:
+        """The vendor's fixed sign-in addresses on another host (``extras["token_url"]``), which may be called too."""
+        provider = self.provider
+        token_url = provider.extras.get("token_url") if provider is not None else None
+        return (token_url,) if token_url else ()
 
     # -- hooks for subclasses ---------------------------------------------------------------
     def token_key(self) -> str:
@@ -206,7 +234,8 @@ class ApiClient:
         return False
 
     def vendor_message(self, response: requests.Response) -> str:
-        """The vendor's own error text from an error response."""
+        """The vendor's own error text from an error response. Only asked of answers shaped like the vendor's
+        (``answer_is_vendors``); ``error_for`` caps what it returns."""
         try:
             body = response.json()
         except ValueError:
@@ -216,6 +245,27 @@ class ApiClient:
                 if body.get(key):
                     return str(body[key])
         return str(body)[:500]
+
+    def answer_is_vendors(self, response: requests.Response) -> bool:
+        """Whether an error answer has the shape of the vendor's own error bodies (``SystemProvider.error_keys``).
+
+        An empty body counts as the vendor's (there is nothing foreign to show); a web page, or JSON
+        without any of the vendor's error keys, does not.
+        """
+        if not response.content or not response.content.strip():
+            return True
+        try:
+            body = response.json()
+        except ValueError:
+            return False
+        provider = self.provider
+        keys = provider.error_keys if provider is not None else ()
+        bare = provider.bare_error_text if provider is not None else False
+        if isinstance(body, dict):
+            return any(key in body for key in keys)
+        if isinstance(body, str | int) or (isinstance(body, list) and all(isinstance(i, str) for i in body)):
+            return bare
+        return False
 
     def retry_after(self, response: requests.Response) -> float | None:
         value = response.headers.get("Retry-After")
@@ -231,6 +281,21 @@ class ApiClient:
         if path.startswith(("http://", "https://")):
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
+
+    def outbound_url(self, method: str, path: str, params: Any = None) -> str:
+        """The URL a request will really go to (as ``requests`` prepares it); ``BaseUrlRefused`` when its origin
+        is not this client's, so that no crafted path, absolute URL or parameter carries credentials elsewhere."""
+        prepared = requests.PreparedRequest()
+        try:
+            prepared.prepare_url(self.url(path), params)
+        except (requests.exceptions.RequestException, ValueError) as exc:
+            raise hosts.BaseUrlRefused(f"{self.system_name}: not a valid address", system=self.system) from exc
+        url = prepared.url or ""
+        if hosts.origin_of(url) not in self.allowed_origins:
+            raise hosts.BaseUrlRefused(
+                f"A request to {hosts.host_of(url)} was stopped: {self.system_name}'s credentials go only to "
+                f"{hosts.host_of(self.base_url)}.", system=self.system)
+        return url
 
     def request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> requests.Response:
         """Send one logical request, retrying transient failures with backoff and jitter."""
@@ -259,11 +324,13 @@ class ApiClient:
         response = self._transmit(method, path, auth=auth, **kwargs)
         if response.status_code == 401 and auth and self.refresh_auth():
             response = self._transmit(method, path, auth=auth, **kwargs)
-        if response.status_code >= 400:
+        if response.status_code >= 300:
+            # Redirects are not followed: a Location could carry the credentials to another host.
             raise self.error_for(response)
         return response
 
     def _transmit(self, method: str, path: str, *, auth: bool, **kwargs: Any) -> requests.Response:
+        url = self.outbound_url(method, path, kwargs.get("params"))
         headers = {"Accept": "application/json", **self.extra_headers, **kwargs.pop("headers", {})}
         if "json" in kwargs:
             # Money travels as Decimal inside Synkro; vendors take JSON numbers.
@@ -275,7 +342,8 @@ class ApiClient:
             self.rate_limiter.acquire()
         self.calls += 1
         try:
-            return self.session.request(method, self.url(path), headers=headers, timeout=self.timeout, **kwargs)
+            return self.session.request(method, url, headers=headers, timeout=self.timeout, allow_redirects=False,
+                                        **{k: v for k, v in kwargs.items() if k != "params"})
         except requests.ConnectionError as exc:
             error = TransientError(f"Could not reach {self.system_name}: {exc.__class__.__name__}", system=self.system)
             error.not_sent = isinstance(exc, requests.ConnectTimeout)  # type: ignore[attr-defined]
@@ -286,8 +354,11 @@ class ApiClient:
     def error_for(self, response: requests.Response) -> ExternalSystemError:
         """Map an error response to one of the shared exceptions."""
         status = response.status_code
-        message = self.vendor_message(response)
-        name, common = self.system_name, {"status": status, "vendor_message": message, "system": self.system}
+        name = self.system_name
+        if not self.answer_is_vendors(response) or status < 400:
+            return self._foreign_error(response)
+        message = plain_vendor_text(self.vendor_message(response))
+        common = {"status": status, "vendor_message": message, "system": self.system}
         if status == 429:
             return RateLimitedError(f"{name} asked us to slow down", retry_after=self.retry_after(response), **common)
         if status in (401, 403):
@@ -298,6 +369,22 @@ class ApiClient:
             return TransientError(f"{name} had a temporary problem ({status})", retry_after=self.retry_after(response),
                                   **common)
         return VendorValidationError(f"{name} refused the data: {message}", **common)
+
+    def _foreign_error(self, response: requests.Response) -> ExternalSystemError:
+        """An answer not shaped like the vendor's: its body is never shown, only who answered and the status.
+
+        Rate limits and server errors stay retryable (a proxy's error page is usually passing); anything else
+        fails at once and never counts as "not found" (a foreign 404 proves nothing about a record).
+        """
+        status = response.status_code
+        message = (f"The server at {hosts.host_of(response.url or self.base_url)} did not answer like "
+                   f"{self.system_name}'s API (HTTP {status}).")
+        common = {"status": status, "vendor_message": None, "system": self.system}
+        if status == 429:
+            return RateLimitedError(message, retry_after=self.retry_after(response), **common)
+        if status >= 500 or status == 408:
+            return TransientError(message, retry_after=self.retry_after(response), **common)
+        return ForeignAnswerError(message, **common)
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)
@@ -381,6 +468,12 @@ class SystemProvider:
     signs_webhooks: bool = False
     #: The vendor's published limit as (requests, window in seconds), when it has one.
     rate_limit: tuple[int, float] | None = None
+    #: The vendor's own API hosts: in production a base URL must be on one of them (see ``hosts``).
+    allowed_hosts: tuple[str, ...] = ()
+    #: Top-level keys of the vendor's JSON error bodies; an error body with none of them is not the vendor's.
+    error_keys: tuple[str, ...] = ()
+    #: Whether the vendor may answer an error with a bare JSON string (or a list of strings).
+    bare_error_text: bool = False
     docs: str = ""
     client_class: type[ApiClient] | None = None
     catalog_factory: Callable[[], Catalog] | None = None
@@ -404,9 +497,13 @@ class SystemProvider:
         return self.catalog_factory()
 
     def client(self, *, base_url: str | None = None, credentials: Mapping[str, str], **kwargs: Any) -> ApiClient:
+        """A client for ``base_url`` (the default when empty). ``hosts.BaseUrlRefused`` before any request when the
+        credentials may not be sent there."""
         if self.client_class is None:
             raise NotImplementedError(f"{self.name} has no client yet")
-        return self.client_class(base_url=base_url or self.default_base_url, credentials=credentials, **kwargs)
+        base_url = base_url or self.default_base_url
+        hosts.base_url_check(base_url, provider=self)
+        return self.client_class(base_url=base_url, credentials=credentials, **kwargs)
 
     def parse_webhook(
         self, *, body: bytes, headers: Mapping[str, str], query: Mapping[str, str], secret: str | None = None

@@ -87,6 +87,26 @@ def unmount(prefix: str) -> None:
         _mounts.pop(prefix.rstrip("/"), None)
 
 
+def in_process(url: str) -> bool:
+    """Whether ``url`` is served by a sandbox mounted in this process (so a request to it never leaves it).
+
+    Origins must be equal and the path must lie under the mount's path: a mount of ``https://uniconta.test``
+    does not cover ``https://uniconta.test.example.com``.
+    """
+    parts = urlsplit(url)
+    with _mounts_lock:
+        prefixes = list(_mounts)
+    for prefix in prefixes:
+        mount_parts = urlsplit(prefix)
+        if (parts.scheme.lower(), (parts.netloc or "").lower()) != (mount_parts.scheme.lower(),
+                                                                      mount_parts.netloc.lower()):
+            continue
+        base = mount_parts.path.rstrip("/")
+        if not base or parts.path == base or parts.path.startswith(base + "/"):
+            return True
+    return False
+
+
 @contextmanager
 def mounted(prefix: str, app: WSGIApp) -> Iterator[WSGIApp]:
     mount(prefix, app)

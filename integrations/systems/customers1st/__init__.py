@@ -20,6 +20,10 @@ provider = SystemProvider(
     signs_webhooks=True,
     # A bucket of 80 requests refilling 8 per second: 80 per 10 s sustained, bursts of 80.
     rate_limit=(80, 10.0),
+    # docs/vendors/customers1st.md "Hosts and error bodies".
+    allowed_hosts=("api.c1st.com", "app.deltateq.com"),
+    error_keys=("message", "error", "errorcode", "errors"),
+    bare_error_text=True,
     docs="https://api-docs.c1st.com/",
     client_class=Customers1stClient,
     catalog_factory=build_catalog,

@@ -23,6 +23,9 @@ provider = SystemProvider(
     has_webhooks=False,
     webhook_instructions="Fortnox sends no webhooks: Synkro polls it for changes on the schedule you set.",
     rate_limit=(25, 5.0),
+    # docs/vendors/fortnox.md "Hosts and error bodies"; the token host comes from extras["token_url"].
+    allowed_hosts=("api.fortnox.se",),
+    error_keys=("ErrorInformation", "error"),
     docs="docs/vendors/fortnox.md",
     client_class=FortnoxClient,
     catalog_factory=fortnox_catalog,

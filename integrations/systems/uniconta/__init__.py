@@ -21,6 +21,10 @@ provider = SystemProvider(
     signs_webhooks=False,
     # Uniconta publishes no limit for its REST face; this keeps Synkro well clear of any the service keeps.
     rate_limit=(600, 60.0),
+    # docs/vendors/uniconta.md "Hosts and error bodies".
+    allowed_hosts=("odata.uniconta.com",),
+    error_keys=("Message", "ErrorCode", "odata.error", "error"),
+    bare_error_text=True,
     docs="docs/vendors/uniconta.md",
     client_class=UnicontaClient,
     catalog_factory=uniconta_catalog,

@@ -21,6 +21,9 @@ provider = SystemProvider(
     has_webhooks=True,
     signs_webhooks=True,
     rate_limit=RATE_LIMIT,
+    # docs/vendors/vismanet.md "Hosts and error bodies"; the token host comes from extras["token_url"].
+    allowed_hosts=("api.finance.visma.net",),
+    error_keys=("ExceptionType", "ExceptionMessage", "Message", "message", "error"),
     docs="docs/vendors/vismanet.md",
     client_class=VismaNetClient,
     catalog_factory=vismanet_catalog,

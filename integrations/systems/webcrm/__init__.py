@@ -18,6 +18,10 @@ provider = SystemProvider(
     has_webhooks=True,
     signs_webhooks=False,
     rate_limit=(250, 60.0),
+    # docs/vendors/webcrm.md "Hosts and error bodies".
+    allowed_hosts=("api.webcrm.com",),
+    error_keys=("Message", "ErrorDescription", "Error", "errors", "title", "message"),
+    bare_error_text=True,
     docs="https://api.webcrm.com",
     client_class=WebcrmClient,
     catalog_factory=webcrm_catalog,
