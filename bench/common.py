@@ -40,6 +40,9 @@ def bench_env(workdir: str | None = None) -> dict[str, str]:
             "BENCH_WORKDIR": workdir,
             # No collectstatic in a bench: pages name their static files without the manifest's hashes.
             "STATIC_MANIFEST": "false",
+            # The vendors are sandboxes on this machine's loopback.
+            "SANDBOX_ENABLED": "true",
+            "ALLOW_PRIVATE_VENDOR_HOSTS": "true",
         }
     )
     if not env.get("DATABASE_URL", "").startswith("postgres"):

@@ -5,6 +5,7 @@ See ``.env.example`` for every variable, its default and what it is for.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "django_q",
+    "axes",
+    "csp",
     "tenants",
     "integrations",
     "mappings",
@@ -49,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "integrations.url_secrets.SecretsInUrlMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,7 +60,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.NoStoreForSignedInMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it turns a locked-out login into the lockout page whatever view answered.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,8 +116,26 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tenant-picker"
 LOGOUT_REDIRECT_URL = "login"
-# Failed logins allowed per client address and per username before answers turn to 429.
-LOGIN_RATE = env.str("LOGIN_RATE", default="10/m")
+
+# Login throttling (django-axes): every password login (the site's, the admin's) goes through the axes
+# backend; failures are counted in the database, so all processes and machines share one count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# After this many failed logins from one client address, or for one (normalised) username, further
+# attempts are refused with 429 until the cool-off has passed.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_USERNAME_CALLABLE = "tenants.login.throttle_username"
+AXES_CLIENT_IP_CALLABLE = "tenants.login.client_address"
+AXES_LOCKOUT_CALLABLE = "tenants.login.lockout_response"
+# A success from one address must not wipe the failures counted against another user's name.
+AXES_RESET_ON_SUCCESS = False
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Copenhagen")
@@ -133,6 +159,42 @@ SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
+# HTTPS. Behind a proxy that ends TLS, set BEHIND_PROXY=true: the proxy's X-Forwarded-Proto then tells
+# Django the request was secure, and the client address is read from X-Forwarded-For (PROXY_COUNT proxies).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+PROXY_COUNT = env.int("PROXY_COUNT", default=1) if BEHIND_PROXY else 0
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over HTTPS (the default unless DEBUG; SECURE_COOKIES=false turns all of it off for plain-HTTP use):
+# redirect plain HTTP, and tell browsers to use HTTPS only for a year (HSTS).
+SERVED_OVER_HTTPS = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SERVED_OVER_HTTPS)
+SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[])
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SERVED_OVER_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SERVED_OVER_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SERVED_OVER_HTTPS)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts, styles, images and connections from Synkro itself only;
+# no inline scripts or styles anywhere (templates use classes from static/css and scripts from static/js).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# The largest request body read into memory: forms, and (tenants/parsers.py) the REST API's JSON and forms.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so a bad token answers 401 with WWW-Authenticate rather than 403.
@@ -141,9 +203,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # ?limit= is clamped to 200 rows (tenants/pagination.py).
+    "DEFAULT_PAGINATION_CLASS": "tenants.pagination.TenantPages",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "PAGE_SIZE": 50,
+    # JSON and form bodies over DATA_UPLOAD_MAX_MEMORY_SIZE are refused with 413 before they are read.
+    "DEFAULT_PARSER_CLASSES": [
+        "tenants.parsers.BoundedJSONParser",
+        "tenants.parsers.BoundedFormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Synkro API",
@@ -154,6 +223,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The description of the API is for signed-in users (session or token) only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Schema quality is checked by tests/api (schemathesis), not by `manage.py check --deploy`, which is kept
+    # for the deployment's security checks.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # django-q2: the ORM broker by default (nothing else to run); Q_BROKER=redis://... scales out.
@@ -187,16 +261,35 @@ SYNKRO_SYSTEMS = [
 ]
 # Mount the vendor simulators under /sandbox/<system>/ (on for `make run`, off in production).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+# Let connections reach private, loopback and link-local addresses (development and tests only).
+ALLOW_PRIVATE_VENDOR_HOSTS = env.bool("ALLOW_PRIVATE_VENDOR_HOSTS", default=DEBUG)
 # Webhook bodies larger than this are refused with 413 before they are read.
 WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
+# Notices one webhook call may carry; a call with more is refused with 413 and nothing stored.
+WEBHOOK_MAX_NOTICES = env.int("WEBHOOK_MAX_NOTICES", default=1000)
 # The address the outside world reaches Synkro at; used to show webhook URLs.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
+# A webhook URL's token is its credential: every handler takes it out of what it writes (config/logredact.py).
+# Django's own loggers are named so that they lose the default handlers (and the mail to ADMINS) that bypass it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"webhook_tokens": {"()": "config.logredact.WebhookTokenFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                          "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["webhook_tokens"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server",
+                          "filters": ["webhook_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,10 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from integrations.webhooks import webhook_receive
 from tenants import views as tenant_views
+from tenants.login import AdminLoginForm
+
+# The admin's login normalises the username like the site's; both are throttled by django-axes.
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", tenant_views.tenant_picker, name="tenant-picker"),
@@ -14,6 +19,7 @@ urlpatterns = [
     path("hooks/<str:system>/<str:token>/", webhook_receive, name="webhook-receive"),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, so no inline script is needed (CSP).
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

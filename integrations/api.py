@@ -21,7 +21,9 @@ from .services import (
     integration_activation_refusals,
     integration_save,
     integration_switched_on,
+    secrets_to_enter_again,
 )
+from .systems.hosts import base_url_problem
 from .systems.registry import get_system, system_choices
 
 
@@ -73,6 +75,17 @@ class ConnectionSerializer(serializers.ModelSerializer):
                                                                                        or stored.get(f.name))]
         if missing:
             raise serializers.ValidationError({"credentials": f"Missing: {', '.join(missing)}."})
+        base_url = attrs.get("base_url", self.instance.base_url if self.instance else "")
+        problem = base_url_problem(base_url or provider.default_base_url, provider=provider)
+        if problem:
+            raise serializers.ValidationError({"base_url": problem})
+        if self.instance is not None:
+            again = secrets_to_enter_again(connection=self.instance, base_url=base_url,
+                                           given={k for k, v in given.items() if v})
+            if again:
+                raise serializers.ValidationError({"credentials": (
+                    "Stored secrets are sent only to the host they were entered for. To move this connection to "
+                    f"another host, give again: {', '.join(again)}.")})
         return attrs
 
     def create(self, validated_data):
@@ -84,6 +97,8 @@ class ConnectionSerializer(serializers.ModelSerializer):
         if credentials:
             instance.credentials = {**instance.credentials, **credentials}
             instance.status = "untested"
+        if "base_url" in validated_data and validated_data["base_url"] != instance.base_url:
+            instance.status, instance.status_detail, instance.last_error = "untested", "", ""
         return super().update(instance, validated_data)
 
 
@@ -108,9 +123,10 @@ class ConnectionViewSet(TenantScopedMixin, viewsets.ModelViewSet):
         instance.delete()
 
     @extend_schema(request=None, responses=ConnectionSerializer)
-    @action(detail=True, methods=["post"])
+    # Not a configuration change: admins and support may test (checked below), like on the screen.
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def test(self, request, tenant_slug: str, pk: str):
-        """Make one authenticated call to the system and store the outcome."""
+        """Make one authenticated call to the system and store the outcome (admins and support)."""
         if not (self.access.can_configure or self.access.can_replay):
             self.permission_denied(request, message="Your role in this tenant does not allow this.")
         connection = connection_test(connection=self.get_object())

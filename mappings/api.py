@@ -8,8 +8,9 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
-from tenants.access import scoped
+from tenants.access import row_id, scoped
 from tenants.api import TenantRolePermission, TenantScopedMixin
+from tenants.filters import RowIdFilter
 
 from .models import (
     ConfigChange,
@@ -33,6 +34,7 @@ from .services import (
     pos_settings_update,
     webhook_toggle_set,
 )
+from .validation import MAX_LIST_VALUE_LENGTH, MAX_ORDER_TYPES, MAX_TRIGGER_VALUES, MAX_VALUE_MAP_TEXT
 
 
 def _invalid(error: ConfigInvalid) -> DRFValidationError:
@@ -47,21 +49,21 @@ class TenantObjectMixin(TenantScopedMixin):
         return scoped(self.model, self.tenant)
 
     def get_object(self):
-        try:
-            obj = get_object_or_404(self.filter_queryset(self.get_queryset()), pk=int(self.kwargs["pk"]))
-        except ValueError:
-            raise NotFound() from None
+        pk = row_id(self.kwargs.get("pk"))
+        if pk is None:
+            raise NotFound()
+        obj = get_object_or_404(self.filter_queryset(self.get_queryset()), pk=pk)
         self.check_object_permissions(self.request, obj)
         return obj
 
 
 class StringListField(serializers.ListField):
-    child = serializers.CharField(max_length=100)
+    child = serializers.CharField(max_length=MAX_LIST_VALUE_LENGTH)
 
 
 class EntitySyncSerializer(serializers.ModelSerializer):
-    trigger_values = StringListField(required=False)
-    accepted_order_types = StringListField(required=False)
+    trigger_values = StringListField(required=False, max_length=MAX_TRIGGER_VALUES)
+    accepted_order_types = StringListField(required=False, max_length=MAX_ORDER_TYPES)
 
     class Meta:
         model = EntitySync
@@ -95,7 +97,12 @@ class EntitySyncSerializer(serializers.ModelSerializer):
         return instance
 
 
+# The lists' filters name rows by id with RowIdFilter: the list is already the tenant's own rows, so another
+# tenant's id matches nothing — the same answer as an id that does not exist.
+
 class EntitySyncFilter(filters.FilterSet):
+    integration = RowIdFilter(field_name="integration")
+
     class Meta:
         model = EntitySync
         fields = ["integration", "entity", "direction"]
@@ -113,7 +120,8 @@ class EntitySyncViewSet(TenantObjectMixin, mixins.ListModelMixin, mixins.Retriev
 class FieldMappingSerializer(serializers.ModelSerializer):
     entity_sync = serializers.PrimaryKeyRelatedField(queryset=EntitySync.objects.none())
     direction = serializers.ChoiceField(choices=FieldDirection.choices, required=False, allow_blank=True)
-    value_map = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=200), required=False)
+    value_map = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=MAX_VALUE_MAP_TEXT),
+                                      required=False)
 
     class Meta:
         model = FieldMapping
@@ -149,7 +157,8 @@ class FieldMappingSerializer(serializers.ModelSerializer):
 
 
 class FieldMappingFilter(filters.FilterSet):
-    integration = filters.NumberFilter(field_name="entity_sync__integration")
+    entity_sync = RowIdFilter(field_name="entity_sync")
+    integration = RowIdFilter(field_name="entity_sync__integration")
     entity = filters.CharFilter(field_name="entity_sync__entity")
 
     class Meta:
@@ -186,6 +195,14 @@ class WebhookToggleSerializer(serializers.ModelSerializer):
         return instance
 
 
+class WebhookToggleFilter(filters.FilterSet):
+    integration = RowIdFilter(field_name="integration")
+
+    class Meta:
+        model = WebhookToggle
+        fields = ["integration", "system", "entity", "action", "enabled"]
+
+
 class WebhookToggleViewSet(TenantObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                            mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Which events of which system are acted upon. Customers may change these."""
@@ -193,7 +210,7 @@ class WebhookToggleViewSet(TenantObjectMixin, mixins.ListModelMixin, mixins.Retr
     model = WebhookToggle
     serializer_class = WebhookToggleSerializer
     write_permission = "can_toggle_webhooks"
-    filterset_fields = ["integration", "system", "entity", "action", "enabled"]
+    filterset_class = WebhookToggleFilter
 
 
 class PosSettingsSerializer(serializers.ModelSerializer):
@@ -222,13 +239,21 @@ class PosSettingsSerializer(serializers.ModelSerializer):
         return instance
 
 
+class PosSettingsFilter(filters.FilterSet):
+    integration = RowIdFilter(field_name="integration")
+
+    class Meta:
+        model = PosSettings
+        fields = ["integration"]
+
+
 class PosSettingsViewSet(TenantObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                          mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Customers 1st → Uniconta bookkeeping settings (one per POS integration)."""
 
     model = PosSettings
     serializer_class = PosSettingsSerializer
-    filterset_fields = ["integration"]
+    filterset_class = PosSettingsFilter
 
 
 class PosRegisterSerializer(serializers.ModelSerializer):
@@ -259,13 +284,21 @@ class PosRegisterSerializer(serializers.ModelSerializer):
         return pos_register_add(user=self.context["request"].user, **validated_data)
 
 
+class PosRegisterFilter(filters.FilterSet):
+    pos_settings = RowIdFilter(field_name="pos_settings")
+
+    class Meta:
+        model = PosRegister
+        fields = ["pos_settings"]
+
+
 class PosRegisterViewSet(TenantObjectMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                          mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """The shop's registers; each gets its own daily report."""
 
     model = PosRegister
     serializer_class = PosRegisterSerializer
-    filterset_fields = ["pos_settings"]
+    filterset_class = PosRegisterFilter
 
     def perform_destroy(self, instance):
         pos_register_remove(register=instance, user=self.request.user)
@@ -280,12 +313,20 @@ class ConfigChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ConfigChangeFilter(filters.FilterSet):
+    integration = RowIdFilter(field_name="integration")
+
+    class Meta:
+        model = ConfigChange
+        fields = ["integration", "action"]
+
+
 class ConfigChangeViewSet(TenantObjectMixin, viewsets.ReadOnlyModelViewSet):
     """The configuration audit trail, newest first."""
 
     model = ConfigChange
     serializer_class = ConfigChangeSerializer
-    filterset_fields = ["integration", "action"]
+    filterset_class = ConfigChangeFilter
 
     def get_queryset(self):
         return super().get_queryset().select_related("user")

@@ -56,7 +56,9 @@ def entity_problems(*, entity_sync: EntitySync, rows: list[MappingRow] | None = 
         problems.append(Problem(f"{entity_sync.get_entity_display()} can only be set to: {ways}.", field="direction"))
     config = EntityConfig(direction=entity_sync.direction, trigger_field=entity_sync.trigger_field,
                           trigger_values=entity_sync.trigger_values or [],
-                          number_authority=entity_sync.number_authority)
+                          number_authority=entity_sync.number_authority,
+                          relevant_flag_field=entity_sync.relevant_flag_field,
+                          accepted_order_types=entity_sync.accepted_order_types or [])
     return problems + validate_entity_config(
         entity_label=entity_sync.get_entity_display().lower(), config=config, rows=rows, crm=crm, erp=erp)
 

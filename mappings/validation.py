@@ -21,6 +21,14 @@ _GROUPS = {
 }
 _GROUP_WORDS = {"text": "text", "number": "a number", "yes/no": "a yes/no flag", "date": "a date", "list": "a list"}
 
+# Sizes the configuration may take, on the screens and through the API alike: generous for any real
+# configuration, small enough that no setting can weigh on every sync or on the database.
+MAX_TRIGGER_VALUES = 50
+MAX_ORDER_TYPES = 20
+MAX_LIST_VALUE_LENGTH = 100
+MAX_VALUE_MAP_ENTRIES = 500
+MAX_VALUE_MAP_TEXT = 200
+
 
 @dataclass(frozen=True)
 class MappingRow:
@@ -40,6 +48,8 @@ class EntityConfig:
     trigger_field: str = ""
     trigger_values: Sequence[str] = ()
     number_authority: str = "erp"
+    relevant_flag_field: str = ""
+    accepted_order_types: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,7 @@ def validate_entity_config(
 ) -> list[Problem]:
     """Every problem of one entity's configuration; an empty list means it can be saved."""
     rows = list(rows)
-    problems: list[Problem] = []
+    problems: list[Problem] = size_problems(config=config, rows=rows) + flag_problems(config=config, crm=crm)
 
     if config.trigger_field and not [v for v in config.trigger_values if str(v).strip()]:
         word = {"type": "Type", "status": "Status"}.get(config.trigger_field, config.trigger_field)
@@ -144,3 +154,48 @@ def validate_entity_config(
                 f"webCRM assigns the customer numbers, so {erp.system_name}'s {number} must be mapped "
                 "from a webCRM field (webCRM → ERP).", field="number_authority"))
     return problems
+
+
+def _list_problems(values: Sequence[str], *, what: str, most: int, field_name: str) -> list[Problem]:
+    if len(values) > most:
+        return [Problem(f"Give at most {most} {what} (there are {len(values)}).", field=field_name)]
+    long = [v for v in values if len(str(v)) > MAX_LIST_VALUE_LENGTH]
+    if long:
+        return [Problem(f"Each of the {what} may be at most {MAX_LIST_VALUE_LENGTH} characters long; "
+                        f"“{str(long[0])[:40]}…” is longer.", field=field_name)]
+    return []
+
+
+def size_problems(*, config: EntityConfig, rows: Sequence[MappingRow]) -> list[Problem]:
+    """Lists and value maps beyond the sizes a configuration may take (the ``MAX_…`` numbers above).
+
+    In: the entity's settings and its mapping rows. Out: one problem per list or row that is too large.
+    """
+    problems = _list_problems(list(config.trigger_values or ()), what="trigger values", most=MAX_TRIGGER_VALUES,
+                              field_name="trigger_values")
+    problems += _list_problems(list(config.accepted_order_types or ()), what="order types", most=MAX_ORDER_TYPES,
+                               field_name="accepted_order_types")
+    for row in rows:
+        value_map = row.value_map or {}
+        if len(value_map) > MAX_VALUE_MAP_ENTRIES:
+            problems.append(Problem(f"A value map may have at most {MAX_VALUE_MAP_ENTRIES} pairs "
+                                    f"(this one has {len(value_map)}).", field="value_map", row=row.key))
+        elif any(len(str(k)) > MAX_VALUE_MAP_TEXT or len(str(v)) > MAX_VALUE_MAP_TEXT for k, v in value_map.items()):
+            problems.append(Problem(f"Each value in a value map may be at most {MAX_VALUE_MAP_TEXT} characters long.",
+                                    field="value_map", row=row.key))
+    return problems
+
+
+def flag_problems(*, config: EntityConfig, crm: Side) -> list[Problem]:
+    """The “relevant for ERP” flag must be a check mark (yes/no field) of the front system's entity: any other
+    name would never be set, so no person would sync."""
+    name = config.relevant_flag_field
+    if not name or crm.spec is None:
+        return []
+    spec = crm.spec.field(name)
+    if spec is not None and spec.type == FieldType.BOOLEAN:
+        return []
+    flags = [f.name for f in crm.spec.fields if f.type == FieldType.BOOLEAN]
+    choose = f" Choose one of {', '.join(flags)}, or none." if flags else " Choose none."
+    return [Problem(f"{crm.system_name} has no check mark “{name[:60]}” here, so no person would be synced.{choose}",
+                    field="relevant_flag_field")]

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from integrations.models import Integration
 from tenants.access import get_scoped_or_404, scoped
@@ -58,6 +58,7 @@ def _tab_context(request: HttpRequest, integration: Integration, entity_sync: En
 
 
 @tenant_view()
+@require_safe
 def entity_settings_index(request: HttpRequest, integration_id: int) -> HttpResponse:
     integration = _integration(request, integration_id)
     first = integration_entities(integration)[0]
@@ -65,6 +66,7 @@ def entity_settings_index(request: HttpRequest, integration_id: int) -> HttpResp
 
 
 @tenant_view()
+@require_http_methods(["GET", "HEAD", "POST"])
 def entity_settings(request: HttpRequest, integration_id: int, entity: str) -> HttpResponse:
     integration = _integration(request, integration_id)
     entity_sync = _entity_sync(request, integration, entity)
@@ -140,6 +142,7 @@ def mapping_remove(request: HttpRequest, integration_id: int, mapping_id: int) -
 
 
 @tenant_view()
+@require_safe
 def webhook_settings(request: HttpRequest, integration_id: int) -> HttpResponse:
     integration = _integration(request, integration_id)
     toggles = scoped(WebhookToggle, request.tenant).filter(integration=integration)
@@ -172,6 +175,7 @@ def webhook_toggle(request: HttpRequest, integration_id: int, toggle_id: int) ->
 
 
 @tenant_view()
+@require_http_methods(["GET", "HEAD", "POST"])
 def schedules(request: HttpRequest, integration_id: int) -> HttpResponse:
     integration = _integration(request, integration_id)
     entity_syncs = list(scoped(EntitySync, request.tenant).filter(integration=integration))
@@ -203,6 +207,7 @@ def _pos_settings(request: HttpRequest, integration: Integration) -> PosSettings
 
 
 @tenant_view()
+@require_http_methods(["GET", "HEAD", "POST"])
 def pos_settings(request: HttpRequest, integration_id: int) -> HttpResponse:
     integration = _integration(request, integration_id)
     pos = _pos_settings(request, integration)
@@ -250,6 +255,7 @@ def pos_register_delete(request: HttpRequest, integration_id: int, register_id: 
 
 
 @tenant_view()
+@require_safe
 def audit_log(request: HttpRequest, integration_id: int) -> HttpResponse:
     integration = _integration(request, integration_id)
     changes = scoped(ConfigChange, request.tenant).filter(integration=integration).select_related("user")[:500]

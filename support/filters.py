@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -15,6 +15,26 @@ from tenants.access import scoped
 from tenants.models import Tenant
 
 DIRECTIONS = [("to_erp", "webCRM → ERP"), ("to_crm", "webCRM ← ERP")]
+
+#: The days the log's date filters take: far wider than any log, and narrow enough that the start of the day
+#: after, in any time zone, is a moment every database and Python itself can hold.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+class LogDateField(forms.DateField):
+    """A date between :data:`FIRST_DAY` and :data:`LAST_DAY`; any other is a form error, never a query."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def validate(self, value: date | None) -> None:
+        super().validate(value)
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise forms.ValidationError(
+                f"Give a date between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}.", code="out_of_range")
+
+
+class LogDateFilter(django_filters.DateFilter):
+    field_class = LogDateField
 
 
 def _day_start(day) -> datetime:
@@ -30,10 +50,8 @@ class LogEntryFilter(django_filters.FilterSet):
     direction = django_filters.ChoiceFilter(choices=DIRECTIONS, empty_label="Both directions")
     record = django_filters.CharFilter(method="filter_record", label="Record id",
                                        help_text="The record's id in webCRM or in the ERP")
-    since = django_filters.DateFilter(method="filter_since", label="From",
-                                      widget=forms.DateInput(attrs={"type": "date"}))
-    until = django_filters.DateFilter(method="filter_until", label="To",
-                                      widget=forms.DateInput(attrs={"type": "date"}))
+    since = LogDateFilter(method="filter_since", label="From")
+    until = LogDateFilter(method="filter_until", label="To")
     q = django_filters.CharFilter(method="filter_text", label="Text",
                                   help_text="Words in the record's name, the reason or the error")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from integrations.models import Integration, PlanAction, PlannedChange
@@ -17,6 +16,7 @@ from mappings.api import EntitySyncSerializer
 from mappings.models import ConflictOwner, EntitySync
 from mappings.services import ConfigInvalid
 from tenants.access import scoped
+from tenants.pagination import KeysetPages
 
 from . import preview_selectors
 from .previews import preview_start, run_cancel, run_confirm
@@ -78,7 +78,7 @@ class PreviewStartSerializer(serializers.Serializer):
         return attrs
 
 
-class PlanPages(CursorPagination):
+class PlanPages(KeysetPages):
     """Keyset pages over a plan's records, in the order they were planned."""
 
     ordering = ("id",)

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from integrations.models import Integration, PlanAction, RunState
 from mappings.forms import EntitySettingsForm, MappingRowForm, apply_problems
@@ -82,6 +82,7 @@ def preview_start_view(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view()
+@require_safe
 def run_plan(request: HttpRequest, run_id: int) -> HttpResponse:
     """A preview's (or a held run's) plan: counts per entity, direction and action, and the sample, paged."""
     run = selectors.run_get(tenant=request.tenant, run_id=run_id)

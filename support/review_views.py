@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from integrations.engine.review import DECISIONS, DecisionRefused, possible_match_decide
 from integrations.models import Integration, PossibleMatch
@@ -42,6 +42,7 @@ def _shown(request: HttpRequest) -> str:
 
 
 @tenant_view()
+@require_safe
 def possible_match_list(request: HttpRequest, integration_id: int | None = None) -> HttpResponse:
     """Open (or decided, or all) possible matches of the tenant, or of one integration."""
     integration = None
@@ -58,6 +59,7 @@ def possible_match_list(request: HttpRequest, integration_id: int | None = None)
 
 
 @tenant_view()
+@require_safe
 def possible_match_detail(request: HttpRequest, match_id: int) -> HttpResponse:
     """One possible match: both records side by side, the evidence, and the decision buttons."""
     match = review_selectors.possible_match_get(tenant=request.tenant, match_id=match_id)

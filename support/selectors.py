@@ -28,10 +28,10 @@ from integrations.models import (
     WebhookStat,
 )
 from mappings.models import Direction, EntitySync, WebhookToggle
-from tenants.access import get_scoped_or_404, scoped
+from tenants.access import get_scoped_or_404, row_id, scoped
 from tenants.models import Tenant
 
-from .filters import LogEntryFilter
+from .filters import FIRST_DAY, LAST_DAY, LogEntryFilter
 from .review_selectors import possible_matches_open_counts
 
 PAGE_SIZE = 50
@@ -55,12 +55,18 @@ class Keyset:
 
     @classmethod
     def from_params(cls, params: Any) -> Keyset | None:
-        at, pk = parse_datetime(params.get("after_at") or ""), params.get("after_id") or ""
-        if at is None or not str(pk).isdigit():
+        """The position in ``after_at`` / ``after_id``; None (the first page) when either is not a valid one:
+        a malformed or impossible moment, one outside the years 1900–9998, or an id no row can have."""
+        pk = row_id(params.get("after_id"))
+        try:
+            at = parse_datetime(str(params.get("after_at") or ""))
+            if at is None or pk is None or not FIRST_DAY.year <= at.year <= LAST_DAY.year:
+                return None
+            if timezone.is_naive(at):
+                at = timezone.make_aware(at)
+        except (ValueError, OverflowError):
             return None
-        if timezone.is_naive(at):
-            at = timezone.make_aware(at)
-        return cls(at=at, id=int(pk))
+        return cls(at=at, id=pk)
 
     def as_params(self) -> dict[str, str]:
         return {"after_at": self.at.isoformat(), "after_id": str(self.id)}

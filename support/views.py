@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from integrations.engine.runs import run_progress
 from integrations.models import Integration, RunState
 from integrations.services import integration_webhooks_register
-from tenants.access import get_scoped_or_404, scoped
+from tenants.access import get_scoped_or_404, row_id, scoped
 from tenants.decorators import tenant_view
 
 from . import selectors
@@ -37,6 +37,7 @@ def _filter_query(params: QueryDict) -> str:
 
 
 @tenant_view()
+@require_safe
 def log_list(request: HttpRequest) -> HttpResponse:
     log_filter = selectors.log_filter(tenant=request.tenant, params=request.GET)
     page = selectors.LogPage(entries=[], next=None)
@@ -55,6 +56,7 @@ def log_list(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view()
+@require_safe
 def log_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = selectors.log_entry_get(tenant=request.tenant, entry_id=entry_id)
     chain = selectors.log_entry_chain(tenant=request.tenant, entry=entry)
@@ -86,6 +88,7 @@ def log_replay_matching(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view()
+@require_safe
 def dead_letter_list(request: HttpRequest) -> HttpResponse:
     events = list(selectors.dead_letters(tenant=request.tenant)[:200])
     return render(request, "support/dead_letters.html", {"events": events, "section": "dead-letters"})
@@ -116,6 +119,7 @@ def _run_rows(request: HttpRequest, runs: list) -> list[dict]:
 
 
 @tenant_view()
+@require_safe
 def run_list(request: HttpRequest) -> HttpResponse:
     runs = [run_progress(run) if run.state == RunState.RUNNING else run
             for run in selectors.runs_recent(tenant=request.tenant)]
@@ -124,6 +128,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view()
+@require_safe
 def run_row(request: HttpRequest, run_id: int) -> HttpResponse:
     """One run's row: the runs page polls it every 2 s while the run is going."""
     run = run_progress(selectors.run_get(tenant=request.tenant, run_id=run_id))
@@ -151,10 +156,13 @@ def run_start(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view()
+@require_safe
 def conflict_list(request: HttpRequest) -> HttpResponse:
     integration = None
-    if (integration_id := request.GET.get("integration", "")).isdigit():
-        integration = get_scoped_or_404(Integration, request.tenant, pk=int(integration_id))
+    if given := request.GET.get("integration", ""):
+        if (integration_id := row_id(given)) is None:
+            raise Http404("No such integration")
+        integration = get_scoped_or_404(Integration, request.tenant, pk=integration_id)
     conflicts = selectors.conflicts_recent(tenant=request.tenant, integration=integration)
     return render(request, "support/conflicts.html", {
         "conflicts": conflicts, "integration": integration, "section": "conflicts",
@@ -175,19 +183,22 @@ def _webhook_page(request: HttpRequest, integration: Integration, results=None) 
 
 
 @tenant_view()
+@require_safe
 def webhook_health(request: HttpRequest, integration_id: int) -> HttpResponse:
     return _webhook_page(request, _integration(request, integration_id))
 
 
-@tenant_view(allow=lambda access: access.can_toggle_webhooks)
+@tenant_view(allow=lambda access: access.can_register_webhooks)
 @require_POST
 def webhook_register(request: HttpRequest, integration_id: int) -> HttpResponse:
+    """Register Synkro's webhook URLs in both systems: configuration written into the vendors', so admins only."""
     integration = _integration(request, integration_id)
     results = integration_webhooks_register(integration=integration)
     return _webhook_page(request, integration, results=results)
 
 
 @tenant_view(allow=can_replay)
+@require_safe
 def queue(request: HttpRequest) -> HttpResponse:
     overview = selectors.queue_overview(tenant=request.tenant, staff=request.user.is_staff)
     return render(request, "support/queue.html", {"queue": overview, "section": "queue"})

@@ -8,6 +8,7 @@ Platform staff (``is_staff``) act as support in every active tenant.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -17,6 +18,10 @@ from django.http import Http404
 from .models import Membership, Role, Tenant
 
 M = TypeVar("M", bound=Model)
+
+#: The largest id a row can have (PostgreSQL's bigint); a larger one names nothing.
+ROW_ID_MAX = 2**63 - 1
+_ROW_ID = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,11 @@ class TenantAccess:
     @property
     def can_toggle_webhooks(self) -> bool:
         return self.role in (Role.ADMIN, Role.CUSTOMER)
+
+    @property
+    def can_register_webhooks(self) -> bool:
+        """Register Synkro's webhook URLs in the external systems: it writes their configuration, so admins only."""
+        return self.role == Role.ADMIN
 
     @property
     def can_replay(self) -> bool:
@@ -72,6 +82,18 @@ def tenants_for_user(user: Any) -> QuerySet[Tenant]:
     if user.is_staff:
         return Tenant.objects.filter(active=True)
     return Tenant.objects.filter(active=True, memberships__user=user).distinct()
+
+
+def row_id(value: Any) -> int | None:
+    """A row id typed by someone (URL, query string): the number, or None when it cannot name a row.
+
+    Only ASCII digits count (``"²"`` and ``"١"`` are not ids), and nothing above :data:`ROW_ID_MAX`.
+    """
+    text = str(value if value is not None else "").strip()
+    if not _ROW_ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number <= ROW_ID_MAX else None
 
 
 def scoped(model_or_queryset: type[M] | QuerySet[M], tenant: Tenant) -> QuerySet[M]:

@@ -14,11 +14,25 @@ def administered_tenant_ids(user) -> list[int] | None:
     return list(Membership.objects.filter(user=user, role=Role.ADMIN).values_list("tenant_id", flat=True))
 
 
+class AdministeredTenantFilter(admin.RelatedFieldListFilter):
+    """The "By tenant" filter, offering only the tenants the staff user administers (all of them to a superuser)."""
+
+    def field_choices(self, field, request, model_admin):
+        ids = administered_tenant_ids(request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        limit = None if ids is None else {"pk__in": ids}
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=limit)
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
-    """Base for admins of tenant-owned models."""
+    """Base for admins of tenant-owned models. A "tenant" list filter names only the administered tenants."""
 
     tenant_field = "tenant"
     list_filter = ("tenant",)
+
+    def get_list_filter(self, request):
+        return [(entry, AdministeredTenantFilter) if entry == self.tenant_field else entry
+                for entry in super().get_list_filter(request)]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import NotFound
 
-from .access import TenantAccess, scoped, tenant_access_get, tenants_for_user
+from .access import TenantAccess, row_id, scoped, tenant_access_get, tenants_for_user
 from .models import Membership, Role, Tenant
 
 
@@ -69,10 +70,26 @@ class TenantRolePermission(permissions.BasePermission):
         return bool(getattr(view.access, view.write_permission))
 
 
+class MembershipUsernameField(serializers.SlugRelatedField):
+    """A username among the users this tenant's admin may name: members of the tenant, and active accounts that
+    belong to no tenant yet (made for them by platform staff). Someone else's member, platform staff and a name
+    nobody has all get the same answer, so the API does not tell whether a username exists."""
+
+    default_error_messages = {
+        "does_not_exist": "No user with this username can be added to this tenant.",
+        "invalid": "No user with this username can be added to this tenant.",
+    }
+
+    def get_queryset(self):
+        tenant = self.context["tenant"]
+        users = get_user_model().objects.filter(is_active=True, is_staff=False, is_superuser=False)
+        return users.filter(Q(memberships__tenant=tenant) | Q(memberships__isnull=True)).distinct()
+
+
 class MembershipSerializer(serializers.ModelSerializer):
-    username = serializers.SlugRelatedField(
-        source="user", slug_field="username", queryset=get_user_model().objects.all(),
-        help_text="The username of an existing user",
+    username = MembershipUsernameField(
+        source="user", slug_field="username", queryset=get_user_model().objects.none(),
+        help_text="The username of a member, or of an account that belongs to no tenant yet",
     )
     role = serializers.ChoiceField(choices=Role.choices)
 
@@ -102,10 +119,10 @@ class MembershipViewSet(TenantScopedMixin, viewsets.ModelViewSet):
         return scoped(Membership, self.tenant).select_related("user")
 
     def get_object(self):
-        try:
-            return get_object_or_404(self.get_queryset(), pk=int(self.kwargs["pk"]))
-        except ValueError:
-            raise NotFound() from None
+        pk = row_id(self.kwargs.get("pk"))
+        if pk is None:
+            raise NotFound()
+        return get_object_or_404(self.get_queryset(), pk=pk)
 
     def perform_create(self, serializer):
         serializer.save(tenant=self.tenant)

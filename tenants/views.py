@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
+from django.views.decorators.http import require_safe
 
 from integrations.models import Connection, Integration
 
 from .access import scoped, tenants_for_user
 from .decorators import tenant_view
+from .login import LoginForm
 
 
-@method_decorator(ratelimit(key="ip", rate=settings.LOGIN_RATE, method="POST", block=False), name="dispatch")
-@method_decorator(ratelimit(key="post:username", rate=settings.LOGIN_RATE, method="POST", block=False),
-                  name="dispatch")
 class ThrottledLoginView(auth_views.LoginView):
-    """Django's login, answering 429 once an address or a username makes too many attempts."""
+    """Django's login with the username normalised. Failed logins are counted by django-axes (per client
+    address and per username, in the database); a locked-out client gets the lockout page with 429."""
 
     template_name = "registration/login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
-
-    def post(self, request, *args, **kwargs):
-        if getattr(request, "limited", False):
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(None, "Too many login attempts. Wait a minute and try again.")
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
 
 
 @login_required
+@require_safe
 def tenant_picker(request: HttpRequest) -> HttpResponse:
     tenants = list(tenants_for_user(request.user))
     if len(tenants) == 1:
@@ -43,6 +34,7 @@ def tenant_picker(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view()
+@require_safe
 def tenant_home(request: HttpRequest) -> HttpResponse:
     """Each integration's health at a glance, and syncs and failures per hour over the last 7 days."""
     from support.charts import activity_chart

@@ -76,7 +76,7 @@ def test_webhook_health_counts_the_last_24_hours_and_shows_the_last_error(client
     WebhookStat.objects.create(tenant=world.tenant, integration=integration, system="webcrm", entity="organisation",
                                received=40, dropped_by_toggle=2, last_received_at=now - dt.timedelta(hours=1),
                                last_error="The signature did not match", last_error_at=now)
-    client.force_login(world.customer)
+    client.force_login(world.admin)
     response = client.get(url("webhook-health", world, integration.pk))
     [organisations] = [h for h in response.context["systems"][0]["rows"] if h.entity == "organisation"]
     assert organisations.received_24h == 2 and organisations.total_received == 40
@@ -97,7 +97,7 @@ def test_registering_webhooks_shows_each_systems_answer(client, world, monkeypat
                 RegistrationResult("uniconta", "Uniconta", False, "Open Uniconta → Company → Webhooks and paste …")]
 
     monkeypatch.setattr(views, "integration_webhooks_register", register)
-    client.force_login(world.customer)
+    client.force_login(world.admin)
     body = client.post(url("webhook-register", world, world.integration.pk)).content.decode()
     assert calls == [world.integration]
     assert "Registered 4 hooks." in body and "Open Uniconta → Company → Webhooks" in body

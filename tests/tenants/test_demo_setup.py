@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from integrations.models import Connection, Integration
 from tenants.models import Membership, Tenant
@@ -18,7 +19,9 @@ def test_demo_setup_is_idempotent_and_logins_work():
     roles = dict(Membership.objects.filter(tenant__slug="demo").values_list("user__username", "role"))
     assert roles == {"demo-admin": "admin", "demo-customer": "customer", "demo-support": "support"}
     for username in roles:
-        assert authenticate(username=username, password="synkro-demo") is not None
+        # Every password check goes through the login throttle, which needs the request it came with.
+        assert authenticate(RequestFactory().post("/accounts/login/"), username=username,
+                            password="synkro-demo") is not None
     connection = Connection.objects.get(tenant__slug="demo", system="webcrm")
     assert connection.base_url == "http://127.0.0.1:8000/sandbox/webcrm"
     # webCRM with each ERP, and Customers 1st with Uniconta.
