@@ -23,6 +23,7 @@ from .services import (
     integration_switched_on,
     secrets_to_enter_again,
 )
+from .systems.base import CREDENTIAL_MAX_LENGTH
 from .systems.hosts import base_url_problem
 from .systems.registry import get_system, system_choices
 
@@ -30,7 +31,8 @@ from .systems.registry import get_system, system_choices
 class ConnectionSerializer(serializers.ModelSerializer):
     system = serializers.ChoiceField(choices=system_choices())
     credentials = serializers.DictField(
-        child=serializers.CharField(allow_blank=False), write_only=True, required=False,
+        child=serializers.CharField(allow_blank=False, max_length=CREDENTIAL_MAX_LENGTH), write_only=True,
+        required=False,
         help_text="Credential values by name (see the system's credential fields). Write-only; "
                   "on update only the names given are replaced.",
     )

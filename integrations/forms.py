@@ -16,6 +16,7 @@ from .services import (
     integration_switched_on,
     secrets_to_enter_again,
 )
+from .systems.base import CREDENTIAL_MAX_LENGTH
 from .systems.hosts import base_url_problem
 from .systems.registry import get_system, system_choices
 
@@ -60,12 +61,13 @@ class ConnectionForm(forms.ModelForm):
             if spec.secret:
                 field = forms.CharField(
                     label=spec.label, required=spec.required and not already_set, strip=True,
+                    max_length=CREDENTIAL_MAX_LENGTH,
                     widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
                     help_text=("Stored. Leave empty to keep it. " if already_set else "") + spec.help,
                 )
             else:
                 field = forms.CharField(label=spec.label, required=spec.required, initial=stored.get(spec.name),
-                                        help_text=spec.help)
+                                        help_text=spec.help, max_length=CREDENTIAL_MAX_LENGTH)
             self.fields[name] = field
 
     def credential_fields(self) -> list[forms.BoundField]:

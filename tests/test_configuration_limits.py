@@ -84,6 +84,26 @@ def test_a_huge_credential_or_body_is_refused_with_413(api, world):
     assert response.status_code == 413
 
 
+def test_an_over_long_credential_is_refused_on_the_api_and_the_screen(api, client, world):
+    from integrations.systems.base import CREDENTIAL_MAX_LENGTH
+
+    api.force_authenticate(world.admin)
+    url = f"{_base(world)}/connections/{world.connection.pk}/"
+    before = dict(world.connection.credentials)
+    response = api.patch(url, {"credentials": {"api_key": "k" * (CREDENTIAL_MAX_LENGTH + 1)}}, format="json")
+    assert response.status_code == 400 and "credentials" in response.json()
+    world.connection.refresh_from_db()
+    assert world.connection.credentials == before
+    assert api.patch(url, {"credentials": {"api_key": "k" * 64}}, format="json").status_code == 200
+
+    client.force_login(world.admin)
+    page = client.post(reverse("connection-edit", args=[world.tenant.slug, world.connection.pk]),
+                       {"name": world.connection.name, "system": world.connection.system,
+                        "base_url": world.connection.base_url,
+                        "credential_api_key": "k" * (CREDENTIAL_MAX_LENGTH + 1)})
+    assert page.status_code == 200 and page.context["form"].errors  # shown again with the error, nothing saved
+
+
 def test_an_ordinary_body_still_passes(api, world):
     api.force_authenticate(world.admin)
     url = f"{_base(world)}/connections/{world.connection.pk}/"

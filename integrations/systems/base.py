@@ -76,6 +76,11 @@ class WebhookEvent:
     payload: Mapping[str, Any] | None = None
 
 
+#: The longest credential value accepted (characters): keys, passwords and tokens (a Fortnox refresh
+#: token, a JWT) are far shorter; anything longer is refused, never stored.
+CREDENTIAL_MAX_LENGTH = 4096
+
+
 @dataclass(frozen=True)
 class CredentialField:
     """One credential a connection needs. Secret ones are write-only everywhere."""
