@@ -63,13 +63,30 @@ def event_process_task(event_id: int) -> str:
     return outcome.action if outcome else "nothing to do"
 
 
+#: Above this many tasks waiting in the broker the dispatcher adds none: what it would hand over is most
+#: likely among them already, and copies would only lengthen the queue. It tries again the next minute.
+DISPATCH_QUEUE_LIMIT = 50
+
+
 def events_dispatch_task() -> int:
-    """Every minute: take up events of vanished workers and hand due retries to the workers."""
+    """Every minute: take up events of vanished workers and hand due retries (and lost hand-overs) to the workers."""
     process.events_requeue_stale()
-    due = process.events_due()
+    if _queue_size() > DISPATCH_QUEUE_LIMIT:
+        return 0
+    due = process.events_to_dispatch()
     for event_id in due:
         async_task(EVENT_TASK, event_id, group="events")
     return len(due)
+
+
+def _queue_size() -> int:
+    """Tasks waiting in the broker (ORM or Redis), 0 when the broker cannot tell."""
+    from django_q.brokers import get_broker
+
+    try:
+        return int(get_broker().queue_size() or 0)
+    except Exception:  # a broker that cannot count must not stop the dispatcher
+        return 0
 
 
 def polls_task() -> int:

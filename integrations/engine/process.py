@@ -214,7 +214,7 @@ def events_requeue_stale(*, now=None) -> int:
         try:
             with transaction.atomic():
                 requeued += InboundEvent.objects.filter(pk=event.pk, state=EventState.PROCESSING).update(
-                    state=EventState.PENDING, next_attempt_at=None,
+                    state=EventState.PENDING, next_attempt_at=now,
                     last_error="The worker handling this change stopped; it is being taken up again.")
         except IntegrityError:  # a newer notice of the same record already waits, and covers this one
             _finish(event, EventState.DONE, "Superseded by a newer notice of the same record.")
@@ -225,6 +225,23 @@ def events_due(*, limit: int = 500) -> list[int]:
     now = timezone.now()
     return list(InboundEvent.objects.filter(state=EventState.PENDING)
                 .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                .order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+#: A change that has waited this long without a retry time was most likely handed to the workers and lost.
+LOST_PUSH_AFTER = timedelta(minutes=1)
+
+
+def events_to_dispatch(*, now=None, limit: int = 500) -> list[int]:
+    """Due retries, and waiting changes old enough that their hand-over to the workers may have been lost.
+
+    Fresh changes are left out: they were handed over with their commit, and handing them over again every
+    minute only lengthens a busy queue with copies.
+    """
+    now = now or timezone.now()
+    return list(InboundEvent.objects.filter(state=EventState.PENDING)
+                .filter(Q(next_attempt_at__lte=now) |
+                        Q(next_attempt_at__isnull=True, received_at__lte=now - LOST_PUSH_AFTER))
                 .order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
 
 

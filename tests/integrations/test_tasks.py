@@ -65,6 +65,9 @@ def test_the_dispatcher_takes_up_due_retries_and_vanished_workers(world, monkeyp
     monkeypatch.setattr(tasks, "async_task", lambda func, *args, **kwargs: sent.append(args[0]))
     due = InboundEvent.objects.create(tenant=world.tenant, integration=world.integration, system="webcrm",
                                       entity="organisation", action="updated", external_id="1")
+    InboundEvent.objects.filter(pk=due.pk).update(received_at=timezone.now() - timedelta(minutes=3))
+    InboundEvent.objects.create(tenant=world.tenant, integration=world.integration, system="webcrm",
+                                entity="organisation", action="updated", external_id="4")  # handed over just now
     InboundEvent.objects.create(tenant=world.tenant, integration=world.integration, system="webcrm",
                                 entity="organisation", action="updated", external_id="2",
                                 next_attempt_at=timezone.now() + timedelta(minutes=5))
@@ -74,6 +77,19 @@ def test_the_dispatcher_takes_up_due_retries_and_vanished_workers(world, monkeyp
                                         processed_at=timezone.now() - timedelta(minutes=30))
     assert tasks.events_dispatch_task() == 2
     assert sorted(sent) == sorted([due.pk, stuck.pk])
+
+
+@pytest.mark.django_db
+def test_the_dispatcher_adds_no_copies_to_a_busy_queue(world, monkeypatch):
+    sent = []
+    monkeypatch.setattr(tasks, "async_task", lambda func, *args, **kwargs: sent.append(args[0]))
+    monkeypatch.setattr(tasks, "_queue_size", lambda: tasks.DISPATCH_QUEUE_LIMIT + 1)
+    InboundEvent.objects.create(tenant=world.tenant, integration=world.integration, system="webcrm",
+                                entity="organisation", action="updated", external_id="1",
+                                next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert tasks.events_dispatch_task() == 0 and sent == []
+    monkeypatch.setattr(tasks, "_queue_size", lambda: 0)
+    assert tasks.events_dispatch_task() == 1
 
 
 @pytest.mark.django_db
