@@ -19,6 +19,7 @@ from integrations.systems.errors import NotFoundError
 
 from .context import ERP, SideContext, SyncContext
 from .outcome import Outcome, ids_for
+from .review import record_noun
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,7 @@ def guards_activity(*, entity: str, target_role: str) -> bool:
 
 def noun(side: SideContext) -> str:
     """The side's word for one record, in lower case: "organisation", "debtor", "customer", "contact"."""
-    label = (side.spec.label if side.spec and side.spec.label else str(side.entity)).strip().lower()
-    return label[:-1] if label.endswith("s") and not label.endswith("ss") else label
+    return record_noun(side.connection, side.entity)
 
 
 def plural(word: str) -> str:

@@ -29,6 +29,7 @@ from integrations.models import (
 )
 from integrations.systems.base import Record
 
+from .activation import LEFT_TO_IMPORT, changed_after_activation
 from .apply import _gates, side_hash
 from .context import CRM, ERP, SideContext, SyncContext, context_for
 from .ingest import events_ingest_batch
@@ -78,7 +79,10 @@ def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int
                 _store(ctx, side, differing, EventSource.RECONCILE, run)
                 drift += len(differing)
                 seen += len(batch)
-                SyncRun.objects.filter(pk=run.pk).update(done=seen, drift=drift)
+                left = ctx.__dict__.get("left_to_import")
+                if left:  # this worker owns the run's own counters (``log.run_count``)
+                    run.counts = {**(run.counts or {}), LEFT_TO_IMPORT: len(left)}
+                SyncRun.objects.filter(pk=run.pk).update(done=seen, drift=drift, counts=run.counts)
         run_finish(run)
     except Exception as error:
         run_finish(run, error=f"The reconciliation stopped: {error}")
@@ -95,8 +99,6 @@ def _differs(ctx: SyncContext, side: SideContext, record: Record, hashes: dict[s
     An unlinked record older than that (or whose vendor keeps no modification time) is the initial import's,
     which a person starts: it is left alone and counted on the running reconciliation.
     """
-    from .activation import changed_after_activation
-
     record_id = side.record_id(record)
     known = hashes.get(record_id)
     if known is None:
@@ -123,25 +125,11 @@ def _waiting_for_a_person(ctx: SyncContext, side: SideContext) -> set[str]:
 
 
 def _left_to_import(ctx: SyncContext, side: SideContext, record_id: str) -> None:
-    """Count an unlinked record left to the initial import on the reconciliation running for ``ctx``.
+    """Remember an unlinked record left to the initial import; the reconciliation counts them on its run.
 
-    The count is the number of distinct records (set, not added to), so planning the same records again
-    (a preview) never inflates it.
+    Kept as a set of distinct records, so listing (or planning) the same records again never inflates it.
     """
-    from .activation import LEFT_TO_IMPORT
-
-    state = ctx.__dict__.setdefault("left_to_import", {"records": set(), "run": None, "looked": False})
-    if (side.role, record_id) in state["records"]:
-        return
-    state["records"].add((side.role, record_id))
-    if not state["looked"]:
-        state["looked"] = True
-        state["run"] = (SyncRun.objects.filter(integration=ctx.integration, entity=ctx.entity, kind=RunKind.RECONCILE,
-                                               state=RunState.RUNNING).order_by("-started_at", "-pk").first())
-    run = state["run"]
-    if run is not None:  # a run's own counters are written by its own worker only (``log.run_count``)
-        run.counts = {**(run.counts or {}), LEFT_TO_IMPORT: len(state["records"])}
-        SyncRun.objects.filter(pk=run.pk).update(counts=run.counts)
+    ctx.__dict__.setdefault("left_to_import", set()).add((side.role, record_id))
 
 
 def _store(ctx: SyncContext, side: SideContext, records: list[Record], source: str, run: SyncRun) -> None:
