@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.engine.apply import _plain, record_label, side_hash
+from integrations.engine.apply import record_label, side_hash
 from integrations.engine.context import context_for
-from integrations.engine.mapping import TO_ERP, map_record, map_value
+from integrations.engine.mapping import TO_ERP, jsonable, map_record, map_value
 from integrations.models import SyncLink
 
 
@@ -43,7 +43,7 @@ def linked_organisations(pair, count: int, **values: Any) -> list[tuple[dict, di
             tenant_id=pair.integration.tenant_id, integration=pair.integration, entity="organisation",
             crm_id=ctx.crm.record_id(org), erp_id=ctx.erp.record_id(debtor),
             crm_hash=side_hash(ctx, ctx.crm, org), erp_hash=side_hash(ctx, ctx.erp, debtor),
-            synced_values={r.key: _plain(map_value(r, org.get(r.source))) for r in ctx.rules(TO_ERP)},
+            synced_values={r.key: jsonable(map_value(r, org.get(r.source))) for r in ctx.rules(TO_ERP)},
             label=record_label(ctx.crm, org)))
         pairs.append((org, debtor))
     SyncLink.objects.bulk_create(links, batch_size=1000)

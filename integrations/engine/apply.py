@@ -7,7 +7,6 @@ and our own writes coming back are recognised by the hash of the mapped fields.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -22,7 +21,17 @@ from . import identity, plan, pos
 from .context import CRM, ERP, SideContext, SyncContext
 from .documents_sync import DOCUMENT_ENTITIES, document_sync
 from .log import log_entry_create
-from .mapping import TO_CRM, TO_ERP, FieldRule, changed_fields, is_blank, map_record, map_value, payload_hash
+from .mapping import (
+    TO_CRM,
+    TO_ERP,
+    FieldRule,
+    changed_fields,
+    is_blank,
+    jsonable,
+    map_record,
+    map_value,
+    payload_hash,
+)
 from .matching import counterpart_find, link_adopt, link_for, number_collision_on_update, parent_reference
 from .merge import merge_two_way
 from .outcome import Outcome, ids_for
@@ -214,7 +223,7 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
         possible_matches_settle(ctx, link)
     writes = 1 + _write_back_number(ctx, source=source, target=target, link=link, created=created, record=record)
     return Outcome(LogAction.CREATED, f"Created in {target.name}.", **ids_for(source, source_id, target_id),
-                   changes={k: [None, _plain(v)] for k, v in payload.items()}, label=label, writes=writes)
+                   changes={k: [None, jsonable(v)] for k, v in payload.items()}, label=label, writes=writes)
 
 
 def _write_back_number(ctx: SyncContext, *, source: SideContext, target: SideContext, link: SyncLink,
@@ -332,9 +341,9 @@ def _decide(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
                 desired = {rule.target: map_value(rule, from_record.get(rule.source))}
                 writes.update(plan.pending_changes(project(to_record, [rule.target]), desired))
     conflicts = [{"crm_field": to_crm_rules[c.key].target, "erp_field": to_erp_rules[c.key].target,
-                  "crm_value": _plain(c.crm_value), "erp_value": _plain(c.erp_value), "owner": c.owner,
-                  "winner": c.winner, "resolved_value": _plain(c.resolved_value)} for c in result.conflicts]
-    link.synced_values = {k: _plain(v) for k, v in result.agreed.items()}
+                  "crm_value": jsonable(c.crm_value), "erp_value": jsonable(c.erp_value), "owner": c.owner,
+                  "winner": c.winner, "resolved_value": jsonable(c.resolved_value)} for c in result.conflicts]
+    link.synced_values = {k: jsonable(v) for k, v in result.agreed.items()}
     if source.role == CRM:
         return to_erp, to_crm, conflicts
     return to_crm, to_erp, conflicts
@@ -352,7 +361,7 @@ def _remember(ctx: SyncContext, link: SyncLink, *, source: SideContext, source_r
     setattr(link, f"{target.role}_hash", side_hash(ctx, target, target_record))
     if ctx.entity_sync.direction == "two_way" and not link.synced_values:
         crm_record = source_record if source.role == CRM else target_record
-        link.synced_values = {r.key: _plain(map_value(r, crm_record.get(r.source))) for r in ctx.rules(TO_ERP)}
+        link.synced_values = {r.key: jsonable(map_value(r, crm_record.get(r.source))) for r in ctx.rules(TO_ERP)}
     link.label = record_label(source, source_record) or link.label
     link.synced_at = timezone.now()
     link.save()
@@ -364,7 +373,3 @@ def _delete(ctx: SyncContext, *, source: SideContext, target: SideContext, link:
     from .deletes import record_delete
 
     return record_delete(ctx, source=source, target=target, link=link, external_id=external_id)
-
-
-def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value

@@ -139,13 +139,18 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[
         old = before.get(name)
         if (is_blank(old) and is_blank(new)) or _canonical(old) == _canonical(new):
             continue
-        changes[name] = [_jsonable(old), _jsonable(new)]
+        changes[name] = [jsonable(old), jsonable(new)]
     return changes
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as JSON keeps it: decimals as text, dates in ISO form, inside dicts and lists too."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
     return value

@@ -17,17 +17,14 @@ from integrations.models import LogAction, MatchState, PossibleMatch, SyncLink
 from .candidates import Candidate
 from .context import SideContext, SyncContext
 from .identity import Evidence
+from .mapping import jsonable
 from .outcome import Outcome, ids_for
 
 ROLE_WORDS = {"number": "Number", "vat": "Org./VAT no.", "name": "Name", "email": "E-mail", "phone": "Phone"}
 
 
-def _plain(value: Any) -> Any:
-    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
-
-
 def _shown(values: dict[str, Any]) -> dict[str, Any]:
-    return {ROLE_WORDS.get(role, role): _plain(value) for role, value in values.items()}
+    return {ROLE_WORDS.get(role, role): jsonable(value) for role, value in values.items()}
 
 
 def possible_match_raise(ctx: SyncContext, *, source: SideContext, target: SideContext, source_id: str,

@@ -18,8 +18,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -42,7 +40,7 @@ from . import apply
 from .context import CRM, SideContext, SyncContext, context_for
 from .guard import ENTITY_PLURALS, IDENTITY_ROLES, guard_verdict, guard_words
 from .log import log_entry_create
-from .mapping import TO_CRM, TO_ERP
+from .mapping import TO_CRM, TO_ERP, jsonable
 from .matching import link_for
 from .ratelimit import bucket_shape
 from .runs import _differs, _is_active, run_finish
@@ -223,26 +221,13 @@ def plan_record(ctx: SyncContext, *, source: SideContext, external_id: str, run:
     action = outcome.plan or PLAN_OF_ACTION.get(outcome.action, PlanAction.SKIP)
     if not outcome.plan and not linked_before and linked_after and action in (PlanAction.UPDATE, PlanAction.SKIP):
         action = PlanAction.LINK
-    changes = {str(name): [_plain(before), _plain(after)] for name, (before, after) in (outcome.changes or {}).items()}
+    changes = jsonable(dict(outcome.changes or {}))
     identity = action in (PlanAction.UPDATE, PlanAction.LINK) and bool(
         set(changes) & identity_fields(ctx, source=source, target=target))
     return PlannedChange(tenant_id=ctx.integration.tenant_id, run=run, entity=ctx.entity, direction=flow,
                          action=action, crm_id=str(outcome.crm_id or "")[:120], erp_id=str(outcome.erp_id or "")[:120],
                          label=str(outcome.label or "")[:200], changes=changes, identity=identity,
                          reason=str(outcome.reason or "")[:2000])
-
-
-def _plain(value: Any) -> Any:
-    """A value as JSON keeps it."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 # -- what a preview covers -------------------------------------------------------------------------------
