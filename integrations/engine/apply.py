@@ -18,6 +18,7 @@ from integrations.systems.catalog import Entity
 from integrations.systems.errors import NotFoundError, VendorValidationError
 
 from . import identity, plan, pos
+from .candidates import record_label
 from .context import CRM, ERP, SideContext, SyncContext
 from .documents_sync import DOCUMENT_ENTITIES, document_sync
 from .log import log_entry_create
@@ -48,14 +49,6 @@ def project(record: Record, names: list[str]) -> dict[str, Any]:
 
 def side_hash(ctx: SyncContext, side: SideContext, record: Record) -> str:
     return payload_hash(project(record, ctx.mapped_fields(side)))
-
-
-def record_label(side: SideContext, record: Record) -> str:
-    for role in ("name", "number", "email"):
-        name = side.role_field(role)
-        if name and not is_blank(record.get(name)):
-            return str(record[name])
-    return ""
 
 
 def record_sync(ctx: SyncContext, *, source: SideContext, external_id: str, action: str,

@@ -55,6 +55,15 @@ class Candidate:
         return next((role for role in FOUND_BY_STRENGTH if role in self.found_by), "name")
 
 
+def record_label(side: SideContext, record: Record) -> str:
+    """A record's name for people (its name, else its number, else its e-mail); "" when it has none."""
+    for role in ("name", "number", "email"):
+        name = side.role_field(role)
+        if name and not is_blank(record.get(name)):
+            return str(record[name])
+    return ""
+
+
 def identity_values(side: SideContext, record: Record, entity: str, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     """``{role: value}`` of a record's identity fields that are filled, e.g. {"vat": "556677-8899", …}."""
     values = {}

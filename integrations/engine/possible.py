@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.models import LogAction, MatchState, PossibleMatch, SyncLink
 
-from .candidates import Candidate
+from .candidates import Candidate, record_label
 from .context import SideContext, SyncContext
 from .identity import Evidence
 from .mapping import jsonable
@@ -31,8 +31,8 @@ def possible_match_raise(ctx: SyncContext, *, source: SideContext, target: SideC
                          label: str, source_values: dict[str, Any],
                          weighed: list[tuple[Candidate, Evidence]], reason: str) -> Outcome:
     """Store (or refresh) the record's open possible match; the outcome writes nothing and says why."""
-    candidates = [{"id": c.target_id, "label": _label(target, c), "values": _shown(c.values),
-                   "for": list(e.for_), "against": list(e.against)} for c, e in weighed]
+    candidates = [{"id": c.target_id, "label": record_label(target, c.record)[:200] or c.target_id,
+                   "values": _shown(c.values), "for": list(e.for_), "against": list(e.against)} for c, e in weighed]
     fields = {"source_label": label[:200], "source_values": _shown(source_values), "candidates": candidates,
               "reason": reason}
     key = {"integration": ctx.integration, "entity": ctx.entity, "source_role": source.role,
@@ -57,14 +57,6 @@ def _mirror_waits(ctx: SyncContext, *, target: SideContext, source_id: str, cand
     waiting = PossibleMatch.objects.filter(integration=ctx.integration, entity=ctx.entity, source_role=target.role,
                                            source_id__in=candidate_ids, state=MatchState.OPEN)
     return any(source_id in {str(c.get("id")) for c in match.candidates} for match in waiting)
-
-
-def _label(target: SideContext, candidate: Candidate) -> str:
-    for role in ("name", "number", "email"):
-        name = target.role_field(role)
-        if name and candidate.record.get(name) not in (None, ""):
-            return str(candidate.record[name])[:200]
-    return candidate.target_id
 
 
 def possible_matches_settle(ctx: SyncContext, link: SyncLink) -> int:
