@@ -90,7 +90,8 @@ class SyncContext:
         return self.erp if side.role == CRM else self.crm
 
     def rules(self, flow: str) -> list[FieldRule]:
-        return rules_for(self.rows, flow=flow, entity_direction=self.entity_sync.direction)
+        return rules_for(self.rows, flow=flow, entity_direction=self.entity_sync.direction,
+                         crm_spec=self.crm.spec, erp_spec=self.erp.spec)
 
     def mapped_fields(self, side: SideContext) -> list[str]:
         """Every field of ``side`` that a mapping row names, whatever its direction: what the hash covers."""

@@ -15,8 +15,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from integrations.systems.catalog import EntitySpec, FieldSpec
 from mappings.validation import TO_CRM as TO_CRM  # re-exported: the engine speaks of flows through this module
 from mappings.validation import TO_ERP, row_directions
+
+from .values import value_convert
 
 
 class MappingRowLike(Protocol):
@@ -39,6 +42,9 @@ class FieldRule:
     value_map: Mapping[str, Any] = field(default_factory=dict)
     required: bool = False
     conflict_owner: str = ""
+    #: The vendors' descriptions of the field read and the field written, when their catalogs know them.
+    source_spec: FieldSpec | None = None
+    target_spec: FieldSpec | None = None
 
     @property
     def key(self) -> str:
@@ -46,24 +52,32 @@ class FieldRule:
         return f"{self.erp_field}↔{self.crm_field}"
 
 
-def rules_for(rows: Iterable[MappingRowLike], *, flow: str, entity_direction: str) -> list[FieldRule]:
+def rules_for(rows: Iterable[MappingRowLike], *, flow: str, entity_direction: str,
+              crm_spec: EntitySpec | None = None, erp_spec: EntitySpec | None = None) -> list[FieldRule]:
     """The rows that flow ``flow`` (to_erp / to_crm) under the entity's direction, as rules.
 
-    Value maps are written "webCRM value → ERP value"; the way back uses the inverse.
+    Value maps are written "webCRM value → ERP value"; the way back uses the inverse. With the two sides'
+    entity descriptions, each rule knows the field it reads and the field it writes (type, length).
     """
     rules = []
     for row in rows:
         if flow not in row_directions(entity_direction, row.direction):
             continue
         value_map = dict(row.value_map or {})
+        crm_field = _field_spec(crm_spec, row.crm_field)
+        erp_field = _field_spec(erp_spec, row.erp_field)
         if flow == TO_ERP:
             rules.append(FieldRule(row.crm_field, row.erp_field, row.erp_field, row.crm_field, value_map,
-                                   row.required, row.conflict_owner))
+                                   row.required, row.conflict_owner, crm_field, erp_field))
         else:
             inverse = {str(v): k for k, v in value_map.items()}
             rules.append(FieldRule(row.erp_field, row.crm_field, row.erp_field, row.crm_field, inverse,
-                                   row.required, row.conflict_owner))
+                                   row.required, row.conflict_owner, erp_field, crm_field))
     return rules
+
+
+def _field_spec(spec: EntitySpec | None, name: str) -> FieldSpec | None:
+    return spec.field(name) if spec is not None else None
 
 
 def is_blank(value: Any) -> bool:
@@ -78,10 +92,11 @@ def exact(value: Any) -> Any:
 
 
 def map_value(rule: FieldRule, value: Any) -> Any:
+    """The value ``rule`` writes for ``value`` read from its source: value map first, then the target's kind."""
     value = exact(value)
     if rule.value_map and not is_blank(value):
-        return rule.value_map.get(str(value), value)
-    return value
+        value = rule.value_map.get(str(value), value)
+    return value_convert(value, source=rule.source_spec, target=rule.target_spec)
 
 
 @dataclass
