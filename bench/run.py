@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from bench.common import ROOT, SCALE
 
-BENCHES = ["ingest", "latency", "economy", "ratelimit", "initial_import", "synclog"]
+BENCHES = ["ingest", "latency", "fortnox_stream", "economy", "ratelimit", "initial_import", "synclog"]
 
 
 def run_one(name: str) -> dict:
@@ -44,6 +44,7 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
     r = {k: v for k, v in results.items()}
     ing, lat, eco = r.get("ingest", {}), r.get("latency", {}), r.get("economy", {})
     rl, imp, log = r.get("ratelimit", {}), r.get("initial_import", {}), r.get("synclog", {})
+    fxs = r.get("fortnox_stream", {})
 
     def ok(cond):
         try:
@@ -66,6 +67,13 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             f"p50 {get('latency', 'p50_s')} s, p95 {get('latency', 'p95_s')} s, max {get('latency', 'max_s')} s",
             "p95 < 1 s",
             met(ok(lambda: lat["p95_s"] < 1)),
+        ),
+        (
+            "Fortnox change → webCRM, s",
+            f"p50 {get('fortnox_stream', 'p50_s')} s, p95 {get('fortnox_stream', 'p95_s')} s, "
+            f"max {get('fortnox_stream', 'max_s')} s (WebSocket stream)",
+            "p95 < 5 s",
+            met(ok(lambda: fxs["p95_s"] < 5 and fxs["written"] == fxs["changes"])),
         ),
         (
             "API economy (reconciliation)",
@@ -121,7 +129,9 @@ def sizes(results: dict) -> str:
         f"ingest {r.get('ingest', {}).get('requests', '—')} notices"
         + (f" in {r['ingest']['seconds']:.0f} s" if "seconds" in r.get("ingest", {}) else "")
         + f"; latency "
-        f"{r.get('latency', {}).get('changes', '—')} changes; economy {r.get('economy', {}).get('records', '—')} "
+        f"{r.get('latency', {}).get('changes', '—')} changes; Fortnox stream "
+        f"{r.get('fortnox_stream', {}).get('changes', '—')} changes; economy "
+        f"{r.get('economy', {}).get('records', '—')} "
         f"linked records; rate limit {r.get('ratelimit', {}).get('records', '—')} records; import "
         f"{r.get('initial_import', {}).get('records', '—')} customers; log "
         f"{r.get('synclog', {}).get('entries', '—')} entries"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import DatabaseError, models, transaction
 
 from tenants.models import TenantOwned
 
@@ -86,8 +88,27 @@ class Connection(TenantOwned):
             self.credentials = new_credentials
             type(self).objects.filter(pk=self.pk).update(credentials=self.credentials)
 
+        @contextmanager
+        def held() -> Iterator[dict[str, str] | None]:
+            # One worker at a time may rotate the connection's credentials: a row lock on PostgreSQL, the write
+            # lock of an IMMEDIATE transaction on SQLite. What is stored is read under the lock, so a token
+            # another worker rotated a moment ago is seen. What the block stored (a token the vendor has already
+            # rotated) is committed even when the block then fails: losing it would lock the connection out.
+            failure: Exception | None = None
+            with transaction.atomic():
+                row = type(self).objects.select_for_update().filter(pk=self.pk).values_list("credentials").first()
+                try:
+                    yield dict(row[0] or {}) if row is not None else None
+                except DatabaseError:
+                    raise
+                except Exception as exc:
+                    failure = exc
+            if failure is not None:
+                raise failure
+
         kwargs.setdefault("token_store", DjangoCacheTokenStore())
         kwargs.setdefault("credentials_changed", store)
+        kwargs.setdefault("credentials_held", held)
         return self.provider.client(base_url=self.effective_base_url, credentials=self.credentials, **kwargs)
 
 
@@ -164,6 +185,7 @@ def integration_pair_errors(*, tenant_id: int | None, crm: Connection | None, er
 
 # The sync engine's state lives in modules of its own; Django finds the models through this one.
 from .safety import MatchState, PlanAction, PlannedChange, PossibleMatch  # noqa: E402
+from .streamstate import StreamOffset  # noqa: E402
 from .syncstate import (  # noqa: E402
     Conflict,
     EventSource,
@@ -185,5 +207,6 @@ from .syncstate import (  # noqa: E402
 __all__ = [
     "Conflict", "Connection", "ConnectionStatus", "EventSource", "EventState", "InboundEvent", "Integration",
     "LogAction", "MatchState", "PlanAction", "PlannedChange", "PollCursor", "PosDailyReport", "PossibleMatch",
-    "RateBucket", "RecordLock", "RunKind", "RunState", "SyncLink", "SyncLogEntry", "SyncRun", "WebhookStat",
+    "RateBucket", "RecordLock", "RunKind", "RunState", "StreamOffset", "SyncLink", "SyncLogEntry", "SyncRun",
+    "WebhookStat",
 ]

@@ -25,6 +25,10 @@ class SyncLink(TenantOwned):
     erp_id = models.CharField(max_length=120, blank=True, default="")
     crm_hash = models.CharField(max_length=64, blank=True, default="")
     erp_hash = models.CharField(max_length=64, blank=True, default="")
+    #: Per side, where its list answer holds fewer fields than the record: a digest of what the list shows and of
+    #: the hash above, taken when a full read proved them in step (``engine.drift``). Empty when there is none.
+    crm_list_proof = models.CharField(max_length=64, blank=True, default="")
+    erp_list_proof = models.CharField(max_length=64, blank=True, default="")
     #: The mapped values last agreed by both sides, per field: the base for three-way conflict checks.
     synced_values = models.JSONField(default=dict, blank=True)
     #: A short human name (organisation name, item number) so support can find the record.
@@ -267,6 +271,9 @@ class PollCursor(TenantOwned):
     #: For records the source cannot list by change (Fortnox employees): the ids there when the clock
     #: started. Those are the initial import's; only records that appear later are brought over by polling.
     known_ids = models.JSONField(default=list, blank=True)
+    #: Ids the last poll listed (at most ``engine.poll.RECENT_LIMIT``): one listed again by the overlap is compared
+    #: with its link before it is stored as a change, read whole where the list leaves out synced fields.
+    recent_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["integration", "system", "entity"],

@@ -1,7 +1,8 @@
 """The inbound webhook endpoint: one URL per integration and system, authenticated by its token.
 
 The answer is 2xx only after the events are committed; malformed input is a 400 (also a body nested
-too deeply, an id of the wrong shape, a control character in an id or in text), a wrong token or an
+too deeply, an id of the wrong shape, a control character in an id or in text), a notice of a system that signs
+its notices that is unsigned, wrongly signed or has no secret to be checked with a 401, a wrong token or an
 unknown integration a 404, an oversized body or too many notices in one call a 413 — and none of
 those stores an event.
 """
@@ -80,6 +81,9 @@ def webhook_receive(request: HttpRequest, system: str, token: str) -> JsonRespon
     if provider.signs_webhooks:
         credentials = Connection.objects.get(pk=source.connection_id).credentials
         secret = credentials.get("signing_secret") or None
+        if not secret:  # a system that signs its notices is never taken at its word unsigned
+            return _refused(source, f"{provider.name} signs its notices, but this connection has no webhook signing "
+                                    "secret to check them with; enter it on the connection.", 401)
     try:
         events = provider.parse_webhook(body=body, headers=request.headers, query=request.GET, secret=secret)
         webhook_events_check(events=events)

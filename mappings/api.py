@@ -17,6 +17,7 @@ from .models import (
     EntitySync,
     FieldDirection,
     FieldMapping,
+    Overflow,
     PosRegister,
     PosSettings,
     WebhookToggle,
@@ -25,6 +26,7 @@ from .selectors import allowed_directions
 from .services import (
     ENTITY_SETTINGS_FIELDS,
     ConfigInvalid,
+    entity_length_warnings,
     entity_sync_update,
     field_mapping_add,
     field_mapping_remove,
@@ -122,11 +124,17 @@ class FieldMappingSerializer(serializers.ModelSerializer):
     direction = serializers.ChoiceField(choices=FieldDirection.choices, required=False, allow_blank=True)
     value_map = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=MAX_VALUE_MAP_TEXT),
                                       required=False)
+    overflow = serializers.ChoiceField(choices=Overflow.choices, required=False,
+                                       help_text="A value longer than the target holds: shorten (at a word boundary, "
+                                                 "noted in the log) or refuse (the record waits, nothing written)")
+    warnings = serializers.SerializerMethodField(
+        help_text="What to know about this row that does not stop it from being saved, e.g. a source that can be "
+                  "longer than its target")
 
     class Meta:
         model = FieldMapping
         fields = ["id", "entity_sync", "erp_field", "crm_field", "direction", "value_map", "required",
-                  "conflict_owner", "position"]
+                  "conflict_owner", "overflow", "position", "warnings"]
         read_only_fields = ["id"]
 
     def get_fields(self):
@@ -135,6 +143,9 @@ class FieldMappingSerializer(serializers.ModelSerializer):
         if tenant is not None:
             fields["entity_sync"].queryset = scoped(EntitySync, tenant)
         return fields
+
+    def get_warnings(self, mapping: FieldMapping) -> list[str]:
+        return entity_length_warnings(entity_sync=mapping.entity_sync).get(mapping.pk, [])
 
     def validate_entity_sync(self, value):
         if self.instance is not None and value.pk != self.instance.entity_sync_id:

@@ -15,13 +15,25 @@ from integrations.systems.base import SystemKind
 from integrations.systems.registry import get_system
 
 from .audit import config_change_record
-from .models import Direction, EntitySync, FieldMapping, PosSettings, SyncEntity, WebhookAction, WebhookToggle
+from .models import (
+    Direction,
+    EntitySync,
+    FieldMapping,
+    Overflow,
+    PosSettings,
+    SyncEntity,
+    WebhookAction,
+    WebhookToggle,
+)
 from .selectors import allowed_directions, catalog_of, front_kind, integration_entities
 
 TO_ERP, TO_CRM = "to_erp", "to_crm"
 Row = tuple[str, str, str, bool]  # (ERP field, front field, narrowed direction, required)
 
 WEBCRM_ORGANISATION_TYPES = ["Kunde", "Kund – Företag", "Kund – Privat"]
+#: webCRM's item register is its quotation-line linked data: number, name and unit in data columns 1–3, as
+#: webCRM's own ERP integration keeps them (docs/vendors/webcrm.md "Items").
+WEBCRM_ITEM = "QuotationLineLinkedDataItem"
 
 #: Entity settings every CRM pair starts with.
 CRM_ENTITY_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -66,9 +78,10 @@ PAIR_ROWS: dict[tuple[str, str], dict[str, list[Row]]] = {
             ("Group", "OrganisationExtraCustom4", TO_CRM, False),
         ],
         SyncEntity.PERSON: WEBCRM_PERSON_ROWS["uniconta"],
-        SyncEntity.ITEM: [("Item", "ProductCustom1", "", True), ("Name", "ProductCombined", "", True),
-                          ("Unit", "ProductCustom2", "", False), ("CostPrice", "ProductCostPrice", "", False),
-                          ("SalesPrice1", "ProductListPrice", "", False)],
+        SyncEntity.ITEM: [("Item", f"{WEBCRM_ITEM}Data1", "", True), ("Name", f"{WEBCRM_ITEM}Data2", "", True),
+                          ("Unit", f"{WEBCRM_ITEM}Data3", "", False),
+                          ("CostPrice", f"{WEBCRM_ITEM}CostPrice", "", False),
+                          ("SalesPrice1", f"{WEBCRM_ITEM}Price", "", False)],
         SyncEntity.USER: WEBCRM_USER_ROWS["uniconta"],
     },
     ("webcrm", "fortnox"): {
@@ -79,9 +92,10 @@ PAIR_ROWS: dict[tuple[str, str], dict[str, list[Row]]] = {
             ("WWW", "OrganisationWww", "", False), ("OrganisationNumber", "OrganisationVatNumber", "", False),
             ("TermsOfPayment", "OrganisationExtraCustom3", TO_CRM, False),
         ],
-        SyncEntity.ITEM: [("ArticleNumber", "ProductCustom1", "", True), ("Description", "ProductCombined", "", True),
-                          ("Unit", "ProductCustom2", "", False), ("PurchasePrice", "ProductCostPrice", "", False),
-                          ("SalesPrice", "ProductListPrice", "", False)],
+        SyncEntity.ITEM: [("ArticleNumber", f"{WEBCRM_ITEM}Data1", "", True),
+                          ("Description", f"{WEBCRM_ITEM}Data2", "", True), ("Unit", f"{WEBCRM_ITEM}Data3", "", False),
+                          ("PurchasePrice", f"{WEBCRM_ITEM}CostPrice", "", False),
+                          ("SalesPrice", f"{WEBCRM_ITEM}Price", "", False)],
         SyncEntity.USER: WEBCRM_USER_ROWS["fortnox"],
     },
     ("webcrm", "vismanet"): {
@@ -94,8 +108,10 @@ PAIR_ROWS: dict[tuple[str, str], dict[str, list[Row]]] = {
             ("vatZone.id", "OrganisationVatGroup", "", False),
         ],
         SyncEntity.PERSON: WEBCRM_PERSON_ROWS["vismanet"],
-        SyncEntity.ITEM: [("inventoryNumber", "ProductCustom1", "", True), ("description", "ProductCombined", "", True),
-                          ("baseUnit", "ProductCustom2", "", False), ("defaultPrice", "ProductListPrice", "", False)],
+        SyncEntity.ITEM: [("inventoryNumber", f"{WEBCRM_ITEM}Data1", "", True),
+                          ("description", f"{WEBCRM_ITEM}Data2", "", True),
+                          ("baseUnit", f"{WEBCRM_ITEM}Data3", "", False),
+                          ("defaultPrice", f"{WEBCRM_ITEM}Price", "", False)],
         SyncEntity.USER: WEBCRM_USER_ROWS["vismanet"],
     },
     ("customers1st", "uniconta"): {
@@ -146,7 +162,8 @@ def _default_rows(entity_sync: EntitySync, rows: list[Row]) -> None:
         if erp.spec is None or front.spec is None or not erp.spec.field(erp_field) or not front.spec.field(front_field):
             continue
         FieldMapping.objects.create(tenant_id=entity_sync.tenant_id, entity_sync=entity_sync, erp_field=erp_field,
-                                    crm_field=front_field, direction=direction, required=required, position=position)
+                                    crm_field=front_field, direction=direction, required=required, position=position,
+                                    overflow=Overflow.SHORTEN)  # a longer value arrives shortened, and the log says so
 
 
 def _default_toggles(integration: Integration) -> None:

@@ -12,6 +12,7 @@ from .models import (
     EntitySync,
     FieldDirection,
     NumberAuthority,
+    Overflow,
     PosSettings,
     ReconcileInterval,
     SyncEntity,
@@ -124,6 +125,10 @@ class MappingRowForm(forms.Form):
     direction = forms.ChoiceField(choices=FieldDirection.choices, required=False, label="Direction")
     value_map = ValueMapField(required=False, label="Value map")
     required = forms.BooleanField(required=False, label="Required")
+    overflow = forms.ChoiceField(choices=Overflow.choices, required=False, initial=Overflow.SHORTEN,
+                                 label="Longer than the target holds",
+                                 help_text="Shorten at a word boundary (noted in the log), or refuse: the record "
+                                           "waits and nothing is written")
 
     def __init__(self, *args: Any, entity_sync: EntitySync, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -141,6 +146,7 @@ class MappingRowForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        cleaned["overflow"] = cleaned.get("overflow") or Overflow.SHORTEN
         if self.open_custom_fields:
             chosen = cleaned.get("erp_user_field") or cleaned.get("erp_field")
             if not chosen:

@@ -47,6 +47,13 @@ class ConflictOwner(models.TextChoices):
     NEWEST = "newest", "Newest change wins"
 
 
+class Overflow(models.TextChoices):
+    """What a mapping row does with a value longer than the field it writes (see ``integrations/engine/limits.py``)."""
+
+    SHORTEN = "shorten", "Shorten at a word boundary (and log it)"
+    REFUSE = "refuse", "Refuse: the record waits, nothing written"
+
+
 class TriggerField(models.TextChoices):
     NONE = "", "No trigger: every organisation"
     TYPE = "type", "Type"
@@ -131,6 +138,8 @@ class FieldMapping(TenantOwned):
     required = models.BooleanField(default=False, help_text="Create a record only when this field is filled")
     conflict_owner = models.CharField(max_length=10, choices=ConflictOwner.choices, blank=True, default="",
                                       help_text="Overrides the entity's owner for this field")
+    overflow = models.CharField(max_length=10, choices=Overflow.choices, default=Overflow.SHORTEN,
+                                help_text="What happens to a value longer than the receiving field holds")
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

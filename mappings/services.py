@@ -15,14 +15,22 @@ from .audit import config_change_record, snapshot
 from .models import Direction, EntitySync, FieldMapping, PosRegister, PosSettings, WebhookToggle
 from .ownership import ownership_refusals
 from .selectors import allowed_directions, direction_label, entity_sides
-from .validation import EntityConfig, MappingRow, Problem, validate_entity_config
+from .validation import (
+    EntityConfig,
+    MappingRow,
+    Problem,
+    conversion_notes,
+    length_warnings,
+    validate_entity_config,
+)
 
 ENTITY_SETTINGS_FIELDS = [
     "direction", "conflict_owner", "trigger_field", "trigger_values", "erp_created_type", "type_lock",
     "number_authority", "relevant_flag_field", "delivery_target", "outgoing_order_type", "accepted_order_types",
     "polling_interval_seconds", "polling_offset_seconds", "reconcile_interval_hours",
 ]
-MAPPING_FIELDS = ["erp_field", "crm_field", "direction", "value_map", "required", "conflict_owner", "position"]
+MAPPING_FIELDS = ["erp_field", "crm_field", "direction", "value_map", "required", "conflict_owner", "overflow",
+                  "position"]
 
 
 class ConfigInvalid(Exception):
@@ -41,7 +49,8 @@ class ConfigInvalid(Exception):
 
 def _row(mapping: FieldMapping) -> MappingRow:
     return MappingRow(erp_field=mapping.erp_field, crm_field=mapping.crm_field, direction=mapping.direction,
-                      value_map=mapping.value_map or {}, required=mapping.required, key=mapping.pk)
+                      value_map=mapping.value_map or {}, required=mapping.required, key=mapping.pk,
+                      overflow=mapping.overflow)
 
 
 def entity_problems(*, entity_sync: EntitySync, rows: list[MappingRow] | None = None) -> list[Problem]:
@@ -61,6 +70,20 @@ def entity_problems(*, entity_sync: EntitySync, rows: list[MappingRow] | None = 
                           accepted_order_types=entity_sync.accepted_order_types or [])
     return problems + validate_entity_config(
         entity_label=entity_sync.get_entity_display().lower(), config=config, rows=rows, crm=crm, erp=erp)
+
+
+def entity_length_warnings(*, entity_sync: EntitySync) -> dict[object, list[str]]:
+    """{row id: warnings} for the rows whose source can hold longer text than their target (see
+    ``validation.length_warnings``); rows without a warning are left out. Warnings never block a save."""
+    crm, erp = entity_sides(entity_sync)
+    config = EntityConfig(direction=entity_sync.direction)
+    warnings: dict[object, list[str]] = {}
+    rows = [_row(m) for m in entity_sync.field_mappings.all()]
+    # Values that change kind on the way (countries, numbers into text, ...) are noted beside the row too.
+    for warning in [*length_warnings(config=config, rows=rows, crm=crm, erp=erp),
+                    *conversion_notes(config=config, rows=rows, crm=crm, erp=erp)]:
+        warnings.setdefault(warning.row, []).append(warning.message)
+    return warnings
 
 
 def ownership_problems(*, entity_sync: EntitySync, rows: list[MappingRow], field: str, row: object = None
@@ -103,16 +126,16 @@ def entity_sync_update(*, entity_sync: EntitySync, user: Any, changes: dict[str,
 
 @transaction.atomic
 def field_mapping_add(*, entity_sync: EntitySync, user: Any, erp_field: str, crm_field: str, direction: str = "",
-                      value_map: dict | None = None, required: bool = False, conflict_owner: str = ""
-                      ) -> FieldMapping:
+                      value_map: dict | None = None, required: bool = False, conflict_owner: str = "",
+                      overflow: str = "shorten") -> FieldMapping:
     current = _locked(entity_sync)
     existing = list(current.field_mappings.all())
     new = FieldMapping(tenant_id=current.tenant_id, entity_sync=current, erp_field=erp_field.strip(),
                        crm_field=crm_field.strip(), direction=direction, value_map=value_map or {},
-                       required=required, conflict_owner=conflict_owner,
+                       required=required, conflict_owner=conflict_owner, overflow=overflow or "shorten",
                        position=max((m.position for m in existing), default=0) + 1)
     rows = [_row(m) for m in existing] + [MappingRow(new.erp_field, new.crm_field, direction, value_map or {},
-                                                      required, key="new")]
+                                                      required, key="new", overflow=new.overflow)]
     problems = [p for p in entity_problems(entity_sync=current, rows=rows) if p.row in ("new", None)]
     problems = problems or ownership_problems(entity_sync=current, rows=rows, field="crm_field", row="new")
     if problems:

@@ -38,6 +38,7 @@ class MappingRow:
     value_map: dict = field(default_factory=dict)
     required: bool = False
     key: object = None  # the row's id, so problems can be shown beside it
+    overflow: str = "shorten"  # what happens to a value longer than the target holds: "shorten" or "refuse"
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ def validate_entity_config(
                 problems.append(Problem(
                     f"{target_side.system_name}'s {target.name} is read-only, so this row can only flow {only}. "
                     f"Narrow the row to {only}.", field="direction", row=row.key))
-            if not row.value_map and _kind(target) != "text" and _kind(source) != _kind(target):
+            if not row.value_map and _kind(target) != "text" and _kind(source) != _kind(target) \
+                    and not _read_from_text(source, target):
                 problems.append(Problem(
                     f"{source_side.system_name}'s {source.name} is {_GROUP_WORDS[_kind(source)]} but "
                     f"{target_side.system_name}'s {target.name} is {_GROUP_WORDS[_kind(target)]}. "
@@ -156,6 +158,87 @@ def validate_entity_config(
     return problems
 
 
+def length_warnings(*, config: EntityConfig, rows: Iterable[MappingRow], crm: Side, erp: Side) -> list[Problem]:
+    """Rows whose source can hold longer text than their target, in each way they flow: warnings, not errors.
+
+    In: the entity's direction, its rows and both sides' catalogs. Out: one :class:`Problem` per row and flow
+    whose target has a known ``max_length`` and whose source's is larger or unknown, naming both lengths and
+    what the row will do (shorten at a word boundary, or refuse). Saving is never blocked by these.
+    """
+    warnings: list[Problem] = []
+    for row in rows:
+        erp_field, crm_field = _lookup(erp, row.erp_field), _lookup(crm, row.crm_field)
+        if erp_field is None or crm_field is None:
+            continue
+        for flow in sorted(row_directions(config.direction, row.direction)):
+            source, target = (crm_field, erp_field) if flow == TO_ERP else (erp_field, crm_field)
+            source_side, target_side = (crm, erp) if flow == TO_ERP else (erp, crm)
+            if _kind(source) != "text" or _kind(target) != "text" or not target.max_length:
+                continue
+            if source.max_length is not None and source.max_length <= target.max_length:
+                continue
+            source_words = (f"up to {source.max_length} characters" if source.max_length
+                            else "text of any length")
+            action = ("refuses a longer value: the record waits and nothing is written" if row.overflow == "refuse"
+                      else "shortens a longer value at a word boundary and notes it in the log")
+            warnings.append(Problem(
+                f"{source_side.system_name}'s {source.name} can hold {source_words}, {target_side.system_name}'s "
+                f"{target.name} at most {target.max_length}: this row {action}.",
+                field="overflow", row=row.key))
+    return warnings
+
+
+_KIND_WORDS = {
+    "country_name": "country names (Danmark, Sverige)", "country_name_en": "English country names",
+    "country_code": "two-letter country codes (DK, SE)", "country_code_lower": "two-letter country codes (dk, se)",
+    "country_enum": "country names as Uniconta lists them (Denmark, Sweden)",
+}
+
+
+def _read_from_text(source: FieldSpec, target: FieldSpec) -> bool:
+    """Whether free text is read into ``target`` by the sync (numbers, yes/no, dates; integrations/engine/values.py)."""
+    return (source.type in (FieldType.STRING, FieldType.TEXT) and not source.value_kind.startswith("country")
+            and target.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.BOOLEAN, FieldType.DATE))
+
+
+def conversion_notes(*, config: EntityConfig, rows: Iterable[MappingRow], crm: Side, erp: Side) -> list[Problem]:
+    """Rows whose values change kind on the way (countries, numbers, yes/no, dates and text): notes, not errors.
+
+    In: the entity's direction, its rows and both sides' catalogs. Out: one :class:`Problem` per row and flow that
+    converts, saying what the sync does and what it refuses (the record then waits; nothing is written).
+    """
+    notes: list[Problem] = []
+    for row in rows:
+        erp_field, crm_field = _lookup(erp, row.erp_field), _lookup(crm, row.crm_field)
+        if erp_field is None or crm_field is None or row.value_map:
+            continue
+        for flow in sorted(row_directions(config.direction, row.direction)):
+            source, target = (crm_field, erp_field) if flow == TO_ERP else (erp_field, crm_field)
+            source_side, target_side = (crm, erp) if flow == TO_ERP else (erp, crm)
+            what = f"{source_side.system_name}'s {source.name} → {target_side.system_name}'s {target.name}: "
+            note = _conversion_note(source, target)
+            if note:
+                notes.append(Problem(what + note, field="crm_field" if flow == TO_CRM else "erp_field", row=row.key))
+    return notes
+
+
+def _conversion_note(source: FieldSpec, target: FieldSpec) -> str:
+    if target.value_kind.startswith("country") and source.value_kind != target.value_kind:
+        held = _KIND_WORDS.get(source.value_kind, "text")
+        return (f"{held} become {_KIND_WORDS.get(target.value_kind, 'countries')}; a value that names no country "
+                "is refused and the record waits.")
+    if _kind(target) == "text" and target.type in (FieldType.STRING, FieldType.TEXT):
+        return {"number": "numbers are written as text (25000.50, without rounding).",
+                "yes/no": "yes/no is written as “Ja” or “Nej”.",
+                "date": "dates are written as text in ISO form (2024-05-31)."}.get(_kind(source), "")
+    if _read_from_text(source, target):
+        return {FieldType.BOOLEAN: "the text must say ja/nej, yes/no, true/false or 1/0",
+                FieldType.DATE: "the text must be a date such as 2024-05-31 or 31-05-2024"}.get(
+            target.type, "the text must be a number (25.000,50, 25 000,50 or 25000.50)") + \
+            "; anything else is refused and the record waits."
+    return ""
+
+
 def _list_problems(values: Sequence[str], *, what: str, most: int, field_name: str) -> list[Problem]:
     if len(values) > most:
         return [Problem(f"Give at most {most} {what} (there are {len(values)}).", field=field_name)]
@@ -176,6 +259,9 @@ def size_problems(*, config: EntityConfig, rows: Sequence[MappingRow]) -> list[P
     problems += _list_problems(list(config.accepted_order_types or ()), what="order types", most=MAX_ORDER_TYPES,
                                field_name="accepted_order_types")
     for row in rows:
+        if row.overflow not in ("shorten", "refuse"):
+            problems.append(Problem("Choose what happens to a longer value: shorten it or refuse it.",
+                                    field="overflow", row=row.key))
         value_map = row.value_map or {}
         if len(value_map) > MAX_VALUE_MAP_ENTRIES:
             problems.append(Problem(f"A value map may have at most {MAX_VALUE_MAP_ENTRIES} pairs "

@@ -18,6 +18,7 @@ from .models import ConfigChange, EntitySync, FieldMapping, PosRegister, PosSett
 from .selectors import direction_label, entity_sides, integration_entities
 from .services import (
     ConfigInvalid,
+    entity_length_warnings,
     entity_problems,
     entity_sync_update,
     field_mapping_add,
@@ -53,6 +54,7 @@ def _tab_context(request: HttpRequest, integration: Integration, entity_sync: En
         "tabs": scoped(EntitySync, request.tenant).filter(integration=integration),
         "mappings": entity_sync.field_mappings.all(), "front_name": front.system_name, "erp_name": erp.system_name,
         "row_form": MappingRowForm(entity_sync=entity_sync), "problems": entity_problems(entity_sync=entity_sync),
+        "length_warnings": entity_length_warnings(entity_sync=entity_sync),
         "direction_label": direction_label(integration, entity_sync.direction), "section": "settings", **extra,
     }
 
@@ -100,7 +102,8 @@ def mapping_add(request: HttpRequest, integration_id: int, entity: str) -> HttpR
         try:
             mapping = field_mapping_add(entity_sync=entity_sync, user=request.user, erp_field=data["erp_field"],
                                         crm_field=data["crm_field"], direction=data.get("direction") or "",
-                                        value_map=data.get("value_map") or {}, required=data.get("required", False))
+                                        value_map=data.get("value_map") or {}, required=data.get("required", False),
+                                        overflow=data.get("overflow") or "shorten")
         except ConfigInvalid as error:
             apply_problems(row_form, error)
             status = 400

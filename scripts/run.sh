@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Start the whole product on the embedded default: web server + one qcluster worker + sandboxes.
-# Ctrl-C stops both cleanly.
+# Start the whole product on the embedded default: web server + one qcluster worker + the Fortnox listener +
+# sandboxes. Ctrl-C stops all of them cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export DEBUG="${DEBUG:-true}" SANDBOX_ENABLED="${SANDBOX_ENABLED:-true}"
 HOST="${HOST:-127.0.0.1}" PORT="${PORT:-8000}"
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://$HOST:$PORT}"
+# The Fortnox sandbox serves its change stream (WebSocket) here; the listener finds it through the same variable.
+export FORTNOX_SANDBOX_STREAM_PORT="${FORTNOX_SANDBOX_STREAM_PORT:-8765}"
 
 mkdir -p var
 $PY manage.py migrate --noinput
@@ -23,6 +25,9 @@ stop() {
 trap stop INT TERM EXIT
 
 $PY manage.py qcluster &
+pids+=($!)
+# Fortnox's changes within a second (its WebSocket stream); polling every minute stays the safety net.
+$PY manage.py fortnox_listen &
 pids+=($!)
 $PY manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)

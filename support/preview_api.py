@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from integrations.models import Integration, PlanAction, PlannedChange
 from mappings.api import EntitySyncSerializer
-from mappings.models import ConflictOwner, EntitySync
+from mappings.models import ConflictOwner, EntitySync, Overflow
 from mappings.services import ConfigInvalid
 from tenants.access import scoped
 from tenants.pagination import KeysetPages
@@ -39,6 +39,7 @@ class MappingRowSerializer(serializers.Serializer):
     required = serializers.BooleanField(required=False, default=False)
     conflict_owner = serializers.ChoiceField(choices=ConflictOwner.choices, required=False, allow_blank=True,
                                              default="")
+    overflow = serializers.ChoiceField(choices=Overflow.choices, required=False, default=Overflow.SHORTEN)
 
 
 class ProposedConfigSerializer(serializers.Serializer):

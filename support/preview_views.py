@@ -157,7 +157,7 @@ def entity_settings_preview(request: HttpRequest, integration_id: int, entity: s
             data = row_form.cleaned_data
             rows.append({"erp_field": data["erp_field"], "crm_field": data["crm_field"],
                          "direction": data.get("direction") or "", "value_map": data.get("value_map") or {},
-                         "required": data.get("required", False)})
+                         "required": data.get("required", False), "overflow": data.get("overflow") or "shorten"})
         else:
             settings = form.changes()
         try:

@@ -25,7 +25,7 @@ from mappings.validation import MappingRow, Problem
 from .services import RunRefused
 
 #: The fields of a proposed mapping row.
-ROW_FIELDS = ("erp_field", "crm_field", "direction", "value_map", "required", "conflict_owner")
+ROW_FIELDS = ("erp_field", "crm_field", "direction", "value_map", "required", "conflict_owner", "overflow")
 
 
 def current_rows(*, entity_sync: EntitySync) -> list[dict[str, Any]]:
@@ -54,9 +54,10 @@ def mapping_config_check(*, entity_sync: EntitySync, settings: dict[str, Any], r
         clean_rows.append({"erp_field": str(row["erp_field"]).strip(), "crm_field": str(row["crm_field"]).strip(),
                            "direction": row.get("direction") or "", "value_map": dict(row.get("value_map") or {}),
                            "required": bool(row.get("required")), "conflict_owner": row.get("conflict_owner") or "",
-                           "key": n})
+                           "overflow": row.get("overflow") or "shorten", "key": n})
     problems = entity_problems(entity_sync=proposed, rows=[
-        MappingRow(r["erp_field"], r["crm_field"], r["direction"], r["value_map"], r["required"], key=r["key"])
+        MappingRow(r["erp_field"], r["crm_field"], r["direction"], r["value_map"], r["required"], key=r["key"],
+                   overflow=r["overflow"])
         for r in clean_rows])
     if problems:
         raise ConfigInvalid(problems)

@@ -40,10 +40,14 @@ class Pair:
 
     def webcrm_hooks(self, *resources: str, events: tuple[str, ...] = ("Create", "Update")) -> None:
         """Point webCRM's hooks of ``resources`` (``"Organisations"``, …) at Synkro, as its admin screen would."""
+        from integrations.systems.webcrm.webhooks import HOOK_RESOURCES, hook_target
+
+        entity_of = {path: entity for entity, (path, _) in HOOK_RESOURCES.items()}
         for resource in resources:
-            for event_type in events:
+            for event_type in events:  # one hook per event, naming it in the URL, as Synkro's registration makes
+                target = hook_target(self.integration.webhook_url("webcrm"), entity_of[resource], event_type)
                 self.crm_client.request("POST", f"/{resource}/Hooks", json={
-                    "TargetUrl": self.integration.webhook_url("webcrm"), "EventType": event_type, "IsEnabled": True})
+                    "Id": 0, "TargetUrl": target, "EventType": event_type, "Filter": ["All"], "IsEnabled": True})
 
 
 def make_pair(front: str, erp: str, sandboxes: dict[str, Any]) -> Pair:

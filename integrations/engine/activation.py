@@ -60,9 +60,12 @@ def changed_after_activation(*, integration: Integration, side: SideContext, rec
     """Whether ``record`` of ``side`` was changed (or made) after ``integration`` was switched on.
 
     False when the vendor keeps no modification time for the entity, or the record's cannot be read:
-    without proof the record is taken to be older, and left to the initial import.
+    without proof the record is taken to be older, and left to the initial import. Where the vendor keeps only a
+    creation time (Uniconta debtors), a record made after the switch-on counts; an older one changed since is
+    left to the import, since nothing proves when it changed.
     """
-    field = side.spec.modified_field if side.spec is not None else None
+    spec = side.spec
+    field = (spec.modified_field or spec.created_field) if spec is not None else None
     if not field:
         return False
     changed = vendor_moment(record.get(field), zone=timestamp_zone(side))

@@ -7,6 +7,7 @@ and our own writes coming back are recognised by the hash of the mapped fields.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -21,6 +22,7 @@ from . import identity, plan, pos
 from .candidates import record_label
 from .context import CRM, ERP, SideContext, SyncContext
 from .documents_sync import DOCUMENT_ENTITIES, document_sync
+from .limits import SHORTEN, value_fit
 from .log import log_entry_create
 from .mapping import (
     TO_CRM,
@@ -37,6 +39,7 @@ from .matching import counterpart_find, link_adopt, link_for, number_collision_o
 from .merge import merge_two_way
 from .outcome import Outcome, ids_for
 from .possible import possible_matches_settle
+from .values import COUNTRY_KINDS, COUNTRY_NAME, country_name_like, same_country
 
 
 class LinkedMeanwhile(Exception):
@@ -128,14 +131,15 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
             return found.outcome
         if found.adopt is None:
             return _create(ctx, source=source, target=target, flow=flow, record=record, values=values,
-                           missing=mapped.missing_required, label=label, source_hash=source_hash)
+                           missing=mapped.missing_required, label=label, source_hash=source_hash,
+                           fit_notes=mapped.notes)
         link = link_adopt(ctx, source=source, target=target, source_id=external_id, match=found.adopt)
         notes.append(f"Matched an existing record in {target.name} and linked it ({found.note}).")
         adopted = True
     if set_back is not None:
         notes.append(gate.reason)
     outcome = _update(ctx, source=source, target=target, flow=flow, record=record, values=values, link=link,
-                      label=label, notes=notes, set_back=set_back)
+                      label=label, notes=notes, set_back=set_back, fit_notes=mapped.notes)
     if adopted and not outcome.plan:
         outcome.plan = "link"
     return outcome
@@ -178,7 +182,8 @@ def _daily_report(ctx: SyncContext, *, external_id: str) -> Outcome:
 
 
 def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, record: Record,
-            values: dict[str, Any], missing: list[str], label: str, source_hash: str) -> Outcome:
+            values: dict[str, Any], missing: list[str], label: str, source_hash: str,
+            fit_notes: dict[str, str] | None = None) -> Outcome:
     source_id = source.record_id(record)
     verdict = plan.required_verdict(missing=missing, target_name=target.name)
     number_field = target.role_field("number")
@@ -215,7 +220,9 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
         _remember(ctx, link, source=source, source_record=record, target=target, target_record=created)
         possible_matches_settle(ctx, link)
     writes = 1 + _write_back_number(ctx, source=source, target=target, link=link, created=created, record=record)
-    return Outcome(LogAction.CREATED, f"Created in {target.name}.", **ids_for(source, source_id, target_id),
+    shortened = [note for name, note in (fit_notes or {}).items() if name in payload]
+    return Outcome(LogAction.CREATED, " ".join([f"Created in {target.name}.", *shortened]),
+                   **ids_for(source, source_id, target_id),
                    changes={k: [None, jsonable(v)] for k, v in payload.items()}, label=label, writes=writes)
 
 
@@ -237,7 +244,8 @@ def _write_back_number(ctx: SyncContext, *, source: SideContext, target: SideCon
 
 
 def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, record: Record,
-            values: dict[str, Any], link: SyncLink, label: str, notes: list[str], set_back: str | None) -> Outcome:
+            values: dict[str, Any], link: SyncLink, label: str, notes: list[str], set_back: str | None,
+            fit_notes: dict[str, str] | None = None) -> Outcome:
     source_id = source.record_id(record)
     target_id = getattr(link, f"{target.role}_id")
     try:
@@ -286,6 +294,7 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
             for c in conflicts) + ".")
     else:
         notes.append(f"Updated in {target.name if to_target else source.name}.")
+    notes.extend(note for name, note in (fit_notes or {}).items() if name in to_target)
     return Outcome(entry_action, " ".join(notes), **ids_for(source, source_id, target_id), changes=changes, label=label,
                    writes=writes)
 
@@ -295,9 +304,11 @@ def without_respellings(side: SideContext, current: Record, writes: dict[str, An
 
     "DK 12 34 56 78" over "12345678", "556677-8899" over "SE556677889901" or an e-mail differing only in
     case or stray spaces names the same company or person: rewriting it changes nothing but the spelling
-    its owner chose, and would count as an identity rewrite.
+    its owner chose, and would count as an identity rewrite. Likewise a country: "Sweden" over "Sverige" is
+    left alone, and a new country name is written in the language of the name the record holds.
     """
     vat, email = side.role_field("vat"), side.role_field("email")
+    kinds = {f.name: f.value_kind for f in side.spec.fields if f.value_kind} if side.spec is not None else {}
     kept = {}
     for name, value in writes.items():
         if name == vat and identity.org_keys_agree(identity.org_key(value), identity.org_key(current.get(name))):
@@ -305,6 +316,11 @@ def without_respellings(side: SideContext, current: Record, writes: dict[str, An
         if name == email and identity.email_key(value) and \
                 identity.email_key(value) == identity.email_key(current.get(name)):
             continue
+        if kinds.get(name) in COUNTRY_KINDS:
+            if same_country(value, current.get(name)):
+                continue
+            if kinds[name] == COUNTRY_NAME:
+                value = country_name_like(value, current.get(name))
         kept[name] = value
     return kept
 
@@ -320,7 +336,10 @@ def _decide(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
     to_crm_rules = {r.key: r for r in ctx.rules(TO_CRM)}
     both = [k for k in to_erp_rules if k in to_crm_rules]
     crm_values = {k: map_value(to_erp_rules[k], crm_record.get(to_erp_rules[k].source)) for k in both}
-    erp_values = {k: erp_record.get(to_erp_rules[k].target) for k in both}
+    # An ERP value longer than webCRM holds is compared as webCRM keeps it, shortened: otherwise the shortened
+    # copy would look like a change on one side for ever. Only a change webCRM can see counts.
+    erp_values = {k: value_fit(erp_record.get(to_erp_rules[k].target), target=to_crm_rules[k].target_spec).value
+                  for k in both}
     owners = {k: to_erp_rules[k].conflict_owner for k in both if to_erp_rules[k].conflict_owner}
     result = merge_two_way(crm=crm_values, erp=erp_values, base=link.synced_values or None, owners=owners,
                            default_owner=ctx.entity_sync.conflict_owner, crm_is_newer=source.role == CRM)
@@ -354,7 +373,9 @@ def _remember(ctx: SyncContext, link: SyncLink, *, source: SideContext, source_r
     setattr(link, f"{target.role}_hash", side_hash(ctx, target, target_record))
     if ctx.entity_sync.direction == "two_way" and not link.synced_values:
         crm_record = source_record if source.role == CRM else target_record
-        link.synced_values = {r.key: jsonable(map_value(r, crm_record.get(r.source))) for r in ctx.rules(TO_ERP)}
+        # After the write nothing may be refused any more: the agreed values are what each row writes, shortened.
+        link.synced_values = {r.key: jsonable(map_value(replace(r, overflow=SHORTEN), crm_record.get(r.source)))
+                              for r in ctx.rules(TO_ERP)}
     link.label = record_label(source, source_record) or link.label
     link.synced_at = timezone.now()
     link.save()

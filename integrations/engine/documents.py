@@ -1,7 +1,8 @@
 """Orders, invoices and their lines: totals, VAT and contribution margin, always with ``decimal``.
 
 The figures webCRM shows on a delivery (total, VAT, total incl. VAT, cost, DB and DB %) are computed
-here from the lines, so both sides agree to the øre whatever their own rounding habits.
+here from the lines, so both sides agree to the øre whatever their own rounding habits. A line's discount is a
+percent or an amount off the whole line (``discounts.Discount``); its net follows ``discounts.line_net``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from .discounts import NONE, PERCENT, Discount, DiscountFields, discount_amount, line_net, read_discount
+from .discounts import discount_percent as percent_of
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -32,22 +36,39 @@ def money(value: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class Line:
+    """One document line: quantity, unit price (excl. VAT), its discount, VAT percent and unit cost price."""
+
     quantity: Decimal
     price: Decimal
-    discount_percent: Decimal = Decimal(0)
+    discount: Discount = NONE
     vat_percent: Decimal = Decimal(0)
     cost_price: Decimal = Decimal(0)
 
     @classmethod
     def from_values(cls, *, quantity: Any, price: Any, discount_percent: Any = 0, vat_percent: Any = 0,
-                    cost_price: Any = 0) -> Line:
-        return cls(to_decimal(quantity), to_decimal(price), to_decimal(discount_percent), to_decimal(vat_percent),
+                    cost_price: Any = 0, discount: Discount | None = None) -> Line:
+        """A line from vendor values; ``discount`` (percent or amount) wins over ``discount_percent``."""
+        if discount is None:
+            discount = Discount.percent(discount_percent)
+        return cls(to_decimal(quantity), to_decimal(price), discount, to_decimal(vat_percent),
                    to_decimal(cost_price))
+
+    @property
+    def discount_percent(self) -> Decimal:
+        """The discount as a percent of the line's gross value (exact for percents, converted for amounts)."""
+        if self.quantity * self.price == 0:
+            return self.discount.value if self.discount.kind == PERCENT else Decimal(0)
+        return percent_of(self.quantity, self.price, self.discount)
+
+    @property
+    def discount_amount(self) -> Decimal:
+        """The discount in money off the whole line, to the øre."""
+        return money(discount_amount(self.quantity, self.price, self.discount))
 
     @property
     def net(self) -> Decimal:
         """Quantity × price less the discount, rounded to the øre per line as invoices print it."""
-        return money(self.quantity * self.price * (HUNDRED - self.discount_percent) / HUNDRED)
+        return line_net(self.quantity, self.price, self.discount)
 
     @property
     def vat(self) -> Decimal:
@@ -56,6 +77,11 @@ class Line:
     @property
     def cost(self) -> Decimal:
         return money(self.quantity * self.cost_price)
+
+    @property
+    def margin(self) -> Decimal:
+        """Contribution (DB) of the line: net − cost, in money."""
+        return self.net - self.cost
 
 
 @dataclass(frozen=True)
@@ -96,9 +122,17 @@ def cash_rounding(amount: Decimal, step: Decimal) -> tuple[Decimal, Decimal]:
 
 
 def lines_from_records(records: Iterable[Mapping[str, Any]], *, quantity: str, price: str, discount: str = "",
-                       vat: str = "", cost: str = "") -> list[Line]:
-    """Lines from vendor records, naming which of the vendor's fields holds each figure."""
+                       vat: str = "", cost: str = "", discount_amount: str = "",
+                       discount_type: str = "") -> list[Line]:
+    """Lines from vendor records, naming which of the vendor's fields holds each figure.
+
+    ``discount`` names a percent field, ``discount_amount`` an amount field (off the whole line), and
+    ``discount_type`` a field saying which of the two ``discount`` holds (Fortnox's ``DiscountType``).
+    """
+    fields = DiscountFields(percent=discount or None, amount=discount_amount or None,
+                            type_field=discount_type or None,
+                            writable=frozenset(name for name in (discount, discount_amount) if name))
     return [Line.from_values(quantity=r.get(quantity), price=r.get(price),
-                             discount_percent=r.get(discount) if discount else 0,
+                             discount=read_discount(r, fields, quantity=r.get(quantity), price=r.get(price)),
                              vat_percent=r.get(vat) if vat else 0, cost_price=r.get(cost) if cost else 0)
             for r in records]

@@ -23,10 +23,12 @@ from django.utils import timezone
 from integrations.models import LogAction, SyncLink
 from integrations.systems.base import Record
 from integrations.systems.catalog import Entity, EntitySpec
-from integrations.systems.errors import NotFoundError
+from integrations.systems.errors import NotFoundError, VendorValidationError
 
 from .context import CRM, SideContext, SyncContext
+from .discounts import AMOUNT, Discount, DiscountFields, read_discount, write_discount
 from .documents import Line, document_totals, to_decimal
+from .limits import value_fit
 from .mapping import changed_fields, is_blank, payload_hash
 from .matching import counterpart_id, link_for
 from .outcome import Outcome, ids_for
@@ -34,6 +36,9 @@ from .outcome import Outcome, ids_for
 HEADER_ROLES = ("customer", "date", "currency", "description")
 LINE_ROLES = ("item", "text", "quantity", "price", "discount", "vat", "cost", "list_price")
 NUMERIC_LINE_ROLES = ("quantity", "price", "discount", "vat", "cost", "list_price")
+#: Line roles of a discount beside ``discount`` (a percent): an amount off the whole line, and a type field
+#: saying which of the two ``discount`` holds (Fortnox's ``DiscountType``). See ``discounts``.
+DISCOUNT_ROLES = ("discount", "discount_amount", "discount_type")
 DOCUMENT_ENTITIES = (Entity.DELIVERY, Entity.INVOICE)
 #: webCRM's closed delivery status, given to deliveries made from ERP invoices.
 CLOSED_STATUS = "Completed"
@@ -69,14 +74,37 @@ def neutral(side: SideContext, record: Record) -> dict[str, Any]:
     if position:
         lines.sort(key=lambda line: to_decimal(line.get(position)))
     doc["lines"] = []
+    fields = discount_fields(line_spec)
     for line in lines:
         item = {}
         for role in LINE_ROLES:
             name = line_spec.role(role) if line_spec else None
             value = line.get(name) if name else None
             item[role] = to_decimal(value) if role in NUMERIC_LINE_ROLES and not is_blank(value) else value
+        if fields.any:
+            discount = read_discount(line, fields, quantity=item.get("quantity"), price=item.get("price"))
+            if discount.kind == AMOUNT and not discount.is_zero:
+                item["discount"], item["discount_amount"] = None, discount.value
+            elif not discount.is_zero:
+                item["discount"] = discount.value
         doc["lines"].append(item)
     return doc
+
+
+def discount_fields(line_spec: EntitySpec | None) -> DiscountFields:
+    """Where ``line_spec``'s lines keep their discount (roles ``discount``, ``discount_amount``, ``discount_type``)."""
+    if line_spec is None:
+        return DiscountFields()
+    percent, amount, type_field = (line_spec.role(role) for role in DISCOUNT_ROLES)
+    writable = frozenset(name for name in (percent, amount, type_field) if name and not _read_only(line_spec, name))
+    return DiscountFields(percent=percent, amount=amount, type_field=type_field, writable=writable)
+
+
+def line_discount(line: dict[str, Any]) -> Discount:
+    """A neutral line's discount: an amount when ``discount_amount`` is set, else the percent in ``discount``."""
+    if not is_blank(line.get("discount_amount")):
+        return Discount.amount(line["discount_amount"])
+    return Discount.percent(line.get("discount") or 0)
 
 
 def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
@@ -93,32 +121,49 @@ def document_hash(side: SideContext, record: Record) -> str:
 
 def totals_of(doc: dict[str, Any]):
     return document_totals(Line.from_values(quantity=line.get("quantity") or 0, price=line.get("price") or 0,
-                                            discount_percent=line.get("discount") or 0,
+                                            discount=line_discount(line),
                                             vat_percent=line.get("vat") or 0, cost_price=line.get("cost") or 0)
                            for line in doc["lines"])
 
 
-def to_vendor(side: SideContext, doc: dict[str, Any], *, entity: Entity) -> Record:
-    """A neutral document written in ``side``'s field names; roles ``side`` does not have are left out."""
+def to_vendor(side: SideContext, doc: dict[str, Any], *, entity: Entity, notes: list[str] | None = None) -> Record:
+    """A neutral document written in ``side``'s field names; roles ``side`` does not have are left out.
+
+    Text longer than its field holds is shortened at a word boundary (documents have no mapping rows to say
+    otherwise); each shortening is added to ``notes`` in words for the log.
+    """
     spec, line_spec = side.spec, _line_spec(side, entity)
     record: Record = {}
     for role in HEADER_ROLES:
         name = spec.role(role) if spec else None
         if name and not is_blank(doc.get(role)) and not _read_only(spec, name):
-            record[name] = doc[role]
+            record[name] = _fit(spec, name, doc[role], notes)
     lines = []
+    fields = discount_fields(line_spec)
     for index, line in enumerate(doc["lines"], start=1):
         row = {}
         for role in LINE_ROLES:
             name = line_spec.role(role) if line_spec else None
+            if role == "discount" and fields.any:
+                continue
             if name and not is_blank(line.get(role)) and not _read_only(line_spec, name):
-                row[name] = line[role]
+                row[name] = _fit(line_spec, name, line[role], notes, line=index)
+        if fields.any and not (is_blank(line.get("discount")) and is_blank(line.get("discount_amount"))):
+            row.update(write_discount(line_discount(line), quantity=line.get("quantity") or 0,
+                                      price=line.get("price") or 0, fields=fields))
         position = line_spec.role("position") if line_spec else None
         if position and not _read_only(line_spec, position):
             row[position] = index
         lines.append(row)
     record["lines"] = lines
     return record
+
+
+def _fit(spec: EntitySpec | None, name: str, value: Any, notes: list[str] | None, *, line: int = 0) -> Any:
+    fitted = value_fit(value, target=spec.field(name) if spec else None)
+    if fitted.note and notes is not None:
+        notes.append(f"Line {line}: {fitted.note}" if line else fitted.note)
+    return fitted.value
 
 
 def _read_only(spec: EntitySpec | None, name: str) -> bool:
@@ -173,7 +218,8 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
                        f"{target.name} yet; the delivery follows once it is.", **ids_for(source, external_id, ""),
                        label=label)
     doc["customer"] = customer
-    as_invoice = ctx.entity_sync.delivery_target == "invoice"
+    # An ERP whose API cannot make invoices (Uniconta's REST face) gets the sales order, invoiced there by a person.
+    as_invoice = ctx.entity_sync.delivery_target == "invoice" and target.client.can_create(Entity.INVOICE)
     linked_entity = Entity(link.entity) if link is not None else None
     target_side = _side_for(target, linked_entity or (Entity.INVOICE if as_invoice else Entity.DELIVERY))
     # Some ERPs make invoices only from orders (Uniconta posts an order): then the order's fields are written.
@@ -181,10 +227,14 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
     write_side = target_side
     if target_side.entity == Entity.INVOICE and (not customer_field or _read_only(target_side.spec, customer_field)):
         write_side = _side_for(target, Entity.DELIVERY)
-    values = to_vendor(write_side, doc, entity=write_side.entity)
+    fit_notes: list[str] = []
+    values = to_vendor(write_side, doc, entity=write_side.entity, notes=fit_notes)
     order_type = target_side.role_field("order_type")
     if order_type and ctx.entity_sync.outgoing_order_type:
         values[order_type] = ctx.entity_sync.outgoing_order_type
+    if as_invoice and _order_invoicing(target) is not None and (link is None or link.entity == Entity.DELIVERY):
+        return _delivery_invoiced_from_order(ctx, source=source, target=target, record=record,
+                                             external_id=external_id, doc=doc, order_link=link, label=label)
     if link is None:
         created = target_side.client.create_record(target_side.entity, values)
         target_id = target_side.record_id(created)
@@ -201,12 +251,19 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
         updated = _write_back(ctx, crm=source, erp=target_side, delivery=record, document=created, link=link)
         _remember(link, crm=source, erp=target_side, delivery=updated, document=created)
         what = "invoice" if target_side.entity == Entity.INVOICE else "sales order"
+        waits = (f" {target.name}'s API cannot post invoices, so the order waits there to be invoiced."
+                 if ctx.entity_sync.delivery_target == "invoice" and target_side.entity != Entity.INVOICE else "")
         return Outcome(LogAction.CREATED, f"Created {what} {target_id} in {target.name} with "
-                       f"{len(doc['lines'])} line{'s' if len(doc['lines']) != 1 else ''}.",
+                       f"{len(doc['lines'])} line{'s' if len(doc['lines']) != 1 else ''}.{waits}"
+                       + "".join(f" {note}" for note in fit_notes),
                        **ids_for(source, external_id, target_id), label=label, writes=2,
                        changes={"lines": [None, len(doc["lines"])], **{k: [None, str(v)] for k, v in
                                                                          totals_of(doc).as_dict().items()}})
     current = target_side.client.get_record(target_side.entity, link.erp_id)
+    state = locked_state(target_side, current)
+    if state is not None:
+        return Outcome(LogAction.SKIPPED, _left_alone(target_side, target.name, link.erp_id, state, meanwhile=False),
+                       **ids_for(source, external_id, link.erp_id), label=label)
     before = _comparable(neutral(target_side, current))
     after = _comparable(neutral(target_side, {**current, **values}))
     changes = changed_fields(before, after)
@@ -214,22 +271,151 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
         _remember(link, crm=source, erp=target_side, delivery=record, document=current)
         return Outcome(LogAction.SKIPPED, f"{target.name} already holds the same order.",
                        **ids_for(source, external_id, link.erp_id), label=label)
-    updated_document = target_side.client.update_record(target_side.entity, link.erp_id, values)
+    try:
+        updated_document = target_side.client.update_record(target_side.entity, link.erp_id, values)
+    except (VendorValidationError, NotFoundError):
+        # Refused: booked, cancelled or invoiced between our read and our write? Then it is left alone.
+        state = _locked_after_refusal(target_side, link.erp_id)
+        if state is None:
+            raise
+        return Outcome(LogAction.SKIPPED, _left_alone(target_side, target.name, link.erp_id, state),
+                       **ids_for(source, external_id, link.erp_id), label=label)
     updated = _write_back(ctx, crm=source, erp=target_side, delivery=record, document=updated_document, link=link)
     _remember(link, crm=source, erp=target_side, delivery=updated, document=updated_document)
-    return Outcome(LogAction.UPDATED, f"Updated sales order {link.erp_id} in {target.name}.",
+    return Outcome(LogAction.UPDATED, " ".join([f"Updated sales order {link.erp_id} in {target.name}.", *fit_notes]),
                    **ids_for(source, external_id, link.erp_id), label=label, writes=2,
                    changes={k: [str(v[0]), str(v[1])] for k, v in changes.items()})
 
 
+def _order_invoicing(target: SideContext):
+    """The ERP's own action that turns a sales order into its invoice (Fortnox's ``createinvoice``), or None.
+
+    A client offers it as ``invoice_from_order(order_id) -> invoice record``; where it exists, a delivery
+    sent as an invoice goes the ERP's way: order first, then the ERP invoices that order.
+    """
+    action = getattr(target.client, "invoice_from_order", None)
+    return action if callable(action) else None
+
+
+def _delivery_invoiced_from_order(ctx: SyncContext, *, source: SideContext, target: SideContext, record: Record,
+                                  external_id: str, doc: dict[str, Any], order_link: SyncLink | None, label: str):
+    """The delivery becomes an ERP sales order with all its lines, and the ERP turns that order into its invoice.
+
+    Both are linked to the delivery (the order's link and the invoice's), so neither comes back as a new
+    delivery. A link to the order alone means an earlier attempt stopped between the two steps, or the
+    delivery went over as an order before the setting said invoice: that order is invoiced now, or, when the
+    ERP has invoiced it already (its invoice reference is set), its invoice is linked instead of making another.
+    Returns an ``Outcome``.
+    """
+    orders, invoices = _side_for(target, Entity.DELIVERY), _side_for(target, Entity.INVOICE)
+    writes = 0
+    notes: list[str] = []
+    if order_link is None:
+        values = to_vendor(orders, doc, entity=Entity.DELIVERY, notes=notes)
+        order_type = orders.role_field("order_type")
+        if order_type and ctx.entity_sync.outgoing_order_type:
+            values[order_type] = ctx.entity_sync.outgoing_order_type
+        order = orders.client.create_record(Entity.DELIVERY, values)
+        writes += 1
+        order_link = SyncLink.objects.create(tenant_id=ctx.integration.tenant_id, integration=ctx.integration,
+                                             entity=Entity.DELIVERY, crm_id=external_id,
+                                             erp_id=orders.record_id(order), label=label,
+                                             erp_hash=document_hash(orders, order))
+    else:
+        order = orders.client.get_record(Entity.DELIVERY, order_link.erp_id)
+    order_id = order_link.erp_id
+    invoiced_field = orders.role_field("invoice_date")  # Fortnox: the order's InvoiceReference
+    reference = order.get(invoiced_field) if invoiced_field else None
+    if not is_blank(reference) and str(reference) != "0":
+        invoice = invoices.client.get_record(Entity.INVOICE, str(reference))
+        made = f"{target.name} had invoiced order {order_id} already: linked its invoice"
+    else:
+        invoice = _order_invoicing(target)(order_id)
+        writes += 1
+        made = f"Sent order {order_id} to {target.name}, which invoiced it"
+    invoice_id = invoices.record_id(invoice)
+    invoice_link, _ = SyncLink.objects.get_or_create(
+        tenant_id=ctx.integration.tenant_id, integration=ctx.integration, entity=Entity.INVOICE, erp_id=invoice_id,
+        defaults={"crm_id": external_id, "label": label})
+    if invoice_link.crm_id != external_id:
+        return Outcome(LogAction.SKIPPED, f"Invoice {invoice_id} of order {order_id} in {target.name} belongs to "
+                       f"another webCRM delivery ({invoice_link.crm_id}); nothing was linked. Check the order.",
+                       **ids_for(source, external_id, invoice_id), label=label, writes=writes)
+    updated = _write_back(ctx, crm=source, erp=invoices, delivery=record, document=invoice, link=invoice_link)
+    _remember(invoice_link, crm=source, erp=invoices, delivery=updated, document=invoice)
+    _remember(order_link, crm=source, erp=orders, delivery=updated, document=order)
+    lines = len(doc["lines"])
+    return Outcome(LogAction.CREATED, f"{made}: invoice {invoice_id} with {lines} line{'s' if lines != 1 else ''}."
+                   + "".join(f" {note}" for note in notes),
+                   **ids_for(source, external_id, invoice_id), label=label, writes=writes + 1,
+                   changes={"lines": [None, lines], **{k: [None, str(v)] for k, v in totals_of(doc).as_dict().items()}})
+
+
+#: Statuses in which an ERP no longer lets a document change, by document: released (booked) invoices (Visma.net:
+#: Open, Closed, Voided …) and orders that are completed, cancelled or invoiced.
+LOCKED_STATUSES = {
+    Entity.INVOICE: frozenset({"Open", "Closed", "Voided", "Scheduled", "PendingPrint", "PendingEmail", "Reserved"}),
+    Entity.DELIVERY: frozenset({"Completed", "Cancelled", "Invoiced", "Closed"}),
+}
+
+
+def locked_state(side: SideContext, document: Record, *, refused: bool = False) -> str | None:
+    """Why ``side``'s ERP would refuse a change to ``document``: "booked", "cancelled", "invoiced", or None.
+
+    Read from the document's roles: ``booked`` (a flag), ``cancelled`` (a flag), ``status`` (see
+    ``LOCKED_STATUSES``) and, once the ERP has ``refused`` a write, an order's ``invoice_date`` (an invoice made
+    from it; some ERPs keep invoicing an order in parts, so that alone does not stop a write before trying).
+    """
+    def flag(role: str) -> bool:
+        name = side.role_field(role)
+        value = document.get(name) if name else None
+        return bool(value) and str(value).lower() not in ("false", "0")
+
+    if flag("cancelled"):
+        return "cancelled"
+    if side.entity == Entity.INVOICE and flag("booked"):
+        return "booked"
+    status_field = side.role_field("status")
+    status = document.get(status_field) if status_field else None
+    if status in LOCKED_STATUSES.get(side.entity, ()):
+        if side.entity == Entity.INVOICE:
+            return "cancelled" if status == "Voided" else "booked"
+        return "cancelled" if status == "Cancelled" else "invoiced"
+    invoiced = side.role_field("invoice_date")
+    if refused and side.entity == Entity.DELIVERY and invoiced and str(document.get(invoiced) or "0") != "0":
+        return "invoiced"
+    return None
+
+
+def _locked_after_refusal(side: SideContext, document_id: str) -> str | None:
+    """After a refused write: the document read again, and the reason it is locked now (None: not locked)."""
+    try:
+        current = side.client.get_record(side.entity, document_id)
+    except NotFoundError:
+        return None
+    return locked_state(side, current, refused=True)
+
+
+def _left_alone(side: SideContext, system_name: str, document_id: str, state: str, *, meanwhile: bool = True) -> str:
+    """The skip's words for a locked document: found so on reading it, or locked between our read and our write."""
+    if side.entity == Entity.INVOICE:
+        if not meanwhile:
+            return (f"Invoice {document_id} in {system_name} is {state}; a booked invoice is never changed. Make a "
+                    "credit note in the ERP instead.")
+        return (f"Invoice {document_id} was {state} in {system_name} meanwhile; left alone. A booked invoice is "
+                "never changed: make a credit note in the ERP instead.")
+    if not meanwhile:
+        return f"Sales order {document_id} in {system_name} is {state}; the ERP no longer accepts changes to it."
+    return (f"Sales order {document_id} was {state} in {system_name} meanwhile; left alone. The ERP no longer "
+            "accepts changes to it.")
+
+
 def _booked(invoices: SideContext, link: SyncLink) -> bool:
     """Whether the linked invoice is booked; an ERP without a "booked" flag books every invoice it has."""
-    field = invoices.role_field("booked")
-    if not field:
+    if not invoices.role_field("booked") and not invoices.role_field("status"):
         return True
     current = invoices.client.get_record(invoices.entity, link.erp_id)
-    value = current.get(field)
-    return bool(value) and str(value).lower() not in ("false", "0")
+    return locked_state(invoices, current) is not None
 
 
 def _state_text(erp: SideContext, document: Record) -> str:
@@ -302,7 +488,8 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
     doc["customer"] = organisation
     if invoice:
         doc["description"] = "faktura"
-    values = to_vendor(target, doc, entity=Entity.DELIVERY)
+    fit_notes: list[str] = []
+    values = to_vendor(target, doc, entity=Entity.DELIVERY, notes=fit_notes)
     status = target.role_field("status")
     if status:
         values[status] = CLOSED_STATUS if invoice else OPEN_STATUS
@@ -318,15 +505,16 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
         link = SyncLink.objects.create(tenant_id=ctx.integration.tenant_id, integration=ctx.integration,
                                        entity=source.entity, crm_id=crm_id, erp_id=external_id, label=label)
         _remember(link, crm=target, erp=source, delivery=created, document=record)
-        return Outcome(LogAction.CREATED, f"Created a delivery in webCRM from {label.lower()} "
-                       f"({len(doc['lines'])} lines, total {totals.total}).", **ids_for(source, external_id, crm_id),
+        return Outcome(LogAction.CREATED, " ".join([f"Created a delivery in webCRM from {label.lower()} "
+                                                    f"({len(doc['lines'])} lines, total {totals.total}).",
+                                                    *fit_notes]), **ids_for(source, external_id, crm_id),
                        label=label, writes=1, changes={k: [None, str(v)] for k, v in totals.as_dict().items()})
     current = target.client.get_record(target.entity, link.crm_id)
     updated = target.client.update_record(target.entity, link.crm_id, values)
     _remember(link, crm=target, erp=source, delivery=updated, document=record)
     changes = changed_fields({k: current.get(k) for k in values if k != "lines"},
                              {k: v for k, v in values.items() if k != "lines"})
-    return Outcome(LogAction.UPDATED, f"Updated the webCRM delivery from {label.lower()}.",
+    return Outcome(LogAction.UPDATED, " ".join([f"Updated the webCRM delivery from {label.lower()}.", *fit_notes]),
                    **ids_for(source, external_id, link.crm_id), label=label, writes=1, changes=changes)
 
 

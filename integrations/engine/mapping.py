@@ -19,6 +19,7 @@ from integrations.systems.catalog import EntitySpec, FieldSpec
 from mappings.validation import TO_CRM as TO_CRM  # re-exported: the engine speaks of flows through this module
 from mappings.validation import TO_ERP, row_directions
 
+from .limits import SHORTEN, value_fit
 from .values import value_convert
 
 
@@ -29,6 +30,7 @@ class MappingRowLike(Protocol):
     value_map: dict
     required: bool
     conflict_owner: str
+    overflow: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class FieldRule:
     #: The vendors' descriptions of the field read and the field written, when their catalogs know them.
     source_spec: FieldSpec | None = None
     target_spec: FieldSpec | None = None
+    #: What happens to a value longer than the target holds: "shorten" (at a word boundary) or "refuse".
+    overflow: str = SHORTEN
 
     @property
     def key(self) -> str:
@@ -66,13 +70,14 @@ def rules_for(rows: Iterable[MappingRowLike], *, flow: str, entity_direction: st
         value_map = dict(row.value_map or {})
         crm_field = _field_spec(crm_spec, row.crm_field)
         erp_field = _field_spec(erp_spec, row.erp_field)
+        overflow = getattr(row, "overflow", "") or SHORTEN
         if flow == TO_ERP:
             rules.append(FieldRule(row.crm_field, row.erp_field, row.erp_field, row.crm_field, value_map,
-                                   row.required, row.conflict_owner, crm_field, erp_field))
+                                   row.required, row.conflict_owner, crm_field, erp_field, overflow))
         else:
             inverse = {str(v): k for k, v in value_map.items()}
             rules.append(FieldRule(row.erp_field, row.crm_field, row.erp_field, row.crm_field, inverse,
-                                   row.required, row.conflict_owner, erp_field, crm_field))
+                                   row.required, row.conflict_owner, erp_field, crm_field, overflow))
     return rules
 
 
@@ -91,12 +96,21 @@ def exact(value: Any) -> Any:
     return value
 
 
-def map_value(rule: FieldRule, value: Any) -> Any:
-    """The value ``rule`` writes for ``value`` read from its source: value map first, then the target's kind."""
+def map_value(rule: FieldRule, value: Any, *, notes: dict[str, str] | None = None) -> Any:
+    """The value ``rule`` writes for ``value`` read from its source: value map first, then the target's kind,
+    then the target's length (:func:`.limits.value_fit`, by the row's ``overflow``).
+
+    A shortened value leaves its note in ``notes`` under the target field's name; a row set to refuse raises
+    :class:`.limits.ValueTooLong` for a value longer than the target holds.
+    """
     value = exact(value)
     if rule.value_map and not is_blank(value):
         value = rule.value_map.get(str(value), value)
-    return value_convert(value, source=rule.source_spec, target=rule.target_spec)
+    value = value_convert(value, source=rule.source_spec, target=rule.target_spec)
+    fitted = value_fit(value, target=rule.target_spec, overflow=rule.overflow, source=rule.source)
+    if fitted.note and notes is not None:
+        notes[rule.target] = fitted.note
+    return fitted.value
 
 
 @dataclass
@@ -105,18 +119,25 @@ class MappedRecord:
     values: dict[str, Any]
     #: source fields of required rows that are empty, in the rows' order
     missing_required: list[str]
+    #: target field → what was done to make its value fit ("Name shortened from 150 to 98 characters …")
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def map_record(record: Mapping[str, Any], rules: Iterable[FieldRule]) -> MappedRecord:
-    """The values to write on the target side, and the required source fields that are empty."""
+    """The values to write on the target side, the required source fields that are empty, and length notes.
+
+    Raises :class:`.limits.ValueTooLong` (before anything is written) when a row set to refuse meets a value
+    longer than its target holds.
+    """
     values: dict[str, Any] = {}
     missing: list[str] = []
+    notes: dict[str, str] = {}
     for rule in rules:
         value = record.get(rule.source)
         if rule.required and is_blank(value):
             missing.append(rule.source)
-        values[rule.target] = map_value(rule, value)
-    return MappedRecord(values=values, missing_required=missing)
+        values[rule.target] = map_value(rule, value, notes=notes)
+    return MappedRecord(values=values, missing_required=missing, notes=notes)
 
 
 def _canonical(value: Any) -> Any:

@@ -1,17 +1,19 @@
 """Polling for systems without usable webhooks (Fortnox; any system whose webhooks are switched off).
 
 Per integration, system and entity a cursor says how far changes have been read. Each poll asks the
-source for what changed since the cursor less an overlap window (clocks differ, and a change saved
-during the previous poll must not slip between two polls), stores every changed record as an event,
-and moves the cursor in the same transaction as the last batch: a crash repeats a poll, never skips one.
-Records seen twice cost one read and no write: the hash check drops them. The clock starts at the first
+source for what changed since the cursor less an overlap window on the vendor's own clock (its zone and
+step, the clocks of two machines, and the hour a wall clock repeats when summer time ends: ``clock``),
+stores every changed record as an event, and moves the cursor in the same transaction as the last batch:
+a crash repeats a poll, never skips one. The overlap reads some records again; one whose listed values are
+what its link last synced is not stored again (``drift.unchanged_listed``), and where the list cannot show
+every synced field the event's own hash check drops it after one read. The clock starts at the first
 poll after the integration is switched on: records that existed before are the initial import's work,
 also where the source cannot list by change (their ids at that moment are remembered).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 
 from django.db import transaction
@@ -21,12 +23,15 @@ from integrations.models import EventSource, EventState, InboundEvent, Integrati
 from mappings.models import EntitySync, WebhookToggle
 from mappings.validation import row_directions
 
+from .clock import client_window_start
 from .context import CRM, ERP, context_for
+from .drift import unchanged_listed
 from .ingest import event_ingest
 from .mapping import TO_CRM, TO_ERP
 
-OVERLAP = timedelta(minutes=2)
 BATCH = 200
+#: The most ids a cursor remembers of its last poll; beyond that the overlap's records are left to their events.
+RECENT_LIMIT = 5000
 
 
 def poll_sources(integration: Integration, entity_sync: EntitySync) -> list[str]:
@@ -50,9 +55,16 @@ def poll_sources(integration: Integration, entity_sync: EntitySync) -> list[str]
     return systems
 
 
-def poll_entity(*, integration: Integration, system: str, entity: str, now=None, client_options=None) -> int:
-    """Read what changed in ``system`` since the cursor and store it as events; returns how many."""
+def poll_entity(*, integration: Integration, system: str, entity: str, now: datetime | None = None,
+                client_options: dict | None = None) -> int:
+    """Read what changed in ``system`` since the cursor and store it as events; returns how many were stored.
+
+    ``now`` (aware; the present by default) is where the cursor moves to. Listed records whose values are what
+    their link last synced, parked ones and those older than the integration are not stored.
+    """
     now = now or timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("poll_entity needs an aware 'now'")
     ctx = context_for(integration, entity, **(client_options or {}))
     if ctx is None:
         return 0
@@ -69,15 +81,19 @@ def poll_entity(*, integration: Integration, system: str, entity: str, now=None,
             ctx.close()
         PollCursor.objects.filter(pk=cursor.pk).update(modified_since=now, polled_at=now, known_ids=known)
         return 0
-    since = cursor.modified_since - OVERLAP
+    since = client_window_start(side.client, cursor=cursor.modified_since, now=now) if by_change else None
     stored = 0
     known_before = set() if by_change else set(cursor.known_ids or [])
+    seen_before = set(cursor.recent_ids or [])
+    listed: list[str] = []
     try:
         records = side.client.list_records(side.entity, modified_since=since)
         while True:
             batch = list(islice(records, BATCH))
             ids = [side.record_id(r) for r in batch]
             parked = _parked(integration, system, entity, ids)
+            unchanged = unchanged_listed(ctx, side, batch, seen_before=seen_before)
+            listed.extend(ids)
             old_unlinked = _unlinked(integration, side.role, entity, [i for i in ids if i in known_before])
             with transaction.atomic():
                 for record in batch:
@@ -86,11 +102,15 @@ def poll_entity(*, integration: Integration, system: str, entity: str, now=None,
                         continue  # a parked failure waits for a person's replay, not for the next poll
                     if record_id in old_unlinked:
                         continue  # there before the integration was switched on: the initial import's
+                    if record_id in unchanged:
+                        continue  # read again by the overlap, but nothing synced has changed since
                     event_ingest(integration=integration, system=system, entity=entity, action="updated",
                                  external_id=record_id, source=EventSource.POLL)
                     stored += 1
                 if len(batch) < BATCH:
-                    PollCursor.objects.filter(pk=cursor.pk).update(modified_since=now, polled_at=now)
+                    recent = listed if by_change and len(listed) <= RECENT_LIMIT else []
+                    PollCursor.objects.filter(pk=cursor.pk).update(modified_since=now, polled_at=now,
+                                                                   recent_ids=recent)
                     break
     finally:
         ctx.close()

@@ -152,9 +152,8 @@ def pos_sale_sync(ctx: SyncContext, *, source: SideContext, target: SideContext,
     reason = f"Booked as sales order {order_number} on {on} {debtor}"
     writes = 0 if existing else 1
     if auto:
-        invoice = target.client.post_invoice(int(order_number))
-        reason += f" and invoiced as {invoice.get('InvoiceNumber')}"
-        writes += 1
+        # Uniconta's REST API has no invoice posting (that is its .NET InvoiceAPI): the order waits in Uniconta.
+        reason += f"; invoice it in {target.name}, whose API cannot post invoices"
     else:
         reason += f"; left as an order (auto-invoicing of {kind} sales is off)"
     rounding = cash_rounding_of(sale, cash_name=settings.cash_payment_name)
@@ -275,21 +274,19 @@ def _post_one(ctx: SyncContext, *, settings, register, register_id: str, day: dt
     erp = ctx.erp.client
     try:
         if lines:
-            for line in lines:
-                erp.create_record(Entity.DAILY_REPORT, line)
-            result = erp.post_daily_journal(settings.pos_journal, posting_date=day,
-                                            comment=f"POS {name} {day}")
-            report.posting_id = str(result.get("JournalPostedId") or "")
-            report.save(update_fields=["posting_id"])
+            # All of the day's lines in one list insert; posting the journal is a person's step in Uniconta, whose
+            # REST API has no posting (that is its .NET PostingAPI).
+            erp.create_records(Entity.DAILY_REPORT, lines)
     except Exception:
-        report.delete()  # not posted: the next run tries again
+        report.delete()  # not written: the next run tries again
         raise
     log_entry_create(
         integration=ctx.integration, entity=Entity.DAILY_REPORT, action=LogAction.CREATED, direction="to_erp",
-        crm_id=",".join(str(b.get("id")) for b in balances), erp_id=report.posting_id,
+        crm_id=",".join(str(b.get("id")) for b in balances), erp_id=report.posting_id or settings.pos_journal,
         label=f"Daily report {name} {day}",
-        reason=(f"Posted the day of {name} to journal {settings.pos_journal}: revenue {totals['revenue']}, cash "
-                f"{totals['cash']}, difference {totals['difference']}, rounding {totals['rounding']}."
+        reason=(f"Wrote the day of {name} to journal {settings.pos_journal} ({len(lines)} lines, ready to post in "
+                f"{ctx.erp.name}): revenue {totals['revenue']}, cash {totals['cash']}, difference "
+                f"{totals['difference']}, rounding {totals['rounding']}."
                 if lines else f"Nothing to post for {name} on {day}."),
         changes={k: [None, v] for k, v in totals.items() if k != "by_payment_type"}, event=event, run=run)
     return report

@@ -110,6 +110,9 @@ class DryRunClient:
     def record_id(self, entity: Entity, record: Record) -> str:
         return self.inner.record_id(entity, record)
 
+    def create_records(self, entity: Entity, rows: list[Record]) -> list[Record]:
+        return [self.create_record(entity, row) for row in rows]
+
     def create_record(self, entity: Entity, data: Record) -> Record:
         self.writes_swallowed += 1
         record = dict(data)
@@ -176,7 +179,8 @@ def dry_run_context(integration: Integration, entity: str, *, client_options: di
             rows = [FieldMapping(tenant_id=integration.tenant_id, entity_sync=entity_sync, position=n,
                                  erp_field=row["erp_field"], crm_field=row["crm_field"],
                                  direction=row.get("direction") or "", value_map=row.get("value_map") or {},
-                                 required=bool(row.get("required")), conflict_owner=row.get("conflict_owner") or "")
+                                 required=bool(row.get("required")), conflict_owner=row.get("conflict_owner") or "",
+                                 overflow=row.get("overflow") or "shorten")
                     for n, row in enumerate(config["rows"], start=1)]
     ctx = context_for(integration, entity, entity_settings=settings, mapping_rows=rows, **options)
     if ctx is None:

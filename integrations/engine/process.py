@@ -18,7 +18,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.models import EventSource, EventState, InboundEvent, LogAction, SyncLink, SyncRun
-from integrations.systems.errors import AuthError, ExternalSystemError, NotFoundError, VendorValidationError
+from integrations.systems.errors import (
+    AuthError,
+    ExternalSystemError,
+    NotFoundError,
+    VendorValidationError,
+    plain_refusal,
+)
 
 from .apply import record_label, record_sync
 from .context import context_for
@@ -137,12 +143,15 @@ def _enqueue_later(event_id: int) -> None:
     event_enqueue(event_id=event_id)
 
 
-def plain_error(error: ExternalSystemError, system_name: str) -> str:
-    """The failure in words a support person can act on."""
+def plain_error(error: ExternalSystemError, system_name: str, *, what: str = "") -> str:
+    """The failure in words a support person can act on; ``what`` names the record ("customer") when known."""
     if isinstance(error, AuthError):
         return (f"{system_name} refused the connection's credentials. Open the connection, enter them again "
                 f"and press “Test connection”. ({error.vendor_message or error.status})")
     if isinstance(error, VendorValidationError):
+        explained = plain_refusal(error, system_name, what=what)
+        if explained:
+            return explained
         return f"{system_name} refused the data: {error.vendor_message or error.message}"
     if isinstance(error, NotFoundError):
         return f"{system_name} does not know that record or address: {error.vendor_message or error.message}"
@@ -156,10 +165,19 @@ def _fail_or_retry(event: InboundEvent, error: ExternalSystemError, ctx) -> None
         _retry_later(event, f"{plain_error(error, system_name)} Trying again in {int(delay.total_seconds())} s "
                             f"(attempt {event.attempts} of {MAX_ATTEMPTS}).", delay=delay)
         return
-    message = plain_error(error, system_name)
+    message = plain_error(error, system_name, what=_record_word(ctx, system_name))
     if error.transient:
         message = f"{message} Gave up after {event.attempts} attempts; the change is parked and can be replayed."
     _park(event, message, ctx=ctx, vendor_message=error.vendor_message or "")
+
+
+def _record_word(ctx, system_name: str) -> str:
+    """The failing side's word for the record ("customer", "invoice"), from its catalog; "" when unknown."""
+    for side in (ctx.crm, ctx.erp) if ctx is not None else ():
+        spec = getattr(side, "spec", None)
+        if side.name == system_name and spec is not None and spec.label:
+            return spec.label.lower()
+    return ""
 
 
 def _system_name(ctx, error: ExternalSystemError) -> str:

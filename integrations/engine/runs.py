@@ -30,8 +30,9 @@ from integrations.models import (
 from integrations.systems.base import Record
 
 from .activation import LEFT_TO_IMPORT, changed_after_activation
-from .apply import _gates, side_hash
+from .apply import _gates
 from .context import CRM, ERP, SideContext, SyncContext, context_for
+from .drift import linked_record_differs, list_proofs_store
 from .ingest import events_ingest_batch
 from .mapping import TO_CRM, TO_ERP, is_blank
 
@@ -77,6 +78,7 @@ def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int
             while batch := list(islice(records, BATCH)):
                 differing = [r for r in batch if _differs(ctx, side, r, hashes)]
                 _store(ctx, side, differing, EventSource.RECONCILE, run)
+                list_proofs_store(ctx, side)
                 drift += len(differing)
                 seen += len(batch)
                 left = ctx.__dict__.get("left_to_import")
@@ -96,6 +98,9 @@ def _differs(ctx: SyncContext, side: SideContext, record: Record, hashes: dict[s
     """Whether ``record`` needs an event: linked and changed since the last sync, or unlinked, wanted on the
     other side and changed after the integration was switched on.
 
+    A linked record is compared only on what its list answer holds; where the list leaves out fields the link
+    covers, the record is read whole unless a list proof shows nothing changed (``drift``).
+
     An unlinked record older than that (or whose vendor keeps no modification time) is the initial import's,
     which a person starts: it is left alone and counted on the running reconciliation.
     """
@@ -111,7 +116,7 @@ def _differs(ctx: SyncContext, side: SideContext, record: Record, hashes: dict[s
             return True
         _left_to_import(ctx, side, record_id)
         return False
-    return known != side_hash(ctx, side, record)
+    return linked_record_differs(ctx, side, record, known)
 
 
 def _waiting_for_a_person(ctx: SyncContext, side: SideContext) -> set[str]:

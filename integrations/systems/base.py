@@ -14,8 +14,9 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
@@ -137,6 +138,17 @@ def normalise_match_value(value: Any) -> str:
     return " ".join(str(value).split()).casefold()
 
 
+def _seconds(value: Any) -> float | None:
+    """A wait in seconds from a header or body value (a number or digits), never negative; None otherwise."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, seconds) if seconds == seconds and seconds != float("inf") else None
+
+
 def _wait_with_retry_after(base: Callable[[RetryCallState], float], ceiling: float):
     """Exponential backoff with jitter, but never shorter than the vendor's Retry-After."""
 
@@ -180,6 +192,7 @@ class ApiClient:
         extra_headers: Mapping[str, str] | None = None,
         token_store: TokenStore | None = None,
         credentials_changed: Callable[[dict[str, str]], None] | None = None,
+        credentials_held: Callable[[], AbstractContextManager[Mapping[str, str] | None]] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         #: The only origins this client sends anything to (see ``_transmit``).
@@ -194,6 +207,9 @@ class ApiClient:
         self.token_store: TokenStore = token_store or MemoryTokenStore()
         #: Called with the new credentials when the vendor rotates one (Fortnox refresh tokens).
         self.credentials_changed = credentials_changed
+        #: Holds the owner's lock on the stored credentials for a block and gives them as stored now (None when
+        #: there is no owner): workers sharing one connection rotate a single-use token one at a time.
+        self.credentials_held = credentials_held
         #: HTTP calls made, attempts included; read by benchmarks and tests.
         self.calls = 0
 
@@ -230,6 +246,24 @@ class ApiClient:
         self.credentials.update(changes)
         if self.credentials_changed is not None:
             self.credentials_changed(dict(self.credentials))
+
+    @contextmanager
+    def stored_credentials_held(self) -> Iterator[dict[str, str] | None]:
+        """Hold the lock on the stored credentials (one holder per connection, across processes) for the block.
+
+        Yields the credentials as stored at that moment, or None when the client has no owner that stores them
+        (a client made outside a connection): then nothing is locked.
+        """
+        held = self.credentials_held() if self.credentials_held is not None else nullcontext(None)
+        with held as stored:
+            yield dict(stored) if stored is not None else None
+
+    def credentials_adopt(self, stored: Mapping[str, str]) -> bool:
+        """Take over credentials another worker stored meanwhile (a rotated token); True when they differ."""
+        if dict(stored) == self.credentials:
+            return False
+        self.credentials = dict(stored)
+        return True
 
     def authenticate(self, headers: dict[str, str]) -> None:
         """Add auth to an outgoing request's headers (log in first if needed)."""
@@ -273,13 +307,15 @@ class ApiClient:
         return False
 
     def retry_after(self, response: requests.Response) -> float | None:
-        value = response.headers.get("Retry-After")
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            return None
+        """Seconds the vendor asked us to wait: the longer of the ``Retry-After`` header and what its body says
+        (``retry_after_in_body``); None when neither says."""
+        waits = [wait for wait in (_seconds(response.headers.get("Retry-After")), self.retry_after_in_body(response))
+                 if wait is not None]
+        return max(waits) if waits else None
+
+    def retry_after_in_body(self, response: requests.Response) -> float | None:
+        """A vendor's own wait in its error body, in seconds (e.g. webCRM's ``RetryAfterSeconds``); None here."""
+        return None
 
     # -- HTTP --------------------------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -414,6 +450,16 @@ class ApiClient:
         """Whether ``list_records(entity, modified_since=…)`` lists only what changed (else it lists everything)."""
         return True
 
+    #: The clock of the "changed since" filter: the zone the vendor reads it in (UTC unless the vendor compares
+    #: local wall-clock time) and the step it is compared at (a filter in whole minutes rounds down to one).
+    change_filter_zone: ClassVar[tzinfo] = UTC
+    change_filter_step: ClassVar[timedelta] = timedelta(seconds=1)
+
+    def list_fields(self, entity: Entity) -> frozenset[str] | None:
+        """The fields a list answer of ``entity`` carries (catalog names), where it carries fewer than a read of one
+        record; None when a listed record is the whole record (the default)."""
+        return None
+
     def find_records(self, entity: Entity, field_name: str, value: Any) -> list[Record]:
         """Records whose ``field_name`` equals ``value`` (text compared without case or padding).
 
@@ -428,11 +474,24 @@ class ApiClient:
     def create_record(self, entity: Entity, data: Record) -> Record:
         raise NotImplementedError
 
+    def create_records(self, entity: Entity, rows: list[Record]) -> list[Record]:
+        """Create several records of ``entity``, in as few calls as the vendor allows; returns them as stored.
+
+        One :meth:`create_record` per row unless a vendor has a documented list insert (Uniconta ``InsertList``).
+        """
+        return [self.create_record(entity, row) for row in rows]
+
     def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
         raise NotImplementedError
 
     def delete_record(self, entity: Entity, record_id: str) -> None:
         raise NotImplementedError
+
+    def can_create(self, entity: Entity) -> bool:
+        """Whether :meth:`create_record` can make a record of ``entity`` through the vendor's API. True unless the
+        vendor's API has no way to (Uniconta's REST face cannot post an invoice); asked before choosing what to
+        create, so that a setting the vendor cannot honour becomes the nearest thing it can do."""
+        return True
 
     def can_delete(self, entity: Entity) -> bool:
         """Whether :meth:`delete_record` can remove a record of ``entity`` through the vendor's API (or deactivate

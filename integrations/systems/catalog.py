@@ -56,6 +56,10 @@ class FieldSpec:
     #: A free slot the customer gives meaning to (webCRM OrganisationExtraCustom3, Uniconta xStyleNo).
     custom: bool = False
     help: str = ""
+    #: What the value means beyond its type, where the sync must convert it: "country_name" (a localised
+    #: name), "country_code" / "country_code_lower" (ISO 3166-1 alpha-2), "country_enum" (a .NET enum name),
+    #: "country_name_en" (an English name), "amount" (money). See integrations/engine/values.py.
+    value_kind: str = ""
 
     @property
     def display(self) -> str:
@@ -75,6 +79,9 @@ class EntitySpec:
     number_field: str | None = None
     #: The field holding the last-modified timestamp, when the vendor keeps one.
     modified_field: str | None = None
+    #: The field holding the creation timestamp, for entities with no modification time (Uniconta debtors):
+    #: enough to tell a record made after an integration was switched on from an older one.
+    created_field: str | None = None
     #: Whether the vendor lets the customer add user-defined fields by name (Uniconta).
     open_custom_fields: bool = False
     #: Fields the sync rules look for, by role: "number", "vat", "name", "email" (matching, design §1),

@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import transport
+from .catalog import FieldSpec
 
 logger = logging.getLogger(__name__)
 
@@ -252,3 +253,26 @@ class Table:
         value = self.next_id
         self.next_id += 1
         return value
+
+
+@dataclass(frozen=True)
+class OverLong:
+    """A text value longer than its field holds: the field's name, the value's length and the field's limit."""
+
+    name: str
+    length: int
+    limit: int
+
+
+def over_long_values(values: Mapping[str, Any], fields: Iterable[FieldSpec] | None) -> list[OverLong]:
+    """The text values of a record body longer than the vendor's catalog says their fields hold.
+
+    In: a body as written (field name → value) and the fields of the vendor's entity (its catalog, whose
+    ``max_length`` comes from the vendor's own description). Out: one :class:`OverLong` per over-long text,
+    in the body's order; names the catalog does not know, and fields without a limit, are not measured.
+    Each sandbox turns the first one into its vendor's refusal.
+    """
+    limits = {spec.name: spec.max_length for spec in (fields or ()) if spec.max_length}
+    return [OverLong(name, len(value), limits[name]) for name, value in values.items()
+            if name in limits and isinstance(value, str) and len(value) > limits[name]]
+

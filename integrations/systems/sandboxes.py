@@ -38,6 +38,9 @@ def demo_sandbox(key: str) -> Any:
             seed = getattr(sandbox, "seed_demo", None)
             if seed is not None and os.environ.get("SANDBOX_DEMO_DATA", "true").lower() not in ("0", "false", "no"):
                 seed()
+            serve_stream = getattr(sandbox, "serve_demo_stream", None)  # Fortnox's WebSocket change stream
+            if serve_stream is not None:
+                serve_stream()
             _instances[key] = sandbox
         return _instances[key]
 

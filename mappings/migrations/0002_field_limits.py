@@ -1,4 +1,4 @@
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -8,4 +8,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name='fieldmapping',
+            name='overflow',
+            field=models.CharField(
+                choices=[('shorten', 'Shorten at a word boundary (and log it)'),
+                         ('refuse', 'Refuse: the record waits, nothing written')],
+                default='shorten', help_text='What happens to a value longer than the receiving field holds',
+                max_length=10),
+        ),
     ]

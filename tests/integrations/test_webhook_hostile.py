@@ -15,11 +15,15 @@ from integrations.engine.intake import MAX_PAYLOAD_DEPTH, webhook_events_check
 from integrations.models import InboundEvent, Integration, WebhookStat
 from integrations.systems.base import WebhookAction, WebhookEvent
 from integrations.systems.catalog import Entity
+from integrations.systems.customers1st.webhooks import sign as c1st_signature
 from integrations.systems.errors import WebhookRejected
+from integrations.systems.vismanet.webhooks import signature as visma_signature
 from mappings.models import WebhookToggle
 from tests.factories import ConnectionFactory, IntegrationFactory
 
 LONG_ID = "9" * 5000
+#: The systems that sign their notices, and the secret each test connection checks them with.
+SIGNING_SECRETS = {"vismanet": "visma-signature-key", "customers1st": "c1st-signing-secret"}
 DEEP = 100_000
 
 
@@ -38,9 +42,11 @@ class Hook:
 def hooks(world) -> dict[str, Hook]:
     """A hook per system that takes HTTP webhooks, each with organisation updates switched on."""
     visma = IntegrationFactory(tenant=world.tenant, erp_connection=ConnectionFactory(
-        tenant=world.tenant, system="vismanet", credentials={"client_id": "c", "client_secret": "s"}))
+        tenant=world.tenant, system="vismanet",
+        credentials={"client_id": "c", "client_secret": "s", "signing_secret": SIGNING_SECRETS["vismanet"]}))
     pos = IntegrationFactory(tenant=world.tenant, crm_connection=ConnectionFactory(
-        tenant=world.tenant, system="customers1st", credentials={"api_key": "k"}))
+        tenant=world.tenant, system="customers1st",
+        credentials={"api_key": "k", "signing_secret": SIGNING_SECRETS["customers1st"]}))
     found = {"webcrm": Hook(world.integration, "webcrm"), "uniconta": Hook(world.integration, "uniconta"),
              "vismanet": Hook(visma, "vismanet"), "customers1st": Hook(pos, "customers1st")}
     for hook in found.values():
@@ -63,7 +69,13 @@ def organisation_notice(system: str, record_id, name="Nordlys Handel A/S") -> tu
 
 
 def send(client, hook: Hook, body, query: str = "", **extra):
+    """Post ``body`` to the hook, signed the way its system signs (so only the hostile part can be refused)."""
     data = body if isinstance(body, bytes | str) else json.dumps(body)
+    raw = data.encode() if isinstance(data, str) else data
+    if hook.system == "vismanet":
+        extra.setdefault("HTTP_X_VWD_SIGNATURE_V1", visma_signature(raw, SIGNING_SECRETS["vismanet"]))
+    if hook.system == "customers1st":
+        extra.setdefault("HTTP_X_C1ST_WEBHOOK_SIGNATURE", c1st_signature(raw, SIGNING_SECRETS["customers1st"]))
     return client.post(hook.url(query), data=data, content_type="application/json", secure=True, **extra)
 
 

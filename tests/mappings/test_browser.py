@@ -46,12 +46,15 @@ def test_admin_configures_organisations_and_customer_toggles_a_webhook(page, liv
     assert page.input_value("#id_trigger_values") == "Kunde"
     assert page.locator("td.mono:text-is('xSegment')").count() == 1
     assert page.locator("td.mono:text-is('OrganisationWww')").count() == 0
-    # Now that organisations sync two way, a row writing text into a number is refused, in words.
+    # Now that organisations sync two way, a row between text and a number is kept, and says in words what the
+    # sync converts and what it refuses.
     page.select_option("#id_erp_field", "CreditMax")
     page.select_option("#id_crm_field", "OrganisationExtraCustom6")
     page.get_by_role("button", name="Add mapping row").click()
-    page.wait_for_selector("text=is text but Uniconta's CreditMax is a number")
-    assert page.locator("td.mono:text-is('CreditMax')").count() == 0
+    page.wait_for_selector("text=the text must be a number")
+    assert page.locator("text=numbers are written as text").count() >= 1
+    assert page.locator("td.mono:text-is('CreditMax')").count() == 1
+    FieldMapping.objects.filter(entity_sync__integration=integration, erp_field="CreditMax").delete()
 
     sync = EntitySync.objects.get(integration=integration, entity="organisation")
     assert (sync.direction, sync.trigger_field, sync.trigger_values) == ("two_way", "type", ["Kunde"])

@@ -49,7 +49,7 @@ def test_support_finds_a_failed_sync_by_name_replays_it_and_sees_it_succeed(page
     assert page.locator("#log tbody tr").count() == 1
     page.get_by_role("link", name="Havbrise Byg ApS").click()
     page.wait_for_selector("#error")
-    assert "Uniconta refused the data" in page.inner_text("#error")
+    assert "Uniconta refused the debtor" in page.inner_text("#error")
     assert "xRegion" in page.inner_text("#error")
 
     page.get_by_role("button", name="Replay", exact=True).click()

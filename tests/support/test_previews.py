@@ -246,7 +246,7 @@ def test_preview_with_this_row_proposes_the_row_without_adding_it(client, world)
     assert response.status_code == 204 and response["HX-Redirect"] == url("run-plan", world, run.pk)
     assert run.cursor["config"]["rows"][-1] == {"erp_field": erp_field, "crm_field": crm_field,
                                                 "direction": "to_erp", "value_map": {}, "required": False,
-                                                "conflict_owner": ""}
+                                                "conflict_owner": "", "overflow": "shorten"}
     assert len(run.cursor["config"]["rows"]) == rows_before + 1
     assert FieldMapping.objects.filter(entity_sync=entity_sync).count() == rows_before
     missing = client.post(preview_url, {"preview": "row", "crm_field": crm_field}, HTTP_HX_REQUEST="true")

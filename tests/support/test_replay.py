@@ -104,7 +104,7 @@ def test_a_dead_letter_is_listed_with_its_error_and_replayed(client, pair, suppo
     [entry] = fail_organisations(pair, "Havbrise Byg ApS")
     client.force_login(support_user)
     body = client.get(reverse("dead-letter-list", args=[slug(pair)])).content.decode()
-    assert "Uniconta refused the data" in body
+    assert "Uniconta refused the debtor" in body and "(field xRegion)" in body
     client.post(reverse("dead-letter-replay", args=[slug(pair), entry.event_id]))
     assert InboundEvent.objects.get(pk=entry.event_id).state == EventState.PENDING
     drain()

@@ -1,5 +1,8 @@
 """What Customers 1st offers, under the names of its OpenAPI description (``customers1st-openapi.json``).
 
+Lengths are the description's ``maxLength`` (schema ``Product``: 255 for its text fields); ``Customer`` and
+``PaymentArticle`` give none, so their text fields have no known limit.
+
 Customers are Synkro's organisations, products its items, POS payments its POS sales (the payment's
 ``articles`` are the sale's ``lines``) and POS balances ("kasseopgørelse") its daily reports.
 Registers have no Synkro entity of their own: sales and daily reports refer to them by
@@ -32,19 +35,21 @@ CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("name", "Name", S),
     FieldSpec("phone", "Phone", S, help="With country code, e.g. +4533608586"),
     _ro("phone_e164", "Phone (E.164)"),
-    FieldSpec("country", "Phone country", S, help="ISO 3166-1 alpha-2 of the phone number, lower case"),
+    FieldSpec("country", "Phone country", S, help="ISO 3166-1 alpha-2 of the phone number, lower case",
+              value_kind="country_code_lower"),
     FieldSpec("email", "E-mail", E),
     FieldSpec("address", "Address", S),
     FieldSpec("zipcode", "Zip code", S),
     FieldSpec("city", "City", S),
-    FieldSpec("addr_country", "Address country", S, help="ISO 3166-1 alpha-2, lower case"),
+    FieldSpec("addr_country", "Address country", S, help="ISO 3166-1 alpha-2, lower case",
+              value_kind="country_code_lower"),
     _ro("lat", "Latitude", D),
     _ro("lng", "Longitude", D),
     FieldSpec("birthdate", "Birth date", DA),
     FieldSpec("ean", "EAN (GLN)", S, help="Must be a valid EAN"),
     FieldSpec("vat", "VAT/CVR number", S),
     FieldSpec("economic_customernumber", "e-conomic customer number", INT),
-    FieldSpec("balance", "Balance", D),
+    FieldSpec("balance", "Balance", D, value_kind="amount"),
     FieldSpec("note", "Note", T),
     FieldSpec("draft", "Draft (0/1)", INT),
     _ro("deleted", "Deleted (0/1)", INT),
@@ -60,11 +65,11 @@ CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
 
 PRODUCT_FIELDS: tuple[FieldSpec, ...] = (
     _ro("id", "Product ID", INT),
-    FieldSpec("productno", "Product number", S, help="Unique unless serieno is set"),
-    FieldSpec("title", "Title", S, required=True),
-    FieldSpec("barcode", "Barcode", S, help="Unique"),
-    FieldSpec("alternativebarcode", "Alternative barcode", S),
-    FieldSpec("serieno", "Serial number", S),
+    FieldSpec("productno", "Product number", S, max_length=255, help="Unique unless serieno is set"),
+    FieldSpec("title", "Title", S, max_length=255, required=True),
+    FieldSpec("barcode", "Barcode", S, max_length=255, help="Unique"),
+    FieldSpec("alternativebarcode", "Alternative barcode", S, max_length=255),
+    FieldSpec("serieno", "Serial number", S, max_length=255),
     FieldSpec("price", "Price", D, help="Incl. VAT unless the store config prices_include_vat says otherwise"),
     _ro("pricewithoutvat", "Price excl. VAT", D),
     FieldSpec("costprice", "Cost price excl. VAT", D),
@@ -75,14 +80,14 @@ PRODUCT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("stockno", "Stock", INT, help="Empty turns stock keeping off"),
     FieldSpec("stockmin", "Minimum stock", INT),
     FieldSpec("stockmax", "Maximum stock", INT),
-    FieldSpec("styleno", "Style number", S, help="Variants of one style share it"),
-    FieldSpec("size", "Size", S),
-    FieldSpec("color", "Colour", S),
-    FieldSpec("brand", "Brand", S),
-    *numbered_slots("customfield", 1, 4, label="Custom field"),
+    FieldSpec("styleno", "Style number", S, max_length=255, help="Variants of one style share it"),
+    FieldSpec("size", "Size", S, max_length=255),
+    FieldSpec("color", "Colour", S, max_length=255),
+    FieldSpec("brand", "Brand", S, max_length=255),
+    *numbered_slots("customfield", 1, 4, label="Custom field", max_length=255),
     FieldSpec("tags", "Product tags", L),
     FieldSpec("suppliers", "Suppliers", L),
-    _ro("suppliername", "Supplier name (obsolete)"),
+    _ro("suppliername", "Supplier name (obsolete)", max_length=255),
     FieldSpec("webshopurl", "Webshop URL", S),
     FieldSpec("availabletoorder", "Available to order (0/1)", INT),
     FieldSpec("syncproductdatawebshop", "Sync to webshop", B),

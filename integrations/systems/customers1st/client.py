@@ -18,8 +18,9 @@ import requests
 
 from ..base import ApiClient, Record
 from ..catalog import Entity
-from ..errors import AuthError, NotFoundError
+from ..errors import AuthError, ExternalSystemError, NotFoundError
 from .catalog import PAYMENT_ARTICLE_FIELDS, build_catalog
+from .messages import customers1st_refusal
 
 #: The documented ceiling of ``paginationPageLength``.
 MAX_PAGE_LENGTH = 250
@@ -102,6 +103,8 @@ class Customers1stClient(ApiClient):
     """Customers, products, POS payments and balances, registers and REST hooks of one store."""
 
     system = "customers1st"
+    #: ``updated_after`` is the store's wall-clock time, compared to the second (``store_timestamp``).
+    change_filter_zone = STORE_TIMEZONE
     #: Send ``X-Suppress-Hooks`` on writes so our own changes raise no REST hooks.
     suppress_hooks: bool = True
 
@@ -116,6 +119,18 @@ class Customers1stClient(ApiClient):
         if not token:
             raise AuthError("Customers 1st needs the API token of an API user")
         headers["Authorization"] = f"Bearer {token}"
+
+    def error_for(self, response: requests.Response) -> ExternalSystemError:
+        """The shared error, with its ``errorcode`` or validator list explained (``messages.customers1st_refusal``)."""
+        error = super().error_for(response)
+        if error.vendor_message is not None:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict):
+                error.refusal = customers1st_refusal(body.get("errorcode"), body.get("errors"))
+        return error
 
     def vendor_message(self, response: requests.Response) -> str:
         """Customers 1st answers ``{message, errorcode}``, the validator's ``{message, errors[]}``,
@@ -236,6 +251,17 @@ class Customers1stClient(ApiClient):
 
     def unsubscribe(self, hook_id: int | str) -> None:
         self.request("DELETE", f"hooks/{int(hook_id)}")
+
+    def store_configs(self) -> dict[str, str | None]:
+        """The store's configs as ``{key: value}`` (``GET /settings/configs``, ``GetConfigs.content[{key, value}]``)."""
+        answer = self.json("GET", "settings/configs") or {}
+        content = answer.get("content") if isinstance(answer, dict) else None
+        return {str(c.get("key")): c.get("value") for c in content or [] if isinstance(c, dict) and c.get("key")}
+
+    def set_store_config(self, key: str, value: str) -> None:
+        """Set one store config (``PUT /settings/configs`` with ``SetConfigs {content: [{key, value}]}``)."""
+        self.request("PUT", "settings/configs", json={"content": [{"key": key, "value": value}]},
+                     headers={"Content-Type": "application/json"})
 
     # -- shapes -------------------------------------------------------------------------------
     def _resource(self, entity: Entity, *, write: bool = False) -> Resource:

@@ -5,7 +5,6 @@ bucket (80, refilling 8/s) and signed REST hooks honouring ``X-Suppress-Hooks``.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -15,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from ..sandbox import SandboxApp, WebhookDelivery, json_response, read_json
 from . import sandbox_store as store
+from .catalog import CUSTOMER_FIELDS, PRODUCT_FIELDS
 from .client import STORE_TIMEZONE, TIMESTAMP_FORMAT
 from .sandbox_pos import PosRoutes
 from .webhooks import SIGNATURE_HEADER, sign
@@ -48,6 +48,7 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
         _rule("/hooks/<int:hook_id>", "GET", "hook_get"), _rule("/hooks/<int:hook_id>", "PUT", "hook_update"),
         _rule("/hooks/<int:hook_id>", "DELETE", "hook_unsubscribe"),
         _rule("/settings/store", "GET", "store_get"),
+        _rule("/settings/configs", "GET", "configs_get"), _rule("/settings/configs", "PUT", "configs_put"),
         *PosRoutes.pos_rules,
     ]
 
@@ -122,7 +123,8 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
         regen = size / window if window else size
         body = {"error": "API Resource limit reached.", "bucket_size": str(size),
                 "bucket_regen": f"{regen:g}"}
-        return json_response(body, status=429, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+        # customers1st-general.md "Rate limiting": the body names the bucket; no Retry-After header is documented.
+        return json_response(body, status=429)
 
     def server_error_response(self, status: int = 500) -> Response:
         return json_response(store.error_body(status, "Internal server error", "SERVER_ERROR"), status=status)
@@ -225,7 +227,8 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
         return customer
 
     def _customer_fields(self, content: Any) -> dict[str, Any]:
-        fields = store.check_fields(content, store.CUSTOMER_WRITABLE, store.CUSTOMER_READ_ONLY)
+        fields = store.check_fields(content, store.CUSTOMER_WRITABLE, store.CUSTOMER_READ_ONLY,
+                                    fields=CUSTOMER_FIELDS)
         fields.pop("updated_at", None)
         fields.pop("deleted_at", None)
         if fields.get("ean") and not store.valid_ean(str(fields["ean"])):
@@ -293,7 +296,8 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
         return product
 
     def _product_fields(self, content: Any, product_id: int) -> dict[str, Any]:
-        fields = store.check_fields(content, store.PRODUCT_WRITABLE, store.PRODUCT_READ_ONLY)
+        fields = store.check_fields(content, store.PRODUCT_WRITABLE, store.PRODUCT_READ_ONLY,
+                                    fields=PRODUCT_FIELDS)
         fields.pop("updated_at", None)
         if not str(fields.get("title") or "").strip():
             raise store.refuse(400, "The product title is invalid", "PRODUCT_TITLE_INVALID")
@@ -401,6 +405,25 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
             self._hook(hook_id)
             del self.hooks[hook_id]
         return json_response({"deleted": 1})
+
+    def configs_get(self, request: Request) -> Response:
+        """``GET /settings/configs``: the store's configs as ``{content: [{key, value, description}]}``."""
+        with self.lock:
+            configs = [{"key": "resthook_signing_secret", "value": self.signing_secret,
+                        "description": "Secret REST hooks are signed with (X-C1st-Webhook-Signature)"}]
+        return json_response({"content": configs})
+
+    def configs_put(self, request: Request) -> Response:
+        """``PUT /settings/configs`` with ``{content: [{key, value}]}``; the signing secret takes effect at once."""
+        body = read_json(request)
+        content = body.get("content") if isinstance(body, dict) else None
+        if not isinstance(content, list) or not all(isinstance(c, dict) and c.get("key") for c in content):
+            raise store.refuse(400, "content must be a list of {key, value}", "BAD_REQUEST")
+        with self.lock:
+            for config in content:
+                if config["key"] == "resthook_signing_secret":
+                    self.signing_secret = str(config.get("value") or "")
+        return json_response({"content": content})
 
     def store_get(self, request: Request) -> Response:
         return json_response({"id": store.STORE_ID, "title": "Nordlys Cykler & Sport", "cityname": "Aarhus C",

@@ -9,13 +9,14 @@ Request validation answers like the vendor's OpenAPI middleware (servicepos/lara
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from werkzeug.wrappers import Response
 
-from ..sandbox import SandboxError, json_response
+from ..catalog import FieldSpec
+from ..sandbox import SandboxError, json_response, over_long_values
 
 STORE_ID = 4711
 DEFAULT_VAT = 25.0
@@ -130,8 +131,12 @@ def validation_failed(errors: list[dict[str, Any]]) -> SandboxError:
 
 
 def check_fields(content: Any, writable: Mapping[str, tuple[str, bool]], read_only: tuple[str, ...],
-                 prefix: str = "content") -> dict[str, Any]:
-    """Type-check a written object like the vendor's schema validator; read-only fields are ignored."""
+                 prefix: str = "content", fields: Iterable[FieldSpec] = ()) -> dict[str, Any]:
+    """Type-check a written object like the vendor's schema validator; read-only fields are ignored.
+
+    With the entity's catalog ``fields``, text longer than the schema's ``maxLength`` is refused too
+    (``error_maxLength``, the validator's name for that keyword).
+    """
     if not isinstance(content, dict):
         raise validation_failed([{"name": prefix, "code": "error_type", "expected": ["object"],
                                   "used": type(content).__name__}])
@@ -156,6 +161,9 @@ def check_fields(content: Any, writable: Mapping[str, tuple[str, bool]], read_on
             errors.append(error)
             continue
         accepted[name] = value
+    for too_long in over_long_values(accepted, fields):
+        errors.append({"name": f"{prefix}.{too_long.name}" if prefix else too_long.name, "code": "error_maxLength",
+                       "limit": too_long.limit, "used": too_long.length})
     if errors:
         raise validation_failed(errors)
     return accepted

@@ -1,7 +1,9 @@
 """Customers 1st REST hooks: verify ``X-C1st-Webhook-Signature`` and say what changed.
 
 A hook body is ``{"content": <the object>, "event": "customer.updated", "logid", "resthookid",
-"storeid", "initiated", "metadata"}``; the signature is base64(HMAC-SHA256(body, signing secret)).
+"storeid", "initiated", "metadata"}``; the signature is base64(HMAC-SHA256(body, signing secret)). The store's secret is
+the config ``resthook_signing_secret``; Synkro learns or sets it when it registers its hooks
+(:func:`ensure_signing_secret`) and refuses every notice it cannot verify with it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -103,8 +106,39 @@ EVENT_PREFIXES = {Entity.ORGANISATION: "customer.", Entity.ITEM: "product.", Ent
                   Entity.DAILY_REPORT: "posbalance."}
 
 
+#: The store config holding the key REST hooks are signed with (customers1st-rest-hooks.md "Validate Hooks").
+SIGNING_SECRET_CONFIG = "resthook_signing_secret"  # noqa: S105 - a config key, not a secret
+
+
+def ensure_signing_secret(client: Any) -> str:
+    """The key the store signs its REST hooks with, known to the connection afterwards.
+
+    ``POST /hooks`` takes only ``{event, url}`` and answers ``{id}``: a hook has no secret of its own. The store has
+    one, the config ``resthook_signing_secret``, which the API reads and writes (``/settings/configs``). A
+    connection with a secret keeps it; without one, the store's current secret is taken when it has one (so other
+    receivers of the same store keep working), and only a store without any gets a new random secret. The secret
+    is kept encrypted on the connection through ``client.update_credentials``.
+    """
+    secret = str(client.credentials.get("signing_secret") or "")
+    if secret:
+        return secret
+    secret = str(client.store_configs().get(SIGNING_SECRET_CONFIG) or "")
+    if not secret:
+        secret = new_signing_secret()
+        client.set_store_config(SIGNING_SECRET_CONFIG, secret)
+    client.update_credentials(signing_secret=secret)
+    return secret
+
+
+def new_signing_secret() -> str:
+    """A fresh random signing secret (256 bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
+
+
 def register_webhooks(client: Any, url: str, entities: list[Entity]) -> str:
-    """Subscribe ``url`` to the REST-hook events of ``entities`` that it is not subscribed to yet."""
+    """Make sure the connection knows the store's signing secret, then subscribe ``url`` to the REST-hook events of
+    ``entities`` that it is not subscribed to yet."""
+    ensure_signing_secret(client)
     existing = {(hook.get("event"), hook.get("url")) for hook in client.list_hooks()}
     prefixes = tuple(EVENT_PREFIXES[Entity(e)] for e in entities if Entity(e) in EVENT_PREFIXES)
     made = [event for event in SUBSCRIBED_EVENTS if event.startswith(prefixes) and (event, url) not in existing]

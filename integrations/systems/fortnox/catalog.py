@@ -46,6 +46,11 @@ HOUSEWORK_TYPES = (
 )
 DELIVERY_TYPES = ("PRINT", "EMAIL", "PRINTSERVICE")
 
+#: What country fields hold (integrations/engine/values.py): ISO codes, or names as Fortnox spells them
+#: (English, Sweden as "Sverige"; docs/vendors/fortnox.md).
+VALUE_KINDS = {**dict.fromkeys(("CountryCode", "DeliveryCountryCode", "VisitingCountryCode"), "country_code"),
+               **dict.fromkeys(("Country", "DeliveryCountry", "VisitingCountry"), "country_name_en")}
+
 
 def _group(type_: FieldType, names: tuple[str, ...], max_length: int | None = None) -> list[FieldSpec]:
     return [FieldSpec(name=name, type=type_, max_length=max_length) for name in names]
@@ -90,7 +95,7 @@ def _entity(entity: Entity, vendor_name: str, id_field: str, groups: list[list[F
     labels = labels or {}
     fields = tuple(
         replace(spec, read_only=spec.name in read_only, required=spec.name in required,
-                label=labels.get(spec.name, ""))
+                label=labels.get(spec.name, ""), value_kind=VALUE_KINDS.get(spec.name, ""))
         for group in groups for spec in group
     )
     unknown = (read_only | required | set(labels)) - {f.name for f in fields}
@@ -290,16 +295,19 @@ EMPLOYEE = replace(EMPLOYEE, field_roles=(("email", "Email"), ("name", "FullName
 
 ORDER = replace(ORDER, field_roles=(("customer", "CustomerNumber"), ("date", "OrderDate"), ("currency", "Currency"),
                                     ("description", "YourReference"), ("total", "Net"),
-                                    ("invoice_date", "InvoiceReference")))
+                                    ("invoice_date", "InvoiceReference"), ("cancelled", "Cancelled")))
 ORDER_ROW = replace(ORDER_ROW, field_roles=(("item", "ArticleNumber"), ("text", "Description"),
                                             ("quantity", "OrderedQuantity"), ("price", "Price"),
-                                            ("discount", "Discount"), ("vat", "VAT")))
+                                            ("discount", "Discount"), ("discount_type", "DiscountType"),
+                                            ("vat", "VAT")))
 INVOICE = replace(INVOICE, field_roles=(("customer", "CustomerNumber"), ("date", "InvoiceDate"),
                                         ("currency", "Currency"), ("description", "YourReference"), ("total", "Net"),
-                                        ("order_number", "OrderReference"), ("booked", "Booked")))
+                                        ("order_number", "OrderReference"), ("booked", "Booked"),
+                                        ("cancelled", "Cancelled")))
 INVOICE_ROW = replace(INVOICE_ROW, field_roles=(("item", "ArticleNumber"), ("text", "Description"),
                                                 ("quantity", "DeliveredQuantity"), ("price", "Price"),
-                                                ("discount", "Discount"), ("vat", "VAT")))
+                                                ("discount", "Discount"), ("discount_type", "DiscountType"),
+                                                ("vat", "VAT")))
 
 ENTITIES: tuple[EntitySpec, ...] = (CUSTOMER, ARTICLE, ORDER, ORDER_ROW, INVOICE, INVOICE_ROW, EMPLOYEE)
 

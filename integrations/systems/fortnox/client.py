@@ -23,9 +23,10 @@ import requests
 
 from ..base import ApiClient, Record
 from ..catalog import Entity
-from ..errors import AuthError, VendorValidationError
+from ..errors import AuthError, ExternalSystemError, VendorValidationError
 from .catalog import entity_spec
-from .records import flatten, format_lastmodified, list_item, to_wire
+from .messages import fortnox_refusal
+from .records import FORTNOX_TIMEZONE, LIST_ITEM_FIELDS, flatten, format_lastmodified, list_item, to_wire
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,16 @@ RESOURCES: dict[Entity, Resource] = {
 }
 
 
+def _error_information(response: requests.Response) -> dict[str, Any]:
+    """The ``ErrorInformation`` object of an error answer ({} when there is none)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    info = body.get("ErrorInformation") if isinstance(body, dict) else None
+    return info if isinstance(info, dict) else {}
+
+
 def api_base_url(base_url: str) -> str:
     """The API root, ending in ``/3`` (appended when the connection's base URL lacks it)."""
     base = base_url.rstrip("/")
@@ -75,6 +86,9 @@ class FortnoxClient(ApiClient):
     max_page_size = 500
     #: Seconds before the stated expiry at which a cached access token is no longer used.
     token_margin = 60.0
+    #: Fortnox's 429 names no wait (no ``Retry-After``; docs/vendors/fortnox.md "Limits"): back off from 1 s,
+    #: doubling with jitter (1, 2, 4, 8 s), so the attempts of one call span more than the 5-second window.
+    backoff_initial = 1.0
 
     def __init__(self, *, base_url: str, credentials: Any, **kwargs: Any):
         super().__init__(base_url=api_base_url(base_url), credentials=credentials, **kwargs)
@@ -92,7 +106,29 @@ class FortnoxClient(ApiClient):
         return True
 
     def _request_access_token(self) -> str:
-        """``grant_type=refresh_token`` with Basic client credentials; keeps the rotated refresh token."""
+        """A new access token; keeps the rotated refresh token. One worker of a connection at a time.
+
+        Fortnox's refresh token is single-use (docs/vendors/fortnox.md, "Auth"), so workers sharing a connection
+        take its lock first and read the stored credentials under it: when another worker rotated the token a
+        moment ago, its access token (or, when that is no longer cached, the newer refresh token) is used instead
+        of the stale one, which Fortnox would refuse. Should Fortnox refuse anyway, the stored credentials are
+        read once more, and only when nobody rotated them is the refusal an ``AuthError`` for a person.
+        """
+        with self.stored_credentials_held() as stored:
+            if stored is not None and stored.get("refresh_token") and self.credentials_adopt(stored):
+                token = self.token_store.get(self.token_key())
+                if token:
+                    return token
+            try:
+                return self._trade_refresh_token()
+            except AuthError:
+                with self.stored_credentials_held() as again:
+                    if again is None or not again.get("refresh_token") or not self.credentials_adopt(again):
+                        raise
+                return self.token_store.get(self.token_key()) or self._trade_refresh_token()
+
+    def _trade_refresh_token(self) -> str:
+        """``grant_type=refresh_token`` with Basic client credentials; stores the rotated refresh token."""
         client = f"{self.credentials.get('client_id', '')}:{self.credentials.get('client_secret', '')}"
         old_key = self.token_key()
         try:
@@ -116,6 +152,15 @@ class FortnoxClient(ApiClient):
             # Clients still holding the previous refresh token find the new access token too.
             self.token_store.set(old_key, token, timeout=lifetime)
         return token
+
+    def error_for(self, response: requests.Response) -> ExternalSystemError:
+        """The shared error, with Fortnox's code explained in plain words (``messages.fortnox_refusal``)."""
+        error = super().error_for(response)
+        if error.vendor_message is not None:
+            info = _error_information(response)
+            error.refusal = fortnox_refusal(info.get("code") or info.get("Code"),
+                                            info.get("message") or info.get("Message"))
+        return error
 
     def vendor_message(self, response: requests.Response) -> str:
         """``ErrorInformation.message`` with its code (either casing), or the OAuth ``error_description``."""
@@ -163,6 +208,14 @@ class FortnoxClient(ApiClient):
     def filters_by_change(self, entity: Entity) -> bool:
         """Employees have no ``lastmodified`` filter (the spec's ``/3/employees`` takes none)."""
         return bool(self._resource(entity).lastmodified)
+
+    #: ``lastmodified`` is Swedish wall-clock time in whole minutes (``format_lastmodified``).
+    change_filter_zone = FORTNOX_TIMEZONE
+    change_filter_step = dt.timedelta(minutes=1)
+
+    def list_fields(self, entity: Entity) -> frozenset[str] | None:
+        """The fields of the list item (``LIST_ITEM_FIELDS``): a list answer lacks most of a record."""
+        return LIST_ITEM_FIELDS.get(Entity(entity))
 
     def get_record(self, entity: Entity, record_id: str) -> Record:
         resource = self._resource(entity)
@@ -218,6 +271,18 @@ class FortnoxClient(ApiClient):
     def invoice_bookkeep(self, document_number: str) -> Record:
         """Book an invoice (``PUT /invoices/{n}/bookkeep``); afterwards Fortnox refuses changes to it."""
         body = self.json("PUT", f"{self._path(RESOURCES[Entity.INVOICE], document_number)}/bookkeep")
+        return flatten(Entity.INVOICE, body["Invoice"])
+
+    def invoice_from_order(self, order_number: str) -> Record:
+        """Turn order ``order_number`` into its invoice, as Fortnox does it: ``PUT /orders/{n}/createinvoice``.
+
+        Fortnox copies the order's customer and rows onto a new invoice, answers that invoice (``{"Invoice":
+        {...}}``, spec operation ``createinvoice_3``) and keeps its number in the order's ``InvoiceReference``.
+        Returns the invoice as :meth:`get_record` does. Fortnox refuses a second ``createinvoice`` of one order,
+        so a repeat after a lost answer makes no second invoice; the engine's next attempt finds the invoice
+        through the order's ``InvoiceReference`` and links it.
+        """
+        body = self.json("PUT", f"{self._path(RESOURCES[Entity.DELIVERY], order_number)}/createinvoice")
         return flatten(Entity.INVOICE, body["Invoice"])
 
     def record_id(self, entity: Entity, record: Record) -> str:

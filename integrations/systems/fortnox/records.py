@@ -24,6 +24,26 @@ LINES = "lines"
 #: Names a list endpoint uses where the full resource uses another (``CustomerListItem.Phone``).
 LIST_ITEM_ALIASES: dict[Entity, dict[str, str]] = {Entity.ORGANISATION: {"Phone": "Phone1"}}
 
+#: What each list endpoint returns (spec schemas ``fortnox_<X>ListItem``, under the catalog's names): far less
+#: than a read of one record (a customer's list item has no ``WWW``, ``TermsOfPayment`` or ``Active``). The
+#: employee list item holds nearly the whole employee and is not narrowed here.
+LIST_ITEM_FIELDS: dict[Entity, frozenset[str]] = {
+    Entity.ORGANISATION: frozenset({"@url", "Address1", "Address2", "City", "CustomerNumber", "Email", "Name",
+                                    "OrganisationNumber", "Phone1", "ZipCode"}),
+    Entity.ITEM: frozenset({"@url", "ArticleNumber", "Description", "DisposableQuantity", "EAN", "Housework",
+                            "PurchasePrice", "QuantityInStock", "ReservedQuantity", "SalesPrice", "StockPlace",
+                            "StockValue", "Unit", "VAT", "WebshopArticle"}),
+    Entity.DELIVERY: frozenset({"@url", "Cancelled", "Currency", "CustomerName", "CustomerNumber", "DeliveryDate",
+                                "DocumentNumber", "ExternalInvoiceReference1", "ExternalInvoiceReference2", "OrderDate",
+                                "OrderType", "Project", "Sent", "Total"}),
+    Entity.INVOICE: frozenset({"@url", "Balance", "Booked", "Cancelled", "CostCenter", "Currency", "CurrencyRate",
+                               "CurrencyUnit", "CustomerName", "CustomerNumber", "DocumentNumber", "DueDate",
+                               "ExternalInvoiceReference1", "ExternalInvoiceReference2", "FinalPayDate",
+                               "InvoiceDate", "InvoiceType", "NoxFinans", "OCR", "Project", "Sent",
+                               "TermsOfPayment", "Total", "VoucherNumber", "VoucherSeries", "VoucherYear",
+                               "WayOfDelivery"}),
+}
+
 
 def flatten(entity: Entity, body: Mapping[str, Any]) -> Record:
     """A Fortnox resource as a flat record: nested objects dotted, document rows under ``lines``."""

@@ -6,7 +6,8 @@ it is mounted, so a connection's base URL is ``<mount>/3`` (or just ``<mount>``:
 demo app's refresh token is the exception and never expires, so the demo survives restarts.
 
 Fortnox has no REST webhooks. Changes are announced on its WebSocket topics instead, so the
-sandbox keeps one offset-ordered feed per topic (:meth:`FortnoxSandbox.events`); the drop knob
+sandbox keeps one offset-ordered feed per topic (:meth:`FortnoxSandbox.events`) and serves it as
+Fortnox's WebSocket API (:meth:`FortnoxSandbox.serve_stream`, :mod:`.sandbox_ws`); the drop knob
 ``webhook_drop_rate`` silently loses a share of those events, as a listener that was down would.
 """
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import logging
 import math
+import os
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -50,6 +53,7 @@ SCOPES = "companyinformation customer article order invoice salary"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 500
 
 ENTITY_BY_PATH = {resource.path: entity for entity, resource in RESOURCES.items()}
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -86,8 +90,9 @@ class FortnoxSandbox(SandboxApp):
 
     # -- Fortnox's answers to trouble ------------------------------------------------------
     def rate_limited_response(self, retry_after: float) -> Response:
-        return json_response(error_body("Too Many Requests", UNKNOWN_CODE), status=429,
-                             headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+        """Fortnox's 429 names no wait: its rate-limit guide documents the status and the 5-second sliding
+        window, and neither it nor the OpenAPI file mentions a ``Retry-After`` (docs/vendors/fortnox.md)."""
+        return json_response(error_body("Too Many Requests", UNKNOWN_CODE), status=429)
 
     def server_error_response(self, status: int = 500) -> Response:
         return json_response(error_body("System exception", SYSTEM_EXCEPTION), status=status)
@@ -124,6 +129,26 @@ class FortnoxSandbox(SandboxApp):
         """The WebSocket feed of ``topic`` (customers, articles, orders, invoices) after an offset."""
         with self.lock:
             return feed_after(self.company.topics[topic], after)
+
+    def serve_stream(self, *, host: str = "127.0.0.1", port: int = 0):
+        """Serve this sandbox's change stream as Fortnox's WebSocket API does (:mod:`.sandbox_ws`).
+
+        Returns the running :class:`~.sandbox_ws.FortnoxStreamServer` (its ``url`` names the port taken).
+        """
+        from .sandbox_ws import FortnoxStreamServer
+
+        self.stream_server = FortnoxStreamServer(self, host=host, port=port).start()
+        return self.stream_server
+
+    def serve_demo_stream(self) -> None:
+        """For ``make run``: the stream on 127.0.0.1:``FORTNOX_SANDBOX_STREAM_PORT``; nothing when that is unset."""
+        port = os.environ.get("FORTNOX_SANDBOX_STREAM_PORT", "")
+        if not port.isdigit():
+            return
+        try:
+            self.serve_stream(port=int(port))
+        except OSError as error:
+            logger.warning("The Fortnox sandbox's change stream could not open port %s: %s", port, error)
 
     def seed_demo(self) -> None:
         """A few hundred Swedish customers, articles, orders, invoices in mixed states and employees."""
@@ -233,13 +258,16 @@ class FortnoxSandbox(SandboxApp):
         return Response(status=204)
 
     def document_action(self, request: Request, resource: str, record_id: str, action: str) -> Response:
-        """``PUT /3/orders/{n}/cancel``, ``/3/invoices/{n}/cancel`` and ``/3/invoices/{n}/bookkeep``."""
+        """``PUT /3/orders/{n}/cancel``, ``…/createinvoice`` (answers the new invoice), ``/3/invoices/{n}/cancel``
+        and ``/3/invoices/{n}/bookkeep``."""
         entity = self._entity(request, resource)
         with self.lock:
             if action == "cancel" and entity in (Entity.DELIVERY, Entity.INVOICE):
                 record = dict(self.company.cancel(entity, record_id))
             elif action == "bookkeep" and entity == Entity.INVOICE:
                 record = dict(self.company.bookkeep(record_id))
+            elif action == "createinvoice" and entity == Entity.DELIVERY:
+                record, entity = dict(self.company.create_invoice_from_order(record_id)), Entity.INVOICE
             else:
                 return self.not_found_response()
         return self._one(request, entity, record)

@@ -13,10 +13,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
+import pycountry
+
 from ..catalog import Entity, FieldType
-from ..sandbox import SandboxError
+from ..sandbox import SandboxError, over_long_values
 from .catalog import DOCUMENT_ROWS, NUMBERS_SENT_AS_TEXT, entity_spec
 from .client import RESOURCES
 from .records import FORTNOX_TIMEZONE
@@ -33,12 +36,13 @@ NO_DATA = 2001392
 INVALID_FIELD_NAME = 2001399
 JSON_SYNTAX = 2002115
 CUSTOMER_NOT_FOUND = 2000433  # seen in answers for a missing customer, not in the list
+ARTICLE_NOT_FOUND = 2000428  # "Kan inte hitta artikeln" (the list as mirrored by the fortnox crate, docs.rs)
 #: Stand-in for answers whose real code is unknown (see docs/vendors/fortnox.md).
 UNKNOWN_CODE = 0
 
 NOT_FOUND_MESSAGES = {
     Entity.ORGANISATION: ("Kan inte hitta kunden.", CUSTOMER_NOT_FOUND),
-    Entity.ITEM: ("Kan inte hitta artikeln.", UNKNOWN_CODE),
+    Entity.ITEM: ("Kan inte hitta artikeln.", ARTICLE_NOT_FOUND),
     Entity.DELIVERY: ("Kan inte hitta ordern.", UNKNOWN_CODE),
     Entity.INVOICE: ("Kan inte hitta fakturan.", UNKNOWN_CODE),
     Entity.USER: ("Kan inte hitta den anställda.", UNKNOWN_CODE),
@@ -49,6 +53,13 @@ TOPICS = {Entity.ORGANISATION: "customers", Entity.ITEM: "articles", Entity.DELI
           Entity.INVOICE: "invoices"}
 EVENT_NAMES = {Entity.ORGANISATION: "customer", Entity.ITEM: "article", Entity.DELIVERY: "order",
                Entity.INVOICE: "invoice"}
+
+#: What an invoice made from an order takes over from it (``createinvoice``), header and rows.
+ORDER_TO_INVOICE = ("CustomerNumber", "Currency", "YourReference", "OurReference", "Remarks", "Address1", "Address2",
+                    "City", "ZipCode", "DeliveryAddress1", "DeliveryAddress2", "DeliveryCity", "DeliveryZipCode",
+                    "DeliveryName", "TermsOfPayment", "WayOfDelivery", "TermsOfDelivery", "Project", "CostCenter")
+ROW_TO_INVOICE = ("ArticleNumber", "Description", "Price", "Discount", "DiscountType", "VAT", "Unit", "CostCenter",
+                  "Project")
 
 #: The fields each list endpoint returns (``fortnox_<X>ListItem``); values typed as text there are noted.
 LIST_FIELDS: dict[Entity, tuple[str, ...]] = {
@@ -176,8 +187,33 @@ class FortnoxCompany:
         if record.get("Booked"):
             raise refuse("Fakturan är bokförd och kan inte makuleras.", UNKNOWN_CODE)
         record = {**record, "Cancelled": True}
-        self._store(entity, record_id, record, "cancel")
+        self._store(entity, record_id, record, "cancelled")
         return record
+
+    def create_invoice_from_order(self, order_number: str) -> dict[str, Any]:
+        """``PUT /3/orders/{n}/createinvoice``: an invoice with the order's customer, references and rows.
+
+        The order keeps the invoice's number in ``InvoiceReference``; an order already invoiced (or
+        cancelled) is refused, so one order never becomes two invoices.
+        """
+        order = self.get(Entity.DELIVERY, order_number)
+        if order.get("Cancelled"):
+            raise refuse("Ordern är makulerad och kan inte faktureras.", UNKNOWN_CODE)
+        if str(order.get("InvoiceReference") or "0") not in ("", "0"):
+            raise refuse(f"Ordern är redan fakturerad (faktura {order['InvoiceReference']}).", UNKNOWN_CODE)
+        header = {name: order[name] for name in ORDER_TO_INVOICE if order.get(name) not in (None, "")}
+        rows = [{**{name: row[name] for name in ROW_TO_INVOICE if row.get(name) not in (None, "")},
+                 # Fortnox invoices what was delivered; an order row without a delivered quantity invoices its order.
+                 "DeliveredQuantity": row.get("DeliveredQuantity") if _decimal(row.get("DeliveredQuantity"))
+                 else row.get("OrderedQuantity")}
+                for row in order.get("OrderRows") or []]
+        number = str(self._next_number(Entity.INVOICE))
+        values = self._checked(Entity.INVOICE, {**header, "InvoiceRows": rows})  # typed as invoices type them
+        invoice = {**self._defaults(Entity.INVOICE), **values, "DocumentNumber": number, "OrderReference": order_number}
+        self._derive(Entity.INVOICE, invoice)
+        self._store(Entity.INVOICE, number, invoice, "created")
+        self._store(Entity.DELIVERY, order_number, {**order, "InvoiceReference": number}, "updated")
+        return invoice
 
     def bookkeep(self, record_id: str) -> dict[str, Any]:
         record = self.get(Entity.INVOICE, record_id)
@@ -213,6 +249,9 @@ class FortnoxCompany:
                     values[name] = {key.split(".", 1)[1]: inner for key, inner in nested.items()}
                 continue
             values.update(self._checked_fields(entity, {name: value}))
+        for too_long in over_long_values(values, spec.fields)[:1]:
+            raise refuse(f"Värdet för {too_long.name} är för långt ({too_long.length} tecken, högst "
+                         f"{too_long.limit}).", UNKNOWN_CODE)
         number = values.get(spec.id_field)
         if entity in (Entity.ORGANISATION, Entity.ITEM) and number and not NUMBER_PATTERN.match(str(number)):
             raise refuse(f"Värdet innehåller ej tillåtna tecken. ({number})", INVALID_CHARACTERS)
@@ -228,7 +267,7 @@ class FortnoxCompany:
                 raise refuse(f"Felaktigt fältnamn ({name})", INVALID_FIELD_NAME)
             if field_spec.read_only:
                 continue  # Fortnox keeps its own value
-            checked[name] = _typed(value, field_spec.type, name in as_text)
+            checked[name] = _country_checked(_typed(value, field_spec.type, name in as_text), field_spec.value_kind)
         return checked
 
     # -- what Fortnox works out itself -------------------------------------------------------
@@ -258,6 +297,11 @@ class FortnoxCompany:
             _document_totals(entity, record)
         if entity == Entity.USER:
             record["FullName"] = f"{record.get('FirstName', '')} {record.get('LastName', '')}".strip()
+        if entity == Entity.ORGANISATION:
+            for code_field, name_field in (("CountryCode", "Country"), ("DeliveryCountryCode", "DeliveryCountry"),
+                                           ("VisitingCountryCode", "VisitingCountry")):
+                if record.get(code_field):  # the customer's country names are Fortnox's own, from the codes
+                    record[name_field] = fortnox_country_name(record[code_field])
 
     def _store(self, entity: Entity, record_id: str, record: dict[str, Any], verb: str) -> None:
         self.records[entity][record_id] = record
@@ -304,6 +348,39 @@ def _typed(value: Any, type_: FieldType, as_text: bool) -> Any:
     if not isinstance(value, str):
         return str(value)
     return value
+
+
+#: Countries whose English short name Fortnox does not take, and the name it does (docs/vendors/fortnox.md).
+FORTNOX_NAMES = {"SE": "Sverige", "CZ": "Czech Republic"}
+
+
+def fortnox_country_name(code: str) -> str:
+    """The name Fortnox keeps for a country: English, but "Sverige" for Sweden."""
+    return FORTNOX_NAMES.get(code.upper()) or pycountry.countries.get(alpha_2=code.upper()).name
+
+
+@cache
+def _known_country_names() -> frozenset[str]:
+    names = {fortnox_country_name(c.alpha_2).casefold() for c in pycountry.countries}
+    return frozenset(names | {getattr(c, "common_name", c.name).casefold() for c in pycountry.countries
+                              if c.alpha_2 not in FORTNOX_NAMES})
+
+
+def _country_checked(value: Any, kind: str) -> Any:
+    """A country code or name as Fortnox takes it, or its refusal ("Ogiltig landskod: SVERIGE").
+
+    Codes must be ISO 3166-1 alpha-2; names must be on Fortnox's list, which has "Sverige" but not "Sweden".
+    """
+    if value in (None, "") or kind not in ("country_code", "country_name_en"):
+        return value
+    text = str(value).strip()
+    if kind == "country_code":
+        if len(text) != 2 or pycountry.countries.get(alpha_2=text.upper()) is None:
+            raise refuse(f"Ogiltig landskod: {text.upper()}", UNKNOWN_CODE)
+        return text.upper()
+    if text.casefold() not in _known_country_names():
+        raise refuse(f"Ogiltigt land: {text}", UNKNOWN_CODE)
+    return text
 
 
 def _document_totals(entity: Entity, record: dict[str, Any]) -> None:

@@ -35,6 +35,7 @@ VERBS: dict[str, WebhookAction] = {
     "deleted": WebhookAction.DELETED,
     "bookkeep": WebhookAction.UPDATED,
     "cancel": WebhookAction.UPDATED,
+    "cancelled": WebhookAction.UPDATED,  # order-cancelled-v1, invoice-cancelled-v1 (docs/vendors/fortnox.md)
     "credit": WebhookAction.UPDATED,
 }
 EVENT_TYPE = re.compile(r"^(?P<name>[a-z]+)-(?P<verb>[a-z]+)-v(?P<version>\d+)$")

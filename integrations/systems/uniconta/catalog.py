@@ -35,7 +35,7 @@ UPDATED_AT = _ro("UpdatedAt", DT, "Last changed")
 
 DEBTOR = EntitySpec(
     Entity.ORGANISATION, "DebtorClient", "Account", label="Debtor", number_field="Account",
-    modified_field="UpdatedAt", open_custom_fields=True,
+    created_field="Created", open_custom_fields=True,
     field_roles=(("number", "Account"), ("vat", "CompanyRegNo"), ("name", "Name"), ("email", "ContactEmail"),
                  ("blocked", "Blocked")),
     fields=(
@@ -44,34 +44,35 @@ DEBTOR = EntitySpec(
            help="Left empty, Uniconta takes the next number from the debtor group's number series"),
         _f("Name", required=True, max_length=100),
         _f("Address1", label="Address 1"), _f("Address2", label="Address 2"), _f("Address3", label="Address 3"),
-        _f("ZipCode", label="Zip code"), _f("City"), _f("Country", CHOICE, help="Uniconta's CountryCode name"),
+        _f("ZipCode", label="Zip code"), _f("City"), _f("Country", CHOICE, help="Uniconta's CountryCode name",
+                                                               value_kind="country_enum"),
         _f("Phone"), _f("MobilPhone", label="Mobile phone"), _f("ContactEmail", EMAIL, "Contact e-mail"),
         _f("InvoiceEmail", EMAIL, "Invoice e-mail"), _f("ContactPerson", label="Contact person"),
         _f("CompanyRegNo", label="CVR / company reg. no."), _f("VatNumber", label="VAT number"),
         _f("Vat", label="VAT code"), _f("VatZone", CHOICE, "VAT zone", choices=VAT_ZONES),
         _f("EAN", label="EAN / GLN"), _f("Payment", REF, "Payment terms"), _f("Group", REF, "Debtor group"),
         _f("Currency", CHOICE), _f("Employee", REF, "Seller (employee)"), _f("PriceList", REF, "Price list"),
-        _f("CreditMax", D, "Credit limit"), _f("Blocked", B), _f("Www", label="Website"),
+        _f("CreditMax", D, "Credit limit", value_kind="amount"), _f("Blocked", B), _f("Www", label="Website"),
         _f("PricesInclVat", B, "Prices incl. VAT"), _f("EndDiscountPct", D, "End discount %"),
         _f("LayoutGroup", REF, "Layout group"), _f("CrmGroup", REF, "CRM group"),
         _f("DeliveryName", label="Delivery name"), _f("DeliveryAddress1", label="Delivery address 1"),
         _f("DeliveryAddress2", label="Delivery address 2"), _f("DeliveryAddress3", label="Delivery address 3"),
         _f("DeliveryZipCode", label="Delivery zip code"), _f("DeliveryCity", label="Delivery city"),
-        _f("DeliveryCountry", CHOICE, "Delivery country"),
-        _ro("Created", DT), UPDATED_AT,
+        _f("DeliveryCountry", CHOICE, "Delivery country", value_kind="country_enum"),
+        _ro("Created", DT),
     ))
 
 CONTACT = EntitySpec(
-    Entity.PERSON, "ContactClient", "RowId", label="Contact", modified_field="UpdatedAt",
+    Entity.PERSON, "ContactClient", "RowId", label="Contact",
     field_roles=(("email", "Email"), ("name", "Name"), ("organisation", "DCAccount")), fields=(
         ROW_ID, _f("Name", required=True), _f("Email", EMAIL, "E-mail"), _f("Mobil", label="Mobile phone"),
         _f("Title"), _f("DCType", CHOICE, "Belongs to", choices=CONTACT_OWNER_TYPES),
-        _f("DCAccount", REF, "Debtor/creditor number"), _f("ContactType", REF, "Contact type"), UPDATED_AT,
+        _f("DCAccount", REF, "Debtor/creditor number"), _f("ContactType", REF, "Contact type"),
     ))
 
 INV_ITEM = EntitySpec(
     Entity.ITEM, "InvItemClient", "Item", label="Inventory item", number_field="Item",
-    modified_field="UpdatedAt", open_custom_fields=True,
+    open_custom_fields=True,
     field_roles=(("number", "Item"), ("name", "Name"), ("blocked", "Blocked")),
     fields=(
         ROW_ID, _f("Item", label="Item number", required=True, max_length=30), _f("Name"),
@@ -79,7 +80,6 @@ INV_ITEM = EntitySpec(
         _f("SalesPrice1", D, "Sales price 1"), _f("SalesPrice2", D, "Sales price 2"),
         _f("SalesPrice3", D, "Sales price 3"), _f("EAN", label="EAN / barcode"),
         _ro("Qty", D, "Quantity on stock"), _f("Blocked", B), _f("UseVariants", B, "Uses variants"),
-        UPDATED_AT,
     ))
 
 _ORDER_LINE_FIELDS = (
@@ -93,7 +93,8 @@ _ORDER_LINE_FIELDS = (
 ORDER_LINE = EntitySpec(Entity.DELIVERY_LINE, "DebtorOrderLineClient", "RowId", label="Sales order line",
                         modified_field="UpdatedAt", fields=_ORDER_LINE_FIELDS,
                         field_roles=(("item", "Item"), ("text", "Text"), ("quantity", "Qty"), ("price", "Price"),
-                                     ("discount", "DiscountPct"), ("cost", "CostPrice"), ("position", "LineNumber")))
+                                     ("discount", "DiscountPct"), ("discount_amount", "Discount"),
+                                     ("cost", "CostPrice"), ("position", "LineNumber")))
 
 _ORDER_FIELDS = (
     ROW_ID, _ro("OrderNumber", INT, "Order number"), _f("Account", REF, "Debtor number", required=True),
@@ -119,7 +120,8 @@ POS_ORDER = EntitySpec(Entity.POS_SALE, "DebtorOrderClient", "OrderNumber", labe
 INVOICE_LINE = EntitySpec(
     Entity.INVOICE_LINE, "DebtorInvoiceLines", "RowId", label="Invoice line",
     field_roles=(("item", "Item"), ("text", "Text"), ("quantity", "InvoiceQty"), ("price", "SalesPrice"),
-                 ("discount", "DiscountPct"), ("cost", "CostPrice"), ("position", "LineNumber")),
+                 ("discount", "DiscountPct"), ("discount_amount", "NetDiscount"), ("cost", "CostPrice"),
+                 ("position", "LineNumber")),
     fields=tuple(
         _ro(name, type, label) for name, type, label in (
             ("RowId", INT, "Row id"), ("InvoiceNumber", INT, "Invoice number"), ("LineNumber", D, "Line number"),
@@ -152,14 +154,14 @@ INVOICE = EntitySpec(
     ))
 
 EMPLOYEE = EntitySpec(
-    Entity.USER, "EmployeeClient", "Number", label="Employee", number_field="Number", modified_field="UpdatedAt",
+    Entity.USER, "EmployeeClient", "Number", label="Employee", number_field="Number",
     field_roles=(("email", "Email"), ("number", "Number"), ("name", "Name")),
     create_defaults=(("Title", "Sælger"),),  # webCRM users come to Uniconta as sellers
     fields=(
         ROW_ID, _f("Number", label="Employee number", required=True, max_length=20),
         _f("Name", required=True), _f("Email", EMAIL, "E-mail"), _f("Mobil", label="Mobile phone"),
         _f("Title"), _f("Group", REF, "Employee group"), _f("UserLoginId", label="Uniconta login"),
-        _f("Blocked", B), UPDATED_AT,
+        _f("Blocked", B),
     ))
 
 _JOURNAL_LINE_FIELDS = (
@@ -169,13 +171,13 @@ _JOURNAL_LINE_FIELDS = (
     _f("OffsetAccount", REF, "Offset account"), _f("Debit", D), _f("Credit", D), _f("Amount", D),
     _f("Currency", CHOICE), _f("Vat", label="VAT code"), _f("OffsetVat", label="Offset VAT code"),
     _f("Invoice", label="Invoice number"), _f("TransType", REF, "Transaction type"),
-    _f("LineNumber", D, "Line number"), UPDATED_AT,
+    _f("LineNumber", D, "Line number"),
 )
 JOURNAL_LINE = EntitySpec(Entity.JOURNAL_LINE, "GLDailyJournalLineClient", "RowId", label="Daily journal line",
-                          modified_field="UpdatedAt", fields=_JOURNAL_LINE_FIELDS)
+                          fields=_JOURNAL_LINE_FIELDS)
 #: The POS daily report is booked as daily journal lines.
 DAILY_REPORT = EntitySpec(Entity.DAILY_REPORT, "GLDailyJournalLineClient", "RowId",
-                          label="Daily journal line (POS daily report)", modified_field="UpdatedAt",
+                          label="Daily journal line (POS daily report)",
                           fields=_JOURNAL_LINE_FIELDS)
 
 #: Tables the REST face serves that are no Synkro entity of their own.

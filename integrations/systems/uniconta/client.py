@@ -21,8 +21,9 @@ import requests
 
 from ..base import ApiClient, Record, normalise_match_value
 from ..catalog import Entity, EntitySpec, FieldType
-from ..errors import NotFoundError, VendorValidationError
+from ..errors import ExternalSystemError, NotFoundError, VendorValidationError
 from .catalog import ORDER_LINE, lines_spec, uniconta_catalog
+from .messages import uniconta_refusal
 
 #: Rows per OData page we ask for; the service caps a page at its own maximum and then sends a next link.
 DEFAULT_PAGE_SIZE = 500
@@ -83,6 +84,20 @@ class UnicontaClient(ApiClient):
         ``refresh_auth`` says so), so a 401 means the login or password is wrong."""
         pair = f"{self.login_name()}:{self.credentials.get('password', '')}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def error_for(self, response: requests.Response) -> ExternalSystemError:
+        """The shared error, with Uniconta's ``ErrorCodes`` name explained (``messages.uniconta_refusal``)."""
+        error = super().error_for(response)
+        if error.vendor_message is not None:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict):
+                error.refusal = uniconta_refusal(body.get("ErrorCode"), body.get("Message"))
+            elif isinstance(body, str):
+                error.refusal = uniconta_refusal(body, "")
+        return error
 
     def vendor_message(self, response: requests.Response) -> str:
         """Uniconta answers ``{"ErrorCode", "Message"}``, an OData error, or a bare ErrorCodes name."""
@@ -145,31 +160,30 @@ class UnicontaClient(ApiClient):
                 path = self._odata_path(vendor_name)
 
     def insert_rows(self, vendor_name: str, rows: list[Record]) -> list[Record]:
-        """Insert one or several rows in one call; Uniconta answers with them as stored."""
-        body: Any = rows[0] if len(rows) == 1 else rows
-        answer = self._send_json("POST", self._entities_path("Insert", vendor_name), body)
-        return answer if isinstance(answer, list) else [answer]
+        """Insert rows: one with ``Insert`` (a JSON object), several in one call with ``InsertList`` (an array).
+
+        Uniconta answers with the rows as stored (or nothing; then the rows sent are returned).
+        """
+        if not rows:
+            return []
+        if len(rows) == 1:
+            answer = self._send_json("POST", self._entities_path("Insert", vendor_name), rows[0])
+            return [answer if isinstance(answer, dict) else rows[0]]
+        answer = self._send_json("POST", self._entities_path("InsertList", vendor_name), rows)
+        return answer if isinstance(answer, list) and len(answer) == len(rows) else list(rows)
 
     def update_row(self, vendor_name: str, row: Record) -> Record:
         """Replace a row: Uniconta's Update takes the whole entity, so read, change, then put."""
         return self._send_json("PUT", self._entities_path("Update", vendor_name), row) or row
 
     def delete_rows(self, vendor_name: str, rows: list[Record]) -> None:
-        body: Any = rows[0] if len(rows) == 1 else rows
-        self._send_json("DELETE", self._entities_path("Delete", vendor_name), body)
-
-    def post_invoice(self, order_number: int, *, invoice_date: date | None = None,
-                     simulate: bool = False) -> Record:
-        """Invoice (post) a sales order, as InvoiceAPI.PostInvoice does; returns the posted invoice."""
-        body = {"OrderNumber": int(order_number), "Date": invoice_date, "Simulate": simulate}
-        result = self._send_json("POST", "api/Invoice/PostInvoice/DebtorOrderClient", body)
-        return {**result.get("Header", {}), "lines": list(result.get("Lines", []))}
-
-    def post_daily_journal(self, journal: str, *, posting_date: date | None = None,
-                           comment: str = "") -> Record:
-        """Post every line of a daily journal to the ledger, as PostingAPI.PostDailyJournal does."""
-        body = {"Journal": journal, "Date": posting_date, "Comment": comment}
-        return self._send_json("POST", "api/Posting/PostDailyJournal/GLDailyJournalClient", body)
+        """Delete rows as read: one with ``Delete`` (an object), several with ``DeleteList`` (an array)."""
+        if not rows:
+            return
+        if len(rows) == 1:
+            self._send_json("DELETE", self._entities_path("Delete", vendor_name), rows[0])
+        else:
+            self._send_json("DELETE", self._entities_path("DeleteList", vendor_name), rows)
 
     # -- the record interface ----------------------------------------------------------------------
     def _spec(self, entity: Entity) -> EntitySpec:
@@ -231,6 +245,12 @@ class UnicontaClient(ApiClient):
                 page = []
         yield from self._with_lines(entity, page)
 
+    def filters_by_change(self, entity: Entity) -> bool:
+        """Only orders and order lines carry ``UpdatedAt`` (Uniconta's own order pages show it; its debtor, item,
+        contact and employee pages do not), and invoices are asked for by date; other tables are listed whole
+        (their Change URLs are the way Uniconta tells about changes)."""
+        return bool(self._spec(entity).modified_field) or entity == Entity.INVOICE
+
     def get_record(self, entity: Entity, record_id: str) -> Record:
         spec = self._spec(entity)
         return next(self._with_lines(entity, [self._read_row(spec, record_id)]))
@@ -257,9 +277,10 @@ class UnicontaClient(ApiClient):
 
     def create_record(self, entity: Entity, data: Record) -> Record:
         spec = self._spec(entity)
-        if entity == Entity.INVOICE:
-            order = self.create_record(Entity.DELIVERY, data)
-            return self.post_invoice(order["OrderNumber"])
+        if not self.can_create(entity):
+            raise VendorValidationError(
+                "Uniconta's REST API cannot post invoices: send the delivery as a sales order and invoice it in "
+                "Uniconta", vendor_message="No invoice posting on the REST API")
         header = {k: v for k, v in data.items() if k != "lines"}
         created = self.insert_rows(spec.vendor_name, [header])[0]
         if lines_spec(entity) is ORDER_LINE:
@@ -267,6 +288,12 @@ class UnicontaClient(ApiClient):
             # Uniconta sums the lines into the header; read it back so totals are the vendor's.
             return self.get_record(entity, str(created["OrderNumber"]))
         return created
+
+    def create_records(self, entity: Entity, rows: list[Record]) -> list[Record]:
+        """Rows of a table without lines in one ``InsertList`` call (documents go one by one, with their lines)."""
+        if lines_spec(entity) is not None or not self.can_create(entity):
+            return super().create_records(entity, rows)
+        return self.insert_rows(self._spec(entity).vendor_name, [dict(row) for row in rows])
 
     def _insert_order_lines(self, order_number: int, lines: Iterable[Record]) -> list[Record]:
         rows = [{**line, "OrderNumber": order_number} for line in lines]
@@ -296,6 +323,10 @@ class UnicontaClient(ApiClient):
                                         vendor_message="Posted invoices are read-only")
         # Deleting an order deletes its lines with it (master and detail).
         self.delete_rows(spec.vendor_name, [self._read_row(spec, record_id)])
+
+    def can_create(self, entity: Entity) -> bool:
+        """Every table Synkro writes except invoices: posting is the .NET ``InvoiceAPI``'s, not the REST face's."""
+        return entity != Entity.INVOICE and self.catalog.entity(entity) is not None
 
     def can_delete(self, entity: Entity) -> bool:
         """Every table Synkro writes can be deleted through ``api/Entities/Delete`` except posted invoices."""

@@ -2,9 +2,11 @@
 
 Reads: ``GET /odata/<CompanyId>/<Entity>`` (``$filter``, ``$orderby``, ``$top``, ``$skip``; a ``value``
 envelope and, past the server's page cap, ``odata.nextLink``) and ``GET /api/Entities[/Read]/<Entity>
-?Name=&Value=``. Writes: ``POST|PUT|DELETE /api/Entities/{Insert|Update|Delete}/<Entity>``. Posting:
-``POST /api/Invoice/PostInvoice/DebtorOrderClient`` and ``POST /api/Posting/PostDailyJournal/
-GLDailyJournalClient``. Change URLs are TableChangeEventClient rows, inserted through the same face
+?Name=&Value=``. Writes: ``POST|PUT|DELETE /api/Entities/{Insert|Update|Delete}/<Entity>`` with one entity
+(a JSON object) and ``…/{InsertList|UpdateList|DeleteList}/<Entity>`` with several (a JSON array), each list
+one transaction. There is no posting on this face (invoices and journals are posted in Uniconta, or through
+its .NET API); a person's posting is :meth:`UnicontaCompany.post_invoice` / ``post_daily_journal``.
+Change URLs are TableChangeEventClient rows, inserted through the same face
 (or :meth:`UnicontaSandbox.subscribe`), and are called on every insert, update and delete.
 """
 
@@ -64,8 +66,9 @@ class UnicontaSandbox(SandboxApp):
         Rule("/api/Entities/Insert/<entity>", endpoint="entities_insert", methods=["POST"]),
         Rule("/api/Entities/Update/<entity>", endpoint="entities_update", methods=["PUT"]),
         Rule("/api/Entities/Delete/<entity>", endpoint="entities_delete", methods=["DELETE"]),
-        Rule("/api/Invoice/PostInvoice/DebtorOrderClient", endpoint="post_invoice", methods=["POST"]),
-        Rule("/api/Posting/PostDailyJournal/GLDailyJournalClient", endpoint="post_journal", methods=["POST"]),
+        Rule("/api/Entities/InsertList/<entity>", endpoint="entities_insert_list", methods=["POST"]),
+        Rule("/api/Entities/UpdateList/<entity>", endpoint="entities_update_list", methods=["PUT"]),
+        Rule("/api/Entities/DeleteList/<entity>", endpoint="entities_delete_list", methods=["DELETE"]),
     ]
 
     def __init__(self, **knobs: Any):
@@ -77,6 +80,14 @@ class UnicontaSandbox(SandboxApp):
     # -- drill and test helpers ------------------------------------------------------------------------
     def company(self, company_id: str = "1234") -> UnicontaCompany:
         return self.companies[company_id]
+
+    def invoice_order(self, order_number: Any, company_id: str = "1234", invoice_date: Any = None) -> Row:
+        """A person invoices a sales order in Uniconta: the invoice is posted and the Change URLs are called."""
+        company = self.company(company_id)
+        with self.lock:
+            header, lines, changes = company.post_invoice(order_number, invoice_date)
+        self._notify(company, changes)
+        return {**wire(header), "lines": [wire(line) for line in lines]}
 
     def add_login(self, login: str, password: str, companies: Iterable[str] = ("1234",)) -> None:
         with self.lock:
@@ -212,51 +223,54 @@ class UnicontaSandbox(SandboxApp):
         return uniconta_response(rows)
 
     # -- writes --------------------------------------------------------------------------------------------
-    def _write(self, request: Request, entity: str, operation: str) -> Response:
+    def _write(self, request: Request, entity: str, operation: str, *, many: bool) -> Response:
+        """One entity (``Insert``/``Update``/``Delete``: a JSON object) or several (``…List``: a JSON array).
+
+        A list is one transaction: a refusal of any row leaves the table as it was.
+        """
         company = self._login(request)
         vendor_name = self._table(entity)
         body = self._body(request)
-        many = isinstance(body, list)
+        if many != isinstance(body, list) or (not many and not isinstance(body, dict)):
+            wanted = "a JSON array of entities" if many else "one entity as a JSON object"
+            raise SandboxError(400, {"Message": f"The request is invalid: {operation.title()}"
+                                                f"{'List' if many else ''} takes {wanted}."})
         done: list[Row] = []
         changes: list[Change] = []
         with self.lock:
+            before = ({name: {k: dict(v) for k, v in table.rows.items()} for name, table in company.tables.items()}
+                      if many else None)
             try:
                 for one in body if many else [body]:
                     row, row_changes = getattr(company, operation)(vendor_name, one)
                     done.append(dict(row))
                     changes += row_changes
             except UnicontaFault:
-                if operation == "insert":  # one call, one transaction
-                    for row in done:
-                        company.tables[vendor_name].rows.pop(str(row["RowId"]), None)
+                if before is not None:  # one call, one transaction
+                    for name, rows in before.items():
+                        company.tables[name].rows.clear()
+                        company.tables[name].rows.update(rows)
                 raise
         self._notify(company, changes)
         return uniconta_response([wire(r) for r in done] if many else wire(done[0]))
 
     def entities_insert(self, request: Request, entity: str) -> Response:
-        return self._write(request, entity, "insert")
+        return self._write(request, entity, "insert", many=False)
 
     def entities_update(self, request: Request, entity: str) -> Response:
-        return self._write(request, entity, "update")
+        return self._write(request, entity, "update", many=False)
 
     def entities_delete(self, request: Request, entity: str) -> Response:
-        return self._write(request, entity, "delete")
+        return self._write(request, entity, "delete", many=False)
 
-    def post_invoice(self, request: Request) -> Response:
-        company = self._login(request)
-        body = self._body(request) or {}
-        with self.lock:
-            header, lines, changes = company.post_invoice(body.get("OrderNumber"), body.get("Date"),
-                                                          bool(body.get("Simulate")))
-        self._notify(company, changes)
-        return uniconta_response({"Err": "Succes", "Header": wire(header), "Lines": [wire(line) for line in lines]})
+    def entities_insert_list(self, request: Request, entity: str) -> Response:
+        return self._write(request, entity, "insert", many=True)
 
-    def post_journal(self, request: Request) -> Response:
-        company = self._login(request)
-        body = self._body(request) or {}
-        with self.lock:
-            result = company.post_daily_journal(body.get("Journal"), body.get("Date"), body.get("Comment") or "")
-        return uniconta_response(result)
+    def entities_update_list(self, request: Request, entity: str) -> Response:
+        return self._write(request, entity, "update", many=True)
+
+    def entities_delete_list(self, request: Request, entity: str) -> Response:
+        return self._write(request, entity, "delete", many=True)
 
     # -- change URLs -----------------------------------------------------------------------------------------
     def _notify(self, company: UnicontaCompany, changes: list[Change]) -> None:

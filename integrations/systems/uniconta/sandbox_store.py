@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..sandbox import Table
+from ..sandbox import Table, over_long_values
 from .catalog import POS_VARIANT_USER_FIELDS
 from .sandbox_odata import as_datetime
 from .sandbox_tables import (
@@ -94,6 +94,9 @@ class UnicontaCompany:
             if spec is not None and spec.read_only:
                 continue  # what only Uniconta sets is ignored on the way in
             values[name] = coerce(spec, value) if spec else (None if value is None else str(value))
+        for too_long in over_long_values(values, table.fields)[:1]:
+            raise UnicontaFault(400, f"The value of {too_long.name} is {too_long.length} characters long; "
+                                     f"{vendor_name}.{too_long.name} holds at most {too_long.limit}")
         for spec in table.fields:
             if spec.required and values.get(spec.name) in (None, "") and (for_insert or spec.name in body):
                 raise UnicontaFault(400, f"{spec.label or spec.name} ({spec.name}) cannot be blank",

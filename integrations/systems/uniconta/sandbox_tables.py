@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 from typing import Any
+
+import pycountry
 
 from ..catalog import FieldSpec, FieldType
 from .catalog import (
@@ -110,10 +113,27 @@ def dec(value: Any) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
 
+@cache
+def country_enum_names() -> frozenset[str]:
+    """The names of ``Uniconta.Common.CountryCode``: English short names in PascalCase ("UnitedKingdom"), and
+    "Unknown" for none. Derived from ISO 3166 names as Uniconta's own pages show them (docs/vendors/uniconta.md)."""
+    def pascal(name: str) -> str:
+        return "".join(ch for ch in " ".join(w[:1].upper() + w[1:] for w in name.split()) if ch.isascii() and
+                       ch.isalnum())
+    return frozenset({"Unknown"} | {pascal(getattr(c, "common_name", None) or c.name) for c in pycountry.countries})
+
+
 def coerce(spec: FieldSpec, value: Any) -> Any:
     """A JSON value as the C# property would take it, or Json.NET's conversion error."""
     if value is None:
         return None
+    if spec.value_kind == "country_enum":
+        # Json.NET's StringEnumConverter takes an enum name (any case) or its number; nothing else.
+        if isinstance(value, str) and value.strip().casefold() in {n.casefold() for n in country_enum_names()}:
+            return next(n for n in country_enum_names() if n.casefold() == value.strip().casefold())
+        if not (isinstance(value, int) and not isinstance(value, bool)):
+            raise UnicontaFault(400, f"Error converting value {value!r} to type 'Uniconta.Common.CountryCode'. "
+                                     f"Path '{spec.name}'.")
     try:
         if spec.type in (FieldType.DECIMAL,):
             if isinstance(value, bool):

@@ -17,13 +17,17 @@ provider = SystemProvider(
         CredentialField("client_secret", "Client secret"),
         CredentialField("tenant_id", "Tenant ID", secret=False,
                         help="The Visma.net company's tenant id (Visma Admin → Company → Configuration)"),
+        CredentialField("signing_secret", "Webhook signature key", required=False,
+                        help="Visma Developer Portal → your application → Webhooks: the subscription's signature "
+                             "key; every notice is checked against it (x-vwd-signature-v1)"),
     ),
     has_webhooks=True,
     signs_webhooks=True,
     rate_limit=RATE_LIMIT,
     # docs/vendors/vismanet.md "Hosts and error bodies"; the token host comes from extras["token_url"].
     allowed_hosts=("api.finance.visma.net",),
-    error_keys=("ExceptionType", "ExceptionMessage", "Message", "message", "error"),
+    # ... and the Sales Order service's ProblemDetails (title, detail): docs/vendors/vismanet.md "Sales Order service".
+    error_keys=("ExceptionType", "ExceptionMessage", "Message", "message", "error", "title", "detail"),
     docs="docs/vendors/vismanet.md",
     client_class=VismaNetClient,
     catalog_factory=vismanet_catalog,

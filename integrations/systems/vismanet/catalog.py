@@ -42,7 +42,8 @@ def _address(prefix: str, label: str, *, read_only: bool = False) -> tuple[Field
         make(f"{prefix}.addressLine3", f"{label} line 3"),
         make(f"{prefix}.postalCode", f"{label} postal code"),
         make(f"{prefix}.city", f"{label} city"),
-        make(f"{prefix}.country.id", f"{label} country", help="ISO 3166 code, e.g. DK; written as countryId"),
+        make(f"{prefix}.country.id", f"{label} country", help="ISO 3166 code, e.g. DK; written as countryId",
+             value_kind="country_code"),
     )
 
 
@@ -77,7 +78,7 @@ CUSTOMER = EntitySpec(
         _f("customerClass.id", "Customer class", T.REFERENCE, help="Written as customerClassId"),
         _f("creditTerms.id", "Credit terms", T.REFERENCE, help="Payment terms; written as creditTermsId"),
         _f("currencyId", "Currency", max_length=5),
-        _f("creditLimit", "Credit limit", T.DECIMAL),
+        _f("creditLimit", "Credit limit", T.DECIMAL, value_kind="amount"),
         _f("creditVerification", "Credit verification", T.CHOICE,
            choices=("Disabled", "DaysPastDue", "CreditLimit", "LimitAndDaysPastDue")),
         _f("vatRegistrationId", "VAT registration id"),
@@ -140,50 +141,47 @@ INVENTORY = EntitySpec(
 )
 
 SALES_ORDER = EntitySpec(
-    entity=Entity.DELIVERY, vendor_name="salesorder", label="Sales order", id_field="orderNo",
-    number_field="orderNo", modified_field="lastModifiedDateTime",
+    entity=Entity.DELIVERY, vendor_name="SalesOrders", label="Sales order", id_field="orderId",
+    number_field="orderId", modified_field="lastModified",
+    # The Sales Order service's SalesOrderDto (read) and New/PatchSalesOrderCommand (write): docs/vendors/vismanet.md
+    # "Sales Order service". Synkro's id of an order is "<type>/<orderId>", or orderId alone for type SO.
     fields=(
-        _f("orderType", "Order type", help="SO for sales orders; IN for invoiced orders"),
-        _ro("orderNo", "Order number", help="Given by the ERP; written as orderNumber only with manual numbering"),
-        _ro("status", "Status", T.CHOICE, choices=ORDER_STATUSES),
-        _f("hold", "On hold", T.BOOLEAN),
+        _f("type", "Order type", help="SO for sales orders; set when the order is made, never changed"),
+        _ro("orderId", "Order number", help="Given by the ERP's numbering series of the order type"),
+        _ro("status.description", "Status", T.CHOICE, choices=ORDER_STATUSES),
+        _ro("status.hold", "On hold", T.BOOLEAN),
+        _ro("status.cancelled", "Cancelled", T.BOOLEAN),
         _f("date", "Order date", T.DATETIME),
         _f("requestOn", "Requested on", T.DATETIME),
-        _f("customer.number", "Customer number", T.REFERENCE, required=True, help="Written as customer"),
+        _f("customer.id", "Customer number", T.REFERENCE, required=True),
         _ro("customer.name", "Customer name"),
-        _f("customerOrder", "Customer order"),
-        _f("customerRefNo", "Customer reference"),
-        _f("currency", "Currency"),
-        _f("description", "Description"),
-        _f("canceled", "Cancelled", T.BOOLEAN),
-        _ro("orderTotal", "Order total", T.DECIMAL),
-        _ro("vatTaxableTotal", "VAT taxable total", T.DECIMAL),
-        _ro("vatExemptTotal", "VAT exempt total", T.DECIMAL),
-        _ro("taxTotal", "VAT total", T.DECIMAL),
-        _ro("invoiceNbr", "Invoice number"),
-        _ro("invoiceDate", "Invoice date", T.DATETIME),
-        _ro("lastModifiedDateTime", "Last modified", T.DATETIME),
+        _f("customer.order", "Customer order", max_length=40),
+        _f("customer.refNo", "Customer reference", max_length=40),
+        _f("currencyId", "Currency", max_length=5),
+        _f("description", "Description", max_length=255),
+        _ro("totals.orderTotal", "Order total", T.DECIMAL),
+        _ro("totals.taxableTotal", "VAT taxable total", T.DECIMAL),
+        _ro("totals.taxExemptTotal", "VAT exempt total", T.DECIMAL),
+        _ro("totals.taxTotal", "VAT total", T.DECIMAL),
+        _ro("lastModified", "Last modified", T.DATETIME),
         _f("lines", "Lines", T.LIST),
     ),
 )
 
 SALES_ORDER_LINE = EntitySpec(
-    entity=Entity.DELIVERY_LINE, vendor_name="salesorder.lines", label="Sales order line", id_field="lineNbr",
+    entity=Entity.DELIVERY_LINE, vendor_name="SalesOrders.lines", label="Sales order line", id_field="lineId",
     fields=(
-        _f("lineNbr", "Line number", T.INTEGER),
-        _f("inventory.number", "Item number", T.REFERENCE, required=True, help="Written as inventoryId"),
+        _ro("lineId", "Line number", T.INTEGER),
+        _f("inventory.id", "Item number", T.REFERENCE, required=True, help="Written as inventoryId"),
         _ro("inventory.description", "Item description"),
-        _f("lineDescription", "Line description"),
+        _f("description", "Line description", max_length=256),
         _f("quantity", "Quantity", T.DECIMAL, required=True),
-        _f("uom", "Unit"),
+        _f("unitOfMeasure", "Unit", max_length=6),
         _f("unitPrice", "Unit price", T.DECIMAL),
-        _f("discountPercent", "Discount %", T.DECIMAL,
-           help="Read in SalesOrderLineDto; written beside manualDiscount"),
+        _f("discountPercent", "Discount %", T.DECIMAL),
         _ro("discountAmount", "Discount amount", T.DECIMAL),
-        _f("manualDiscount", "Manual discount", T.BOOLEAN),
-        _ro("extPrice", "Line amount", T.DECIMAL),
-        _f("warehouse.id", "Warehouse", T.REFERENCE, help="Written as warehouse"),
-        _f("taxCategory", "Tax category"),
+        _ro("extendedPrice", "Line amount", T.DECIMAL),
+        _f("warehouseId", "Warehouse", T.REFERENCE),
     ),
 )
 
@@ -207,7 +205,7 @@ CUSTOMER_INVOICE = EntitySpec(
         _f("invoiceText", "Invoice text"),
         _f("note", "Note", T.TEXT),
         _ro("amount", "Amount", T.DECIMAL),
-        _ro("balance", "Balance", T.DECIMAL),
+        _ro("balance", "Balance", T.DECIMAL, value_kind="amount"),
         _ro("vatTotal", "VAT total", T.DECIMAL),
         _ro("detailTotal", "Lines total", T.DECIMAL),
         _ro("lastModifiedDateTime", "Last modified", T.DATETIME),
@@ -261,19 +259,21 @@ CUSTOMER = replace(CUSTOMER, field_roles=(("vat", "corporateId"), ("name", "name
 CONTACT = replace(CONTACT, field_roles=(("email", "email"), ("name", "lastName"),
                                         ("organisation", "businessAccount"), ("active", "active")))
 INVENTORY = replace(INVENTORY, field_roles=(("name", "description"),))
-SALES_ORDER = replace(SALES_ORDER, field_roles=(("customer", "customer.number"), ("date", "date"),
-                                                ("currency", "currency"), ("description", "description"),
-                                                ("total", "orderTotal"), ("order_type", "orderType"),
-                                                ("invoice_date", "invoiceDate"), ("status", "status")))
-SALES_ORDER_LINE = replace(SALES_ORDER_LINE, field_roles=(("item", "inventory.number"), ("text", "lineDescription"),
+SALES_ORDER = replace(SALES_ORDER, field_roles=(("customer", "customer.id"), ("date", "date"),
+                                                ("currency", "currencyId"), ("description", "description"),
+                                                ("total", "totals.orderTotal"), ("order_type", "type"),
+                                                ("status", "status.description")))
+SALES_ORDER_LINE = replace(SALES_ORDER_LINE, field_roles=(("item", "inventory.id"), ("text", "description"),
                                                           ("quantity", "quantity"), ("price", "unitPrice"),
-                                                          ("discount", "discountPercent"), ("position", "lineNbr")))
+                                                          ("discount", "discountPercent"),
+                                                          ("discount_amount", "discountAmount"),
+                                                          ("position", "lineId")))
 CUSTOMER_INVOICE = replace(CUSTOMER_INVOICE, field_roles=(("customer", "customer.number"), ("date", "documentDate"),
                                                           ("currency", "currencyId"), ("description", "invoiceText"),
                                                           ("total", "amount"), ("status", "status")))
 CUSTOMER_INVOICE_LINE = replace(CUSTOMER_INVOICE_LINE, field_roles=(
     ("item", "inventoryNumber"), ("text", "description"), ("quantity", "quantity"), ("price", "unitPriceInCurrency"),
-    ("discount", "discountPercent"), ("position", "lineNumber")))
+    ("discount", "discountPercent"), ("discount_amount", "discountAmount"), ("position", "lineNumber")))
 EMPLOYEE = replace(EMPLOYEE, field_roles=(("email", "contact.email"), ("name", "employeeName")))
 
 

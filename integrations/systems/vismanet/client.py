@@ -20,14 +20,15 @@ import requests
 from ..base import ApiClient, Record
 from ..catalog import Entity, EntitySpec
 from ..errors import AuthError, ExternalSystemError, NotFoundError, VendorValidationError
-from . import dto
+from . import dto, salesorders
 from .catalog import vismanet_catalog
+from .messages import vismanet_refusal
 
 logger = logging.getLogger(__name__)
 
 VISMA_CONNECT_TOKEN_URL = "https://connect.visma.com/connect/token"  # noqa: S105 - a URL, not a secret
 SCOPES = ("vismanet_erp_service_api:read", "vismanet_erp_service_api:create",
-          "vismanet_erp_service_api:update", "vismanet_erp_service_api:delete")
+          "vismanet_erp_service_api:update", "vismanet_erp_service_api:delete", *salesorders.SCOPES)
 
 
 #: How :meth:`VismaNetClient.delete_record` removes a record: the API has no DELETE, so it deactivates.
@@ -35,7 +36,7 @@ DEACTIVATION: dict[Entity, Record] = {
     Entity.ORGANISATION: {"status": "Inactive"},
     Entity.PERSON: {"active": False},
     Entity.ITEM: {"status": "Inactive"},
-    Entity.DELIVERY: {"canceled": True},
+    Entity.DELIVERY: {"status": "Cancelled"},  # the Sales Order service: PATCH {"status": "Cancelled"}, alone
 }
 
 
@@ -58,6 +59,23 @@ def visma_datetime(value: datetime | date | str) -> str:
     return value.isoformat()
 
 
+def page_metadata(page: list[Any]) -> tuple[int | None, int | None]:
+    """``(totalCount, maxPageSize)`` from the ``metadata`` Visma.net puts on each listed record; None where absent."""
+    for row in page:
+        meta = row.get("metadata") if isinstance(row, Mapping) else None
+        if isinstance(meta, Mapping):
+            return _whole(meta.get("totalCount")), _whole(meta.get("maxPageSize"))
+    return None, None
+
+
+def _whole(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None
+
+
 class VismaNetClient(ApiClient):
     """One Visma.net company (tenant), reached with a Visma Connect client (id, secret, tenant id)."""
 
@@ -74,6 +92,15 @@ class VismaNetClient(ApiClient):
         self.catalog = vismanet_catalog()
 
     # -- auth ---------------------------------------------------------------------------------
+    @property
+    def sales_order_url(self) -> str:
+        """The Sales Order service of this connection (:func:`.salesorders.sales_order_base_for`)."""
+        return salesorders.sales_order_base_for(self.base_url)
+
+    def _auth_urls(self) -> tuple[str, ...]:
+        """Visma Connect and the Sales Order service: the only addresses besides the base URL the credentials reach."""
+        return (*super()._auth_urls(), self.token_url, self.sales_order_url)
+
     @property
     def token_url(self) -> str:
         return token_url_for(self.base_url)
@@ -113,6 +140,18 @@ class VismaNetClient(ApiClient):
         self.token_store.set(self.token_key(), token, timeout=max(1.0, expires_in - self.token_margin))
         return str(token)
 
+    def error_for(self, response: requests.Response) -> ExternalSystemError:
+        """The shared error, with Visma.net's fault code or words explained (``messages.vismanet_refusal``)."""
+        error = super().error_for(response)
+        if error.vendor_message is not None:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and ("ExceptionMessage" in body or "ExceptionFaultCode" in body):
+                error.refusal = vismanet_refusal(body.get("ExceptionFaultCode"), body.get("ExceptionMessage"))
+        return error
+
     def vendor_message(self, response: requests.Response) -> str:
         """Visma.net's ``ExceptionMessage`` (with its fault code), ASP.NET's ``Message``, or OAuth's error."""
         try:
@@ -130,7 +169,26 @@ class VismaNetClient(ApiClient):
                 return message
             if body.get("error"):
                 return str(body.get("error_description") or body["error"])
+            if "title" in body or "detail" in body:  # the Sales Order service's ProblemDetails
+                details = "; ".join(str(d.get("message") or d.get("code")) for d in body.get("details") or []
+                                    if isinstance(d, Mapping))
+                text = str(body.get("detail") or body.get("title") or "").strip()
+                return f"{text}: {details}" if details and text else (details or text)
         return super().vendor_message(response)
+
+    def retry_after(self, response: requests.Response) -> float | None:
+        """Retry-After if ever sent; on a 429, else the seconds ``X-RateLimit-Reset`` says remain in the window.
+
+        Visma documents only ``X-RateLimit-Limit/Remaining/Reset/Policy`` (docs.vismasoftware.no/vismanetapi/
+        ratelimits), no Retry-After; a 429 means the window is spent, so waiting for its reset is the backoff.
+        """
+        seconds = super().retry_after(response)
+        if seconds is not None or response.status_code != 429:
+            return seconds
+        try:
+            return max(0.0, float(response.headers.get("X-RateLimit-Reset", "")))
+        except ValueError:
+            return None
 
     # -- paths --------------------------------------------------------------------------------
     def _path(self, entity: Entity, record_id: str | None = None) -> str:
@@ -160,27 +218,52 @@ class VismaNetClient(ApiClient):
 
     def list_records(self, entity: Entity, *, modified_since: Any = None, page_size: int | None = None
                      ) -> Iterator[Record]:
-        """Walk ``pageNumber`` 1, 2, ... until a short page; one page in memory at a time."""
-        size = page_size or self.default_page_size
-        params: dict[str, Any] = {"pageSize": size}
+        """Every record, one page in memory at a time, paged by what Visma says of the list.
+
+        Each listed record carries ``metadata {totalCount, maxPageSize}``. Visma serves at most ``maxPageSize``
+        records a page whatever ``pageSize`` asks, so a short page is not the end: once the cap is known the pages
+        are asked at that size (``pageNumber`` then counts pages of the size really served) until ``totalCount``
+        records came, or an empty page. Without metadata only an empty page ends the list.
+        """
+        if entity == Entity.DELIVERY:
+            yield from self._list_orders(modified_since=modified_since, page_size=page_size)
+            return
+        params: dict[str, Any] = {}
         if modified_since is not None:
             params["lastModifiedDateTime"] = visma_datetime(modified_since)
             params["lastModifiedDateTimeCondition"] = self.modified_condition
-        number = 1
+        yield from (self.record_from_dto(entity, row) for row in self._pages(self._path(entity), params,
+                                                                              page_size or self.default_page_size))
+
+    def _pages(self, path: str, params: Mapping[str, Any], size: int) -> Iterator[Mapping[str, Any]]:
+        """The rows of a ``pageNumber``/``pageSize`` list of the finance API (see :meth:`list_records`)."""
+        number, seen = 1, 0
         while True:
-            page = self.json("GET", self._path(entity), params={**params, "pageNumber": number}) or []
-            for dto_record in page:
-                yield self.record_from_dto(entity, dto_record)
-            if len(page) < size:
+            page = self.json("GET", path, params={**params, "pageSize": size, "pageNumber": number}) or []
+            if not isinstance(page, list):
+                raise ExternalSystemError(f"Visma.net answered {path} with something that is not a list")
+            yield from page
+            seen += len(page)
+            total, cap = page_metadata(page)
+            if not page or (total is not None and seen >= total):
                 return
+            if cap and cap < size:
+                if number == 1:  # the cap was learnt on the first page: ask again at the size served
+                    size, number = cap, seen // cap
+                else:
+                    size = cap
             number += 1
 
     def get_record(self, entity: Entity, record_id: str) -> Record:
+        if entity == Entity.DELIVERY:
+            return self._get_order(record_id)[0]
         return self.record_from_dto(entity, self.json("GET", self._path(entity, record_id)))
 
     def create_record(self, entity: Entity, data: Record) -> Record:
         """POST answers 201 with the new record's URL in Location; read it back from there."""
         self._refuse_read_only_entity(entity)
+        if entity == Entity.DELIVERY:
+            return self._create_order(data)
         response = self.request("POST", self._path(entity), json=self.update_dto(entity, data))
         location = response.headers.get("Location")
         if not location:
@@ -191,6 +274,8 @@ class VismaNetClient(ApiClient):
     def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
         """PUT the changed fields (204), then read the record back as Visma.net stored it."""
         self._refuse_read_only_entity(entity)
+        if entity == Entity.DELIVERY:
+            return self._update_order(record_id, data)
         current_lines = None
         if "lines" in data and entity in dto.LINE_LISTS:
             current_lines = self.get_record(entity, record_id).get("lines", [])
@@ -204,6 +289,10 @@ class VismaNetClient(ApiClient):
         if entity not in DEACTIVATION:
             raise VendorValidationError(f"Visma.net ERP cannot delete a {self._spec(entity).label.lower()}",
                                         vendor_message="Not supported by the Visma.net ERP API")
+        if entity == Entity.DELIVERY:
+            _, etag = self._get_order(record_id, lines=False)
+            self.request("PATCH", self._order_url(record_id), json=DEACTIVATION[entity], headers={"If-Match": etag})
+            return
         self.request("PUT", self._path(entity, record_id), json=self.update_dto(entity, DEACTIVATION[entity]))
 
     def can_delete(self, entity: Entity) -> bool:
@@ -211,18 +300,121 @@ class VismaNetClient(ApiClient):
         return entity in DEACTIVATION
 
     def has_activity(self, entity: Entity, record_id: str) -> bool | None:
-        """Whether customer ``record_id`` has an invoice or a sales order: ``/customer/{number}/invoice`` and
-        ``/customer/{number}/salesorder``, one row each."""
+        """Whether customer ``record_id`` has an invoice or a sales order: ``/customer/{number}/invoice`` of the
+        finance API and the Sales Order service's ``/api/v3/SalesOrders?customerId=``, one row each."""
         if entity != Entity.ORGANISATION:
             return None
         customer = self._path(Entity.ORGANISATION, record_id)
-        for documents in ("invoice", "salesorder"):
-            if self.json("GET", f"{customer}/{documents}", params={"pageNumber": 1, "pageSize": 1}):
-                return True
-        return False
+        if self.json("GET", f"{customer}/invoice", params={"pageNumber": 1, "pageSize": 1}):
+            return True
+        orders = self.json("GET", f"{self.sales_order_url}{salesorders.API_PATH}",
+                           params={"customerId": record_id, "pageSize": 1, "pageIndex": 0}) or {}
+        return bool(orders.get("value")) or bool(orders.get("totalCount"))
 
     def record_id(self, entity: Entity, record: Record) -> str:
+        if entity == Entity.DELIVERY:
+            return salesorders.order_id(record.get("type"), str(record["orderId"]))
         return str(record[self._spec(entity).id_field])
+
+    # -- the Sales Order service ----------------------------------------------------------------
+    def _order_url(self, record_id: str, tail: str = "") -> str:
+        return f"{self.sales_order_url}{salesorders.order_path(record_id)}{tail}"
+
+    def _list_orders(self, *, modified_since: Any, page_size: int | None) -> Iterator[Record]:
+        """``pageIndex`` 0, 1, … until ``totalCount`` orders came or a page is empty; each order read whole."""
+        params: dict[str, Any] = {"pageSize": page_size or salesorders.PAGE_SIZE}
+        if modified_since is not None:
+            params["modifiedSince"] = visma_datetime(modified_since)
+        for row in self._service_pages(f"{self.sales_order_url}{salesorders.API_PATH}", params):
+            yield self._get_order(salesorders.order_id(row.get("type"), str(row.get("orderId"))))[0]
+
+    def _service_pages(self, url: str, params: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        index, seen = 0, 0
+        while True:
+            page = self.json("GET", url, params={**params, "pageIndex": index}) or {}
+            rows = page.get("value") or [] if isinstance(page, Mapping) else []
+            yield from rows
+            seen += len(rows)
+            total = _whole(page.get("totalCount")) if isinstance(page, Mapping) else None
+            if not rows or (total is not None and seen >= total):
+                return
+            index += 1
+
+    def _get_order(self, record_id: str, *, lines: bool = True) -> tuple[Record, str]:
+        """An order as a flat record with its ``lines``, and its ETag (the version a change must name)."""
+        response = self.request("GET", self._order_url(record_id), params={"expand": "Customer"})
+        body = response.json()
+        if not isinstance(body, Mapping):
+            raise ExternalSystemError("Visma.net answered a sales order that is not an object")
+        record = dto.flatten(body, skip=("_links", "attachments", "customFields"))
+        if lines:
+            record["lines"] = [dto.flatten(line, skip=("attachments", "customFields"))
+                               for line in self._service_pages(self._order_url(record_id, "/lines"),
+                                                               {"pageSize": 1000})]
+        return record, response.headers.get("ETag", "")
+
+    def _create_order(self, data: Record) -> Record:
+        """``POST /api/v3/SalesOrders``; 201 names the new order in ``Location``, read back from there."""
+        body = {"type": str(data.get("type") or salesorders.DEFAULT_TYPE),
+                **salesorders.header_command(self._writable(Entity.DELIVERY, data))}
+        body["orderLines"] = [salesorders.line_command(self._writable(Entity.DELIVERY_LINE, line))
+                              for line in data.get("lines") or []]
+        response = self.request("POST", f"{self.sales_order_url}{salesorders.API_PATH}", json=body)
+        location = response.headers.get("Location")
+        if not location:
+            raise VendorValidationError("Visma.net created the sales order but did not say where (no Location)",
+                                        status=response.status_code)
+        kind, number = salesorders.key_from_location(location)
+        return self.get_record(Entity.DELIVERY, salesorders.order_id(kind, number))
+
+    def _update_order(self, record_id: str, data: Record) -> Record:
+        """PATCH the header, then the lines (changed ones patched, new ones added, missing ones deleted), each
+        naming the version it changes (``If-Match``); read the order back as Visma stored it."""
+        current, etag = self._get_order(record_id, lines="lines" in data)
+
+        def send(method: str, tail: str, **kwargs: Any) -> None:
+            nonlocal etag
+            response = self.request(method, self._order_url(record_id, tail), headers={"If-Match": etag}, **kwargs)
+            etag = response.headers.get("ETag", etag)
+
+        header = salesorders.header_command(self._writable(Entity.DELIVERY, data))
+        if header:
+            send("PATCH", "", json=header)
+        if "lines" in data:
+            existing = {int(line["lineId"]): line for line in current.get("lines") or [] if line.get("lineId")}
+            changed, added, kept = [], [], set()
+            for line in data.get("lines") or []:
+                wanted = self._writable(Entity.DELIVERY_LINE, line)
+                line_id = _whole(line.get("lineId"))
+                old = existing.get(line_id) if line_id is not None else None
+                if old is not None and all(old.get(f) == wanted.get(f, old.get(f)) for f in salesorders.LINE_FIXED):
+                    kept.add(line_id)
+                    changed.append(salesorders.line_command(wanted, line_id=line_id))
+                else:
+                    added.append(salesorders.line_command(wanted))
+            if changed:
+                send("PATCH", "/lines", json={"lines": changed})
+            if added:
+                send("POST", "/lines", json={"lines": added})
+            gone = sorted(set(existing) - kept)
+            if gone:
+                send("DELETE", "/lines", params={"ids": gone})
+        return self.get_record(Entity.DELIVERY, record_id)
+
+    def _writable(self, entity: Entity, data: Mapping[str, Any]) -> Record:
+        """The fields of ``data`` that can be written, as plain JSON values; an unknown field is refused."""
+        spec = self._spec(entity)
+        writable: Record = {}
+        for name, value in data.items():
+            if name == "lines":
+                continue
+            field = spec.field(name)
+            if field is None:
+                raise VendorValidationError(f"Visma.net {spec.vendor_name} has no field {name!r}",
+                                            vendor_message=f"Unknown field {name}")
+            if not field.read_only:
+                writable[name] = dto.jsonable(_plain(value))
+        return writable
 
     # -- shapes ---------------------------------------------------------------------------------
     def _refuse_read_only_entity(self, entity: Entity) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..catalog import Entity
 
-#: Synkro entity -> Visma.net resource path (under ``/v1``).
+#: Synkro entity -> Visma.net resource path (under ``/v1``). Sales orders are no longer read or written here but in
+#: the Sales Order service (:mod:`.salesorders`); their ``/v1`` names stay as the sandbox store's own shape.
 RESOURCES: dict[Entity, str] = {
     Entity.ORGANISATION: "customer",
     Entity.PERSON: "contact",

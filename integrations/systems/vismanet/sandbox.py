@@ -29,6 +29,7 @@ from ..catalog import Entity
 from ..sandbox import SandboxApp, SandboxError, json_response, read_json
 from . import dto
 from .client import SCOPES
+from .sandbox_salesorders import SalesOrderService
 from .sandbox_store import StoreError, VismaNetStore, parse_stamp, to_json
 from .webhooks import SIGNATURE_HEADER, signature
 
@@ -40,19 +41,20 @@ RATE_LIMIT = (15000, 3600.0)
 MAX_PAGE_SIZE = 1000
 TOKEN_LIFETIME = 3600
 
-WRITABLE = ("customer", "contact", "inventory", "salesorder", "customerinvoice")
+#: Resources of the finance API. Sales orders are the Sales Order service's (``/salesorder/api/v3/…``, see
+#: :mod:`.sandbox_salesorders`): the finance API's ``/v1/salesorder`` reached end of life on 2026-03-31.
+WRITABLE = ("customer", "contact", "inventory", "customerinvoice")
 BY_RESOURCE = {resource: entity for entity, resource in dto.RESOURCES.items()}
 #: Events the Visma Net Financial publisher sends, by resource: (on create, on update).
 EVENTS = {
     "customer": ("CustomerCreated", "CustomerUpdated"),
     "inventory": ("InventoryItemCreated", "InventoryItemUpdated"),
-    "salesorder": ("SalesOrderChanged", "SalesOrderChanged"),
     "customerinvoice": ("ArInvoiceChanged", "ArInvoiceChanged"),
     "employee": ("EmployeeChanged", "EmployeeChanged"),
 }
 #: ``/customer/{number}/<documents>`` → the documents listed there.
-CUSTOMER_DOCUMENTS = {"invoice": Entity.INVOICE, "salesorder": Entity.DELIVERY}
-STATUS_EVENTS = {"salesorder": "SalesOrderStatusChanged", "customerinvoice": "ArInvoiceStatusChanged"}
+CUSTOMER_DOCUMENTS = {"invoice": Entity.INVOICE}
+STATUS_EVENTS = {"customerinvoice": "ArInvoiceStatusChanged"}
 
 
 def ipp_exception(message: str, fault_code: str) -> dict[str, str]:
@@ -103,16 +105,18 @@ def _rules() -> list[Rule]:
     return rules
 
 
-class VismaNetSandbox(SandboxApp):
-    """One Visma.net company (tenant) with its Visma Connect clients."""
+class VismaNetSandbox(SalesOrderService, SandboxApp):
+    """One Visma.net company (tenant) with its Visma Connect clients, its finance API and its Sales Order service."""
 
     system = "vismanet"
     default_rate_limit = RATE_LIMIT
-    rules = _rules()
+    rules = [*_rules(), *SalesOrderService.sales_order_rules]
 
     def __init__(self, *, clients: Mapping[str, str] | None = None, tenant_id: str = DEMO_TENANT_ID,
-                 **knobs: Any):
+                 max_page_size: int = MAX_PAGE_SIZE, **knobs: Any):
         super().__init__(**knobs)
+        #: The most records a page holds whatever ``pageSize`` asks (Visma reports it as ``metadata.maxPageSize``).
+        self.max_page_size = max_page_size
         #: client_id -> client_secret, as registered in Visma's Developer Portal.
         self.clients = dict(clients or {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET})
         self.tenant_id = tenant_id
@@ -166,9 +170,12 @@ class VismaNetSandbox(SandboxApp):
                 "X-RateLimit-Reset": str(max(0, math.ceil(reset))), "X-RateLimit-Policy": "4-fixed-window"}
 
     def rate_limited_response(self, retry_after: float) -> Response:
-        seconds = max(1, math.ceil(retry_after))
+        """A spent window: the four X-RateLimit-* headers, the reset ``retry_after`` seconds away, and no Retry-After
+        (docs.vismasoftware.no/vismanetapi/ratelimits names only the four)."""
+        headers = {**self._limit_headers(), "X-RateLimit-Remaining": "0",
+                   "X-RateLimit-Reset": str(max(1, math.ceil(retry_after))), "X-RateLimit-Policy": "4-fixed-window"}
         return json_response(ipp_exception("Hourly number of requests per company reached.", "429"), status=429,
-                             headers={"Retry-After": str(seconds), **self._limit_headers()})
+                             headers=headers)
 
     def server_error_response(self, status: int = 500) -> Response:
         return json_response(ipp_exception("An error has occurred.", "10000"), status=status)
@@ -212,7 +219,8 @@ class VismaNetSandbox(SandboxApp):
         return json_response({"access_token": token, "expires_in": TOKEN_LIFETIME, "token_type": "Bearer",
                               "scope": " ".join(sorted(requested or {SCOPES[0]}))})
 
-    def _authorize(self, request: Request, action: str) -> AccessToken:
+    def _authorize(self, request: Request, action: str, *, scope: str = "vismanet_erp_service_api") -> AccessToken:
+        """The request's live token, which must hold ``<scope>:<action>``; 401 / 403 otherwise."""
         header = request.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
         with self.lock:
@@ -220,9 +228,8 @@ class VismaNetSandbox(SandboxApp):
         if token is None or token.expires_at <= time.monotonic():
             raise SandboxError(401, {"Message": "Authorization has been denied for this request."},
                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        if f"vismanet_erp_service_api:{action}" not in token.scopes:
-            raise SandboxError(403, ipp_exception(f"The token lacks the scope vismanet_erp_service_api:{action}.",
-                                                  "12003"))
+        if f"{scope}:{action}" not in token.scopes:
+            raise SandboxError(403, ipp_exception(f"The token lacks the scope {scope}:{action}.", "12003"))
         return token
 
     # -- ERP resources ----------------------------------------------------------------------------
@@ -236,7 +243,7 @@ class VismaNetSandbox(SandboxApp):
             raise SandboxError(400, ipp_exception("pageNumber and pageSize must be whole numbers.", "12000")) from None
         if number < 1 or size < 1:
             raise SandboxError(400, ipp_exception("pageNumber and pageSize must be positive.", "12000"))
-        size = min(size, MAX_PAGE_SIZE)
+        size = min(size, self.max_page_size)
         modified = None
         if args.get("lastModifiedDateTime"):
             try:
@@ -255,7 +262,7 @@ class VismaNetSandbox(SandboxApp):
             page = [to_json(row) for row in matching[(number - 1) * size: number * size]]
         total = len(matching)
         for row in page:
-            row["metadata"] = {"totalCount": total, "maxPageSize": MAX_PAGE_SIZE}
+            row["metadata"] = {"totalCount": total, "maxPageSize": self.max_page_size}
         return json_response(page)
 
     def list_customer_documents(self, request: Request, customer_number: str, documents: str) -> Response:
@@ -263,7 +270,7 @@ class VismaNetSandbox(SandboxApp):
         self._authorize(request, "read")
         try:
             number = int(request.args.get("pageNumber", 1))
-            size = min(int(request.args.get("pageSize", MAX_PAGE_SIZE)), MAX_PAGE_SIZE)
+            size = min(int(request.args.get("pageSize", MAX_PAGE_SIZE)), self.max_page_size)
         except ValueError:
             raise SandboxError(400, ipp_exception("pageNumber and pageSize must be whole numbers.", "12000")) from None
         if number < 1 or size < 1:
@@ -273,6 +280,8 @@ class VismaNetSandbox(SandboxApp):
             matching = list(self.store.select(CUSTOMER_DOCUMENTS[documents],
                                               filters={"customer.number": customer_number}))
             page = [to_json(row) for row in matching[(number - 1) * size: number * size]]
+        for row in page:
+            row["metadata"] = {"totalCount": len(matching), "maxPageSize": self.max_page_size}
         return json_response(page)
 
     def get_record(self, request: Request, resource: str, record_id: str) -> Response:
@@ -333,7 +342,7 @@ class VismaNetSandbox(SandboxApp):
             raise SandboxError(400, ipp_exception("The request body is not valid JSON.", "12000")) from None
 
     # -- webhooks ----------------------------------------------------------------------------------
-    def _notify(self, resource: str, record_id: str, event: str) -> None:
+    def _notify(self, resource: str, record_id: str, event: str, *, extra: Mapping[str, Any] | None = None) -> None:
         """Post the event to every subscription that wants it, signed like the Visma Webhook Dispatcher."""
         with self.lock:
             targets = [s for s in self.subscriptions.values() if s.wants(event)]
@@ -341,7 +350,7 @@ class VismaNetSandbox(SandboxApp):
             return
         moment = self.now()
         body = {"tenantId": self.tenant_id, "event": event, "entityId": record_id,
-                "timestamp": moment.isoformat(timespec="milliseconds") + "Z"}
+                "timestamp": moment.isoformat(timespec="milliseconds") + "Z", **(extra or {})}
         raw = json_bytes(body)
         millis = str(int(time.time() * 1000))
         for subscription in targets:

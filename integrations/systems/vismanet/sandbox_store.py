@@ -15,15 +15,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+import pycountry
+
 from ..catalog import Entity
+from ..sandbox import over_long_values
 from . import dto
+from .catalog import vismanet_catalog
 
 VAT_RATE = Decimal("0.25")
 CENT = Decimal("0.01")
 RELEASED_INVOICE_STATUSES = frozenset({"Open", "Closed", "Voided", "Scheduled", "PendingPrint", "PendingEmail"})
 CLOSED_ORDER_STATUSES = frozenset({"Completed", "Invoiced", "Cancelled"})
-COUNTRY_NAMES = {"DK": "Denmark", "SE": "Sweden", "NO": "Norway", "FI": "Finland", "DE": "Germany",
-                 "GB": "United Kingdom", "NL": "Netherlands"}
 VAT_ZONES = {"01": "Domestic", "02": "EU", "03": "Outside EU"}
 
 
@@ -121,6 +123,7 @@ class VismaNetStore:
     def create(self, entity: Entity, body: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(body, Mapping):
             raise StoreError("The request body must be a JSON object.")
+        self._check_lengths(entity, body)
         row: dict[str, Any] = {}
         getattr(self, f"_write_{entity.value}")(row, body, creating=True)
         return row
@@ -129,11 +132,20 @@ class VismaNetStore:
         if not isinstance(body, Mapping):
             raise StoreError("The request body must be a JSON object.")
         row = self.get(entity, record_id)
+        self._check_lengths(entity, body)
         draft = copy.deepcopy(row)
         getattr(self, f"_write_{entity.value}")(draft, body, creating=False)
         row.clear()
         row.update(draft)
         return row
+
+    def _check_lengths(self, entity: Entity, body: Mapping[str, Any]) -> None:
+        """Text longer than the catalog's limit for its field is refused, in the IPPException shape."""
+        spec = vismanet_catalog().entity(entity)
+        flat = {dto.read_name(entity, name): value for name, value in dto.unwrap(body).items()}
+        for too_long in over_long_values(flat, spec.fields if spec else ())[:1]:
+            raise StoreError(f"Error: '{too_long.name}' may be at most {too_long.limit} characters long "
+                             f"(it is {too_long.length}).")
 
     def insert(self, entity: Entity, record_id: str, row: dict[str, Any]) -> dict[str, Any]:
         """Keep a finished row (used by the writers and by the demo seed)."""
@@ -179,7 +191,11 @@ class VismaNetStore:
         for address in ("mainAddress", "invoiceAddress", "deliveryAddress"):
             country = (row.get(address) or {}).get("country") or {}
             if country.get("id"):
-                country["name"] = COUNTRY_NAMES.get(country["id"], country["id"])
+                # Visma.net's countries are ISO 3166-1 alpha-2 ids with an English name; others are not found.
+                known = pycountry.countries.get(alpha_2=str(country["id"])) if len(str(country["id"])) == 2 else None
+                if known is None:
+                    raise StoreError(f"Error: Country '{country['id']}' cannot be found in the system.")
+                country["name"] = known.name
         zone = row.get("vatZone") or {}
         if zone.get("id"):
             if zone["id"] not in VAT_ZONES:

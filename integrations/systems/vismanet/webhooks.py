@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,12 @@ EVENTS: dict[str, tuple[Entity, WebhookAction]] = {
     "InventoryItemCreated": (Entity.ITEM, WebhookAction.CREATED),
     "InventoryItemUpdated": (Entity.ITEM, WebhookAction.UPDATED),
     "InventoryItemChanged": (Entity.ITEM, WebhookAction.UPDATED),
+    # The Sales Order service's publisher (visma.net.erp.salesorderservice): "Order created" / "Order updated"
+    # (a deleted line counts as updated). entityId names the order as Synkro does: its number for type SO,
+    # "<type>/<number>" otherwise.
+    "OrderCreated": (Entity.DELIVERY, WebhookAction.CREATED),
+    "OrderUpdated": (Entity.DELIVERY, WebhookAction.UPDATED),
+    # The finance publisher's events of the retired /v1/salesorder endpoints.
     "SalesOrderChanged": (Entity.DELIVERY, WebhookAction.UPDATED),
     "SalesOrderStatusChanged": (Entity.DELIVERY, WebhookAction.UPDATED),
     "ArInvoiceChanged": (Entity.INVOICE, WebhookAction.UPDATED),
@@ -103,20 +110,38 @@ def _event(notification: Any) -> WebhookEvent:
                         payload=notification)
 
 
-INSTRUCTIONS = ("Visma.net webhooks are subscribed in Visma's Developer Portal: open your integration, "
-                "choose Webhooks → Add subscription, paste the URL shown here and tick the Customer, Contact, "
-                "Inventory item, Sales order and AR invoice events.")
+INSTRUCTIONS = ("Visma.net webhooks are subscribed in Visma's Developer Portal: open your integration, choose "
+                "Webhooks → Add subscription, paste the URL shown here and tick the Customer, Inventory item and AR "
+                "invoice events of the Visma Net Financial publisher and the order events of the Sales Order "
+                "service publisher. Then copy the subscription's signature key into the connection's "
+                "\"Webhook signature key\" field: Synkro refuses every notice it cannot verify with that key.")
+
+
+def new_signing_secret() -> str:
+    """A fresh random key for signing notices (256 bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
 
 
 def register_webhooks(client: Any, url: str, entities: list[Entity]) -> str:
-    """Visma offers no API for subscriptions; the sandbox has an admin endpoint standing in for the portal."""
+    """Visma offers no API for subscriptions (Developer Portal only); the sandbox has an admin endpoint standing in
+    for the portal. The subscription's signature key is the connection's ``signing_secret``; when the connection has
+    none yet, one is made here and kept (encrypted) through ``client.update_credentials``, as pasting the portal's
+    key would."""
     from .client import token_url_for
 
     if token_url_for(client.base_url).startswith("https://connect.visma.com"):
         raise NotImplementedError(INSTRUCTIONS)
     wanted = sorted(name for name, (entity, _) in EVENTS.items() if entity in {Entity(e) for e in entities})
+    secret = str(client.credentials.get("signing_secret") or "")
+    fresh = not secret
+    if fresh:
+        secret = new_signing_secret()
+        client.update_credentials(signing_secret=secret)
     existing = client.json("GET", "/sandbox-admin/subscriptions") or []
-    if any(sub.get("url") == url and set(wanted) <= set(sub.get("events") or ()) for sub in existing):
+    ours = [sub for sub in existing if sub.get("url") == url]
+    if not fresh and any(set(wanted) <= set(sub.get("events") or ()) for sub in ours):
         return "Visma.net: the subscription was in place"
-    client.request("POST", "/sandbox-admin/subscriptions", json={"url": url, "events": wanted})
-    return f"Visma.net: subscribed to {len(wanted)} events"
+    for sub in ours:  # signed with a key we no longer hold, or missing events: replace it
+        client.request("DELETE", f"/sandbox-admin/subscriptions/{sub['id']}")
+    client.request("POST", "/sandbox-admin/subscriptions", json={"url": url, "events": wanted, "secret": secret})
+    return f"Visma.net: subscribed to {len(wanted)} events, signed with the connection's signature key"

@@ -4,7 +4,7 @@ from ..base import CredentialField, SystemKind, SystemProvider
 from .catalog import webcrm_catalog
 from .client import WebcrmClient
 from .sandbox import DEMO_API_KEY, WebcrmSandbox
-from .webhooks import parse_webhook, register_webhooks
+from .webhooks import parse_webhook, register_webhooks, unregister_webhooks
 
 provider = SystemProvider(
     key="webcrm",
@@ -28,5 +28,6 @@ provider = SystemProvider(
     webhook_parser=parse_webhook,
     webhook_registrar=register_webhooks,
     sandbox_factory=WebcrmSandbox,
-    extras={"demo_credentials": {"api_key": DEMO_API_KEY}},
+    # ``webhook_unregistrar(client, url, entities=None)`` removes every hook of Synkro's URL.
+    extras={"demo_credentials": {"api_key": DEMO_API_KEY}, "webhook_unregistrar": unregister_webhooks},
 )

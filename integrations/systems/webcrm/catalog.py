@@ -44,7 +44,7 @@ def organisation_spec() -> EntitySpec:
             FieldSpec("OrganisationPostCode", "Post code", STR),
             FieldSpec("OrganisationCity", "City", STR, max_length=50),
             FieldSpec("OrganisationState", "State", STR),
-            FieldSpec("OrganisationCountry", "Country", STR, max_length=50,
+            FieldSpec("OrganisationCountry", "Country", STR, max_length=50, value_kind="country_name",
                       help="A localised country name (Danmark, Sverige), not an ISO code."),
             FieldSpec("OrganisationTelephone", "Telephone", STR, max_length=50),
             FieldSpec("OrganisationFax", "Fax", STR, max_length=50),
@@ -112,30 +112,40 @@ def person_spec() -> EntitySpec:
     )
 
 
+#: Prefix of the quotation-line item register's fields (``QuotationLineLinkedDataItemDto``).
+LINKED = "QuotationLineLinkedDataItem"
+#: ``QuotationLineLinkedDataItemEntityType`` in the order of the API description's enum; webCRM's own ERP sync
+#: writes its items as ``Product`` and selects them with the enum's number in ``/Queries``.
+LINKED_DATA_ENTITY_TYPES = ("Undefined", "Organisation", "Person", "Activity", "Meeting", "Opportunity", "Delivery",
+                            "Product", "SupportCase", "SupportFaq")
+
+
 def item_spec() -> EntitySpec:
+    """The item register users pick quotation lines from: ``/QuotationLines/LinkedData``.
+
+    Not ``/Products``, whose records belong to one organisation each. webCRM's own ERP sync writes ERP items
+    here (erp ``CreateProduct``/``UpdateProduct``) and keeps the item number in a data column; a quotation line
+    made from an item copies data column *n* into ``QuotationLineData<n>``. The register keeps no change stamp.
+    """
     return EntitySpec(
-        Entity.ITEM, "Products", "ProductId", label="Products", modified_field="ProductUpdatedAt",
-        field_roles=(("number", "ProductCustom1"), ("name", "ProductCombined")),
+        Entity.ITEM, "QuotationLines/LinkedData", f"{LINKED}Id", label="Items (quotation-line register)",
+        field_roles=(("number", f"{LINKED}Data1"), ("name", f"{LINKED}Data2")),
         fields=(
-            FieldSpec("ProductId", "Id", INT, read_only=True),
-            FieldSpec("ProductCombined", "Product", STR),
-            FieldSpec("ProductComment", "Comment", TXT),
-            FieldSpec("ProductMemo", "Memo", TXT),
-            FieldSpec("ProductPrice", "Price", DEC),
-            FieldSpec("ProductListPrice", "List price", DEC),
-            FieldSpec("ProductCostPrice", "Cost price", DEC),
-            FieldSpec("ProductDiscount", "Discount", DEC),
-            FieldSpec("ProductQuantity", "Quantity", DEC),
-            FieldSpec("ProductVatCode", "VAT code", STR),
-            FieldSpec("ProductStockStatus", "Stock status", STR),
-            FieldSpec("ProductProductYear", "Product year", INT),
-            FieldSpec("ProductSortOrder", "Sort order", INT),
-            FieldSpec("ProductOrganisationId", "Organisation id", REF),
-            FieldSpec("ProductPersonId", "Person id", REF),
-            *_audit("Product"),
-            *numbered_slots("ProductCustom", 1, 15, label="Custom"),
-            *numbered_slots("ProductPlus", 1, 20, label="Plus field"),
+            FieldSpec(f"{LINKED}Id", "Id", INT, read_only=True),
+            FieldSpec(f"{LINKED}Data1", "Item number (data column 1)", STR, required=True,
+                      help="Copied to a quotation line's data column 1 when a user picks the item."),
+            FieldSpec(f"{LINKED}Data2", "Name (data column 2)", STR, required=True),
+            *numbered_slots(f"{LINKED}Data", 3, 9, label="Data column",
+                            help="A column of the quotation-line setup, e.g. unit or EAN."),
+            FieldSpec(f"{LINKED}DataMemo", "Description", STR),
+            FieldSpec(f"{LINKED}Price", "Price", DEC),
+            FieldSpec(f"{LINKED}CostPrice", "Cost price", DEC),
+            FieldSpec(f"{LINKED}VatCode", "VAT code", STR),
+            FieldSpec(f"{LINKED}ItemGroup", "Item group", STR),
+            FieldSpec(f"{LINKED}EntityType", "Kind of linked data", CHO, choices=LINKED_DATA_ENTITY_TYPES,
+                      help="Synkro writes Product, as webCRM's own ERP integration does."),
         ),
+        create_defaults=((f"{LINKED}EntityType", "Product"),),
     )
 
 

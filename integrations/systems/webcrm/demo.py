@@ -1,8 +1,10 @@
-"""The demo's webCRM: Danish customers and prospects, their people, products, sellers and deliveries.
+"""The demo's webCRM: Danish customers and prospects, their people, the item register, sellers and deliveries.
 
 Built from :mod:`integrations.systems.demo_data` so part of the organisations also exist in the
 demo ERPs (their customer number sits in OrganisationExtraCustom1, where webCRM's own ERP
-integration keeps the ERP's key) and the rest are webCRM-only.
+integration keeps the ERP's key) and the rest are webCRM-only. Items sit in the quotation-line register
+(number in data column 1, name in 2, unit in 3), and every quotation line copies number and name from its item
+and points at it, as a line picked in webCRM's screens does.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import random
 
 from .. import demo_data
-from .sandbox_store import WebcrmStore
+from .catalog import LINKED
+from .sandbox_store import REGISTER, WebcrmStore
 
 ORGANISATIONS = 300
 TYPES = ("Kunde", "Kunde", "Kunde", "Prospekt", "Leverandør")
@@ -27,11 +30,11 @@ def seed_demo_data(store: WebcrmStore, *, seed: int = 7) -> None:
         "UserInitials": (employee.first_name[0] + employee.last_name[:2]).upper(),
         "UserIntegrationId": employee.number, "UserIsRestApiEnabled": index == 0,
     }, by="System") for index, employee in enumerate(demo_data.employees(8))]
-    products = [store.create("Products", {
-        "ProductCombined": f"{product.number} {product.name}", "ProductComment": product.name,
-        "ProductPrice": float(product.list_price), "ProductListPrice": float(product.list_price),
-        "ProductCostPrice": float(product.cost_price), "ProductVatCode": "S25",
-        "ProductCustom1": product.number, "ProductCustom2": product.ean,
+    products = [store.create(REGISTER, {
+        f"{LINKED}Data1": product.number, f"{LINKED}Data2": product.name, f"{LINKED}Data3": product.unit or "-",
+        **{f"{LINKED}Data{n}": "-" for n in range(4, 10)}, f"{LINKED}DataMemo": product.name,
+        f"{LINKED}Price": float(product.list_price), f"{LINKED}CostPrice": float(product.cost_price),
+        f"{LINKED}VatCode": "S25", f"{LINKED}EntityType": "Product",
     }, by="System") for product in demo_data.products(48)]
 
     for company in demo_data.companies(ORGANISATIONS, country="DK", seed=seed):
@@ -74,11 +77,12 @@ def _delivery(store: WebcrmStore, rng: random.Random, organisation: dict, owner:
         quantity = float(rng.randint(1, 20))
         discount = rng.choice([0.0, 0.0, 5.0, 10.0])
         store.create("QuotationLines", {
-            "QuotationLineOpportunityId": delivery["DeliveryId"], "QuotationLineData1": product["ProductCustom1"],
-            "QuotationLineData2": product["ProductComment"], "QuotationLineQuantity": quantity,
-            "QuotationLinePrice": product["ProductPrice"], "QuotationLineListPrice": product["ProductListPrice"],
-            "QuotationLineCostPrice": product["ProductCostPrice"], "QuotationLineDiscount": discount,
+            "QuotationLineOpportunityId": delivery["DeliveryId"], "QuotationLineData1": product[f"{LINKED}Data1"],
+            "QuotationLineData2": product[f"{LINKED}Data2"], "QuotationLineQuantity": quantity,
+            "QuotationLineLinkedDataId": product[f"{LINKED}Id"],
+            "QuotationLinePrice": product[f"{LINKED}Price"], "QuotationLineListPrice": product[f"{LINKED}Price"],
+            "QuotationLineCostPrice": product[f"{LINKED}CostPrice"], "QuotationLineDiscount": discount,
             "QuotationLineVatPercentage": 25.0, "QuotationLineSortOrder": position,
         }, by=owner["UserName"])
-        total += quantity * product["ProductPrice"] * (1 - discount / 100)
+        total += quantity * product[f"{LINKED}Price"] * (1 - discount / 100)
     delivery["DeliveryOrderValue"] = round(total, 2)

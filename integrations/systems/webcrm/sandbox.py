@@ -3,8 +3,10 @@
 Same paths, field names and handshake as api.webcrm.com: ``POST /Auth/ApiLogin`` with the
 application token as form field ``authCode``, hour-long bearer tokens renewed at
 ``/Auth/ApiRefresh``, ``Page``/``Size`` paging over bare arrays, ``/Organisations/FindByUpdateDates``
-and ``/Queries`` for changes, the ``/{Entity}/Hooks`` subscriptions it calls on every change, and
-250 requests per sliding minute answered with webCRM's own 429 body.
+and ``/Queries`` for changes, the quotation-line item register ``/QuotationLines/LinkedData`` (one unpaged
+list), creates answered as the API description says (the new id, or nothing for organisations and users),
+the ``/{Entity}/Hooks`` subscriptions it calls on every change, and 250 requests per sliding minute answered
+with webCRM's own 429 body and ``Retry-After`` header.
 """
 
 from __future__ import annotations
@@ -18,17 +20,23 @@ from werkzeug.wrappers import Request, Response
 
 from ..catalog import FieldType
 from ..sandbox import SandboxApp, SandboxError, json_response, read_json
-from .sandbox_store import WebcrmStore, bad_request, coerce_value
+from .sandbox_store import HOOK_FILTERS, REGISTER, WebcrmStore, bad_request, coerce_value
 
 #: The application token the demo tenant's connection uses.
 DEMO_API_KEY = "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5"
 TOKEN_LIFETIME = 3600
 
-RESOURCE_PATHS = "Organisations,Persons,Products,Deliveries,QuotationLines,Users"
-DELETABLE = "Products,QuotationLines"
+RESOURCE_PATHS = "Organisations,Persons,Deliveries,QuotationLines,Users"
+HOOK_PATHS = ",".join(HOOK_FILTERS)
+DELETABLE = "QuotationLines"
 #: The singular webCRM uses in field names, for the hook notification.
-SINGULAR = {"Organisations": "Organisation", "Persons": "Person", "Products": "Product",
-            "Deliveries": "Delivery", "QuotationLines": "QuotationLine", "Users": "User"}
+SINGULAR = {"Organisations": "Organisation", "Persons": "Person", "Deliveries": "Delivery",
+            "QuotationLines": "QuotationLine", "Users": "User"}
+#: Creates the API description documents without an answer body ("Success" only): spec ``POST /Organisations``,
+#: ``POST /Users``. The others answer the new id as a bare number.
+EMPTY_CREATE_ANSWER = ("Organisations", "Users")
+#: The shapes a hook call can take (``hook_body`` knob): the notice below, the bare record, or a list of either.
+HOOK_BODIES = ("notice", "record", "notices", "records")
 
 
 def _page(request: Request) -> tuple[int, int]:
@@ -60,8 +68,11 @@ class WebcrmSandbox(SandboxApp):
         Rule("/Queries", methods=["GET"], endpoint="queries"),
         Rule("/Organisations/FindByUpdateDates/<start>/<end>", methods=["GET"], endpoint="organisations_by_update"),
         Rule("/Deliveries/<int:record_id>/QuotationLines", methods=["GET"], endpoint="delivery_lines"),
-        Rule(f"/<any({RESOURCE_PATHS}):path>/Hooks", methods=["GET", "POST"], endpoint="hooks"),
-        Rule(f"/<any({RESOURCE_PATHS}):path>/Hooks/<int:hook_id>", methods=["GET", "PUT", "DELETE"],
+        Rule("/QuotationLines/LinkedData", methods=["GET", "POST"], endpoint="register"),
+        Rule("/QuotationLines/LinkedData/<int:record_id>", methods=["GET", "PUT", "DELETE"],
+             endpoint="register_item"),
+        Rule(f"/<any({HOOK_PATHS}):path>/Hooks", methods=["GET", "POST"], endpoint="hooks"),
+        Rule(f"/<any({HOOK_PATHS}):path>/Hooks/<int:hook_id>", methods=["GET", "PUT", "DELETE"],
              endpoint="hook"),
         Rule(f"/<any({RESOURCE_PATHS}):path>", methods=["GET", "POST"], endpoint="collection"),
         Rule(f"/<any({RESOURCE_PATHS}):path>/<int:record_id>", methods=["GET", "PUT"], endpoint="record"),
@@ -77,6 +88,11 @@ class WebcrmSandbox(SandboxApp):
         #: access token → (api key, expiry on ``self.clock``); refresh token → api key.
         self.access_tokens: dict[str, tuple[str, float]] = {}
         self.refresh_tokens: dict[str, str] = {}
+        #: Which shape hook calls take, one of ``HOOK_BODIES``; webCRM does not document it.
+        self.hook_body = "notice"
+        #: Fault drill: answer every create this way instead ("empty", "id", "object", "location"); None = as
+        #: the API description says.
+        self.create_answer: str | None = None
 
     # -- webCRM's error bodies ---------------------------------------------------------------
     def rate_limited_response(self, retry_after: float) -> Response:
@@ -155,19 +171,29 @@ class WebcrmSandbox(SandboxApp):
         self._authorise(request)
         if request.method == "GET":
             with self.lock:
-                rows = self.store.rows(path)
+                rows = [self.store.shown(path, row) for row in self.store.rows(path)]
             return _paged(request, rows)
         body = read_json(request)
         with self.lock:
             record = self.store.create(path, body)
         self.notify(path, "Create", record)
-        return json_response(record[self.store.spec(path).id_field])
+        return self._created(path, record[self.store.spec(path).id_field])
+
+    def _created(self, path: str, new_id: int) -> Response:
+        answer = self.create_answer or ("empty" if path in EMPTY_CREATE_ANSWER else "id")
+        if answer == "empty":
+            return Response(status=200)
+        if answer == "object":
+            return json_response({self.store.spec(path).id_field: new_id})
+        if answer == "location":
+            return Response(status=201, headers={"Location": f"/{path}/{new_id}"})
+        return json_response(new_id)
 
     def record(self, request: Request, path: str, record_id: int) -> Response:
         self._authorise(request)
         if request.method == "GET":
             with self.lock:
-                return json_response(self.store.get(path, record_id))
+                return json_response(self.store.shown(path, self.store.get(path, record_id)))
         body = read_json(request)
         with self.lock:
             record = self.store.replace(path, record_id, body)
@@ -181,11 +207,37 @@ class WebcrmSandbox(SandboxApp):
         self.notify(path, "Delete", record)
         return Response(status=200)
 
+    # -- the quotation-line item register --------------------------------------------------------
+    def register(self, request: Request) -> Response:
+        """``GET`` answers the whole register (the spec gives it no ``Page``/``Size``); ``POST`` the new id."""
+        self._authorise(request)
+        if request.method == "GET":
+            with self.lock:
+                return json_response(self.store.rows(REGISTER))
+        body = read_json(request)
+        with self.lock:
+            record = self.store.create(REGISTER, body)
+        return self._created(REGISTER, record[self.store.spec(REGISTER).id_field])
+
+    def register_item(self, request: Request, record_id: int) -> Response:
+        """No hooks: the API description has none for linked data."""
+        self._authorise(request)
+        with self.lock:
+            if request.method == "GET":
+                return json_response(self.store.get(REGISTER, record_id))
+            if request.method == "DELETE":
+                self.store.delete(REGISTER, record_id)
+                return Response(status=200)
+        body = read_json(request)
+        with self.lock:
+            self.store.replace(REGISTER, record_id, body)
+        return Response(status=200)
+
     def delivery_lines(self, request: Request, record_id: int) -> Response:
         self._authorise(request)
         with self.lock:
             self.store.get("Deliveries", record_id)
-            lines = [line for line in self.store.rows("QuotationLines")
+            lines = [self.store.shown("QuotationLines", line) for line in self.store.rows("QuotationLines")
                      if line["QuotationLineOpportunityId"] == record_id]
         lines.sort(key=lambda line: (line["QuotationLineSortOrder"], line["QuotationLineId"]))
         return _paged(request, lines)
@@ -233,15 +285,22 @@ class WebcrmSandbox(SandboxApp):
         return Response(status=200)
 
     def notify(self, path: str, event: str, record: dict[str, Any]) -> None:
-        """Call every enabled hook of the resource and event; outside the lock, like a real queue."""
+        """Call every enabled hook of the resource and event; outside the lock, like a real queue.
+
+        The body takes the shape ``hook_body`` says: ``notice`` ``{"HookId", "EventType", "EntityType",
+        "EntityId", "Timestamp", "Data"}``, ``record`` (the bare record), or a list of one of either.
+        """
+        if path not in self.store.hooks:
+            return
         with self.lock:
             hooks = [dict(hook) for hook in self.store.subscribers(path, event)]
         singular = SINGULAR[path]
+        shown = self.store.shown(path, record)
         for hook in hooks:
-            self.deliver_webhook(hook["TargetUrl"], {
-                "HookId": hook["Id"], "EventType": event, "EntityType": singular,
-                "EntityId": record[f"{singular}Id"], "Timestamp": self.store.stamp(), "Data": record,
-            })
+            notice = {"HookId": hook["Id"], "EventType": event, "EntityType": singular,
+                      "EntityId": record[f"{singular}Id"], "Timestamp": self.store.stamp(), "Data": shown}
+            body: Any = {"notice": notice, "record": shown, "notices": [notice], "records": [shown]}[self.hook_body]
+            self.deliver_webhook(hook["TargetUrl"], body)
 
     # -- what a person does in webCRM's own screens ------------------------------------------------
     def delete_in_webcrm(self, path: str, record_id: int) -> None:

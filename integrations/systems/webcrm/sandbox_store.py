@@ -15,14 +15,29 @@ from typing import Any
 
 from ..catalog import Entity, EntitySpec, FieldType
 from ..sandbox import SandboxError, Table
-from .catalog import webcrm_catalog
-from .client import RESOURCES, TIMESTAMP_FORMAT
+from .catalog import LINKED, LINKED_DATA_ENTITY_TYPES, webcrm_catalog
+from .client import DATA_COLUMNS, RESOURCES, TIMESTAMP_FORMAT
 
 #: Resource path → catalog entity, e.g. "Organisations" → organisation.
 ENTITY_OF_PATH = {resource.path: entity for entity, resource in RESOURCES.items()}
 #: ``/Queries`` table name (any case) → resource path.
 PATH_OF_TABLE = {resource.table.lower(): resource.path for resource in RESOURCES.values()}
 HOOK_EVENTS = ("Create", "Update", "Delete")
+#: The quotation-line item register (spec ``/QuotationLines/LinkedData``).
+REGISTER = RESOURCES[Entity.ITEM].path
+#: Resources with hooks, and the ``Filter`` values each hook DTO allows — spec ``OrganisationHookDto`` & co.
+HOOK_FILTERS: dict[str, tuple[str, ...]] = {
+    "Organisations": ("All", "Owner", "Owner2"),
+    "Persons": ("All", "OrganisationOwner", "OrganisationOwner2"),
+    "Deliveries": ("All", "Responsible", "Responsible2", "Responsible3", "OrganisationOwner", "OrganisationOwner2"),
+    "QuotationLines": ("All", "OrganisationOwner", "OrganisationOwner2"),
+    "Users": ("All", "Current"),
+}
+#: What the hook DTOs mark as required (spec): a body without one of them is refused.
+HOOK_REQUIRED = ("Filter", "Id", "IsEnabled", "TargetUrl")
+#: Fields a read leaves out: ``QuotationLineDto`` (what GET answers) has no ``QuotationLineLinkedDataId``, which
+#: only ``QuotationLineUpdateDto`` (what POST/PUT take) carries — spec.
+WRITE_ONLY = {"QuotationLines": ("QuotationLineLinkedDataId",)}
 
 
 def bad_request(message: str) -> SandboxError:
@@ -44,7 +59,10 @@ class WebcrmStore:
 
     now: Callable[[], datetime] = utc_now
     tables: dict[str, Table] = field(default_factory=lambda: {path: Table() for path in ENTITY_OF_PATH})
-    hooks: dict[str, Table] = field(default_factory=lambda: {path: Table() for path in ENTITY_OF_PATH})
+    hooks: dict[str, Table] = field(default_factory=lambda: {path: Table() for path in HOOK_FILTERS})
+    #: How many ``/Queries`` calls a new record stays out of (a search index that lags behind); 0 = none.
+    index_lag: int = 0
+    unindexed: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def spec(self, path: str) -> EntitySpec:
         spec = webcrm_catalog().entity(ENTITY_OF_PATH[path])
@@ -58,9 +76,16 @@ class WebcrmStore:
     def get(self, path: str, record_id: int) -> dict[str, Any]:
         row = self.tables[path].rows.get(str(record_id))
         if row is None:
-            singular = path[:-1] if not path.endswith("ies") else path[:-3] + "y"
+            singular = ("Linked data item" if path == REGISTER else
+                        path[:-1] if not path.endswith("ies") else path[:-3] + "y")
             raise not_found(f"{singular} with id {record_id} was not found")
         return row
+
+    @staticmethod
+    def shown(path: str, record: dict[str, Any]) -> dict[str, Any]:
+        """A record as a read answers it (write-only fields left out)."""
+        hidden = WRITE_ONLY.get(path, ())
+        return {name: value for name, value in record.items() if name not in hidden} if hidden else record
 
     def rows(self, path: str) -> list[dict[str, Any]]:
         return sorted(self.tables[path].rows.values(), key=lambda row: row[self.spec(path).id_field])
@@ -74,10 +99,13 @@ class WebcrmStore:
         record[spec.id_field] = table.new_id()
         stamp = self.stamp()
         prefix = spec.id_field[: -len("Id")]
-        record.update({f"{prefix}CreatedAt": stamp, f"{prefix}UpdatedAt": stamp,
-                       f"{prefix}CreatedBy": by, f"{prefix}UpdatedBy": by})
+        record.update({name: value for name, value in ((f"{prefix}CreatedAt", stamp), (f"{prefix}UpdatedAt", stamp),
+                                                       (f"{prefix}CreatedBy", by), (f"{prefix}UpdatedBy", by))
+                       if spec.field(name) is not None})  # the item register keeps no stamps
         self._derive(path, record)
         table.rows[str(record[spec.id_field])] = record
+        if self.index_lag:
+            self.unindexed[(path, record[spec.id_field])] = self.index_lag
         return record
 
     def replace(self, path: str, record_id: int, body: Any, *, by: str = "API") -> dict[str, Any]:
@@ -89,7 +117,8 @@ class WebcrmStore:
         record.update({f.name: current[f.name] for f in spec.fields if f.read_only and f.name in current})
         record.update(values)
         prefix = spec.id_field[: -len("Id")]
-        record.update({f"{prefix}UpdatedAt": self.stamp(), f"{prefix}UpdatedBy": by})
+        record.update({name: value for name, value in ((f"{prefix}UpdatedAt", self.stamp()), (f"{prefix}UpdatedBy", by))
+                       if spec.field(name) is not None})
         self._derive(path, record)
         self.tables[path].rows[str(record_id)] = record
         return record
@@ -152,6 +181,10 @@ class WebcrmStore:
         return values
 
     def _check_rules(self, path: str, values: dict[str, Any]) -> None:
+        if path == REGISTER:  # erp QuotationLineLinkedDataItemDto: "webCRM does not allow empty values in the data"
+            for column in DATA_COLUMNS:
+                if not str(values.get(column) or "").strip():
+                    raise bad_request(f"{column} must not be empty")
         if path == "Organisations" and not str(values.get("OrganisationName") or "").strip():
             raise bad_request("OrganisationName is required")
         if path == "Users" and not str(values.get("UserName") or "").strip():
@@ -168,7 +201,7 @@ class WebcrmStore:
     # -- hooks ---------------------------------------------------------------------------------
     def hook_create(self, path: str, body: Any) -> dict[str, Any]:
         table = self.hooks[path]
-        hook = _checked_hook(body)
+        hook = _checked_hook(path, body)
         hook["Id"] = table.new_id()
         hook.update(CreatedAt=self.stamp(), CreatedBy="API", UpdatedAt=self.stamp(), UpdatedBy="API")
         table.rows[str(hook["Id"])] = hook
@@ -182,7 +215,7 @@ class WebcrmStore:
 
     def hook_replace(self, path: str, hook_id: int, body: Any) -> dict[str, Any]:
         current = self.hook_get(path, hook_id)
-        hook = _checked_hook(body)
+        hook = _checked_hook(path, body)
         hook.update(Id=hook_id, CreatedAt=current["CreatedAt"], CreatedBy=current["CreatedBy"],
                     UpdatedAt=self.stamp(), UpdatedBy="API")
         self.hooks[path].rows[str(hook_id)] = hook
@@ -203,7 +236,11 @@ class WebcrmStore:
         path = PATH_OF_TABLE.get(table.lower())
         if path is None:
             raise bad_request(f"Unknown table '{table}'")
-        rows = self.rows(path)
+        id_field = self.spec(path).id_field
+        rows = [self.shown(path, row) for row in self.rows(path) if (path, row[id_field]) not in self.unindexed]
+        self.unindexed = {key: left - 1 for key, left in self.unindexed.items() if left > 1}
+        if path == REGISTER:  # the LinkedData table names its columns LinkedDataItem… (erp GetProductByField)
+            rows = [{f"LinkedDataItem{name[len(LINKED):]}": value for name, value in row.items()} for row in rows]
         for condition in AND.split(where) if where else []:
             rows = [row for row in rows if _matches(row, condition, alias)]
         if order:
@@ -233,6 +270,8 @@ def _matches(row: dict[str, Any], condition: str, alias: str | None) -> bool:
     name = _unalias(parsed["field"], alias)
     value: Any = row.get(name)
     wanted: Any = parsed["text"].replace("''", "'") if parsed["text"] is not None else float(parsed["number"])
+    if isinstance(wanted, float) and name.endswith("EntityType") and value in LINKED_DATA_ENTITY_TYPES:
+        value = float(LINKED_DATA_ENTITY_TYPES.index(value))  # an enum compares by its number in a query
     if isinstance(wanted, float):
         value = float(value or 0) if not isinstance(value, bool) else float(value)
     elif isinstance(value, bool):
@@ -292,20 +331,25 @@ def coerce_value(name: str, kind: FieldType, value: Any, max_length: int | None,
     return value
 
 
-def _checked_hook(body: Any) -> dict[str, Any]:
+def _checked_hook(path: str, body: Any) -> dict[str, Any]:
+    """A hook DTO as webCRM binds it: the spec's required fields present, ``Filter`` from the resource's list."""
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object")
-    target = body.get("TargetUrl")
+    missing = [name for name in HOOK_REQUIRED if body.get(name) is None]
+    if missing:
+        raise bad_request(f"The {missing[0]} field is required.")
+    target = body["TargetUrl"]
     if not isinstance(target, str) or not target.startswith(("http://", "https://")):
         raise bad_request("TargetUrl must be an absolute http(s) URL")
     event = body.get("EventType", "Create")
     if event not in HOOK_EVENTS:
         raise bad_request(f"The value '{event}' is not valid for EventType")
-    hook_filter = body.get("Filter") or ["All"]
-    if not isinstance(hook_filter, list) or not all(isinstance(item, str) for item in hook_filter):
-        raise bad_request("Filter must be a list of filter names")
-    return {"TargetUrl": target, "EventType": event, "Filter": hook_filter,
-            "IsEnabled": bool(body.get("IsEnabled", True))}
+    hook_filter = body["Filter"]
+    if not isinstance(hook_filter, list) or not all(item in HOOK_FILTERS[path] for item in hook_filter):
+        raise bad_request(f"Filter must be a list of {', '.join(HOOK_FILTERS[path])}")
+    if not isinstance(body["IsEnabled"], bool) or isinstance(body["Id"], bool) or not isinstance(body["Id"], int):
+        raise bad_request("IsEnabled must be true or false and Id a number")
+    return {"TargetUrl": target, "EventType": event, "Filter": hook_filter, "IsEnabled": body["IsEnabled"]}
 
 
 def entity_of(path: str) -> Entity:

@@ -21,7 +21,7 @@ from integrations.systems.catalog import Entity
 from integrations.systems.registry import get_system
 from tests.harness import QUIET, drain, make_pair
 
-USER, ORG = Entity.USER, Entity.ORGANISATION
+USER, ORG, DELIVERY = Entity.USER, Entity.ORGANISATION, Entity.DELIVERY
 EMPLOYEES = [("Astrid", "Lindqvist"), ("Johan", "Berg"), ("Maja", "Holm")]
 
 
@@ -164,7 +164,10 @@ def side(system: str, entity: Entity):
     ("webcrm", USER, "UserUpdatedAt", "2026-03-02T09:00:01", True),  # UTC without an offset
     ("webcrm", USER, "UserUpdatedAt", "2026-03-02T09:00:00", True),  # the activation's own second
     ("webcrm", USER, "UserUpdatedAt", "2026-03-02T08:59:59", False),
-    ("uniconta", USER, "UpdatedAt", "2026-03-02T09:00:00.000001", True),
+    ("uniconta", DELIVERY, "UpdatedAt", "2026-03-02T09:00:00.000001", True),
+    ("uniconta", ORG, "Created", "2026-03-02T09:00:00.000001", True),  # debtors keep only their creation time
+    ("uniconta", ORG, "Created", "2026-03-02T08:59:59.999999", False),
+    ("uniconta", USER, "UpdatedAt", "2026-03-02T09:00:00.000001", False),  # employees keep neither
     ("vismanet", ORG, "lastModifiedDateTime", "2026-03-02T10:30:00+02:00", False),  # 08:30 UTC
     ("vismanet", ORG, "lastModifiedDateTime", "2026-03-02T09:00:01Z", True),
     ("customers1st", ORG, "updated_at", "2026-03-02 09:59:59", False),  # Copenhagen: 08:59:59 UTC
@@ -185,7 +188,7 @@ def test_a_stamp_in_whole_seconds_counts_from_the_start_of_the_activations_secon
                                     record={"UserUpdatedAt": "2026-03-02T09:00:00"})
     assert not changed_after_activation(integration=integration, side=webcrm,
                                         record={"UserUpdatedAt": "2026-03-02T08:59:59"})
-    uniconta = side("uniconta", USER)
+    uniconta = side("uniconta", DELIVERY)
     assert not changed_after_activation(integration=integration, side=uniconta,
                                         record={"UpdatedAt": "2026-03-02T09:00:00.500000"})
 

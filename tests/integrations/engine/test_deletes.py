@@ -236,7 +236,7 @@ def test_a_delete_notice_for_an_organisation_that_still_exists_leaves_the_visma_
 
 def test_a_visma_customer_with_a_sales_order_stays_active_when_its_organisation_is_deleted(visma):
     org_id, number = linked_organisation(visma)
-    visma.erp_client.create_record(DELIVERY, {"customer.number": number})
+    visma.erp_client.create_record(DELIVERY, {"customer.id": number})  # the Sales Order service's name
     visma.crm.delete_in_webcrm("Organisations", org_id)
     drain()
     assert visma_status(visma, number) == "Active"

@@ -136,8 +136,10 @@ def test_the_dry_run_client_answers_writes_without_sending_them(pair):
     assert client.delete_record(ORG, str(debtor["Account"])) is None
     assert client.writes_swallowed == 3 and writes(pair.erp) == 0
     assert pair.erp.company().tables["DebtorClient"].rows[str(debtor["RowId"])]["City"] == "Vejle"
+    assert [r["Name"] for r in client.create_records(ORG, [{"Name": "A"}, {"Name": "B"}])] == ["A", "B"]
+    assert client.writes_swallowed == 5 and writes(pair.erp) == 0
     with pytest.raises(RuntimeError, match="writes nothing"):
-        client.post_invoice(1)
+        client.insert_rows("DebtorClient", [{"Name": "C"}])
     ctx.close()
 
 

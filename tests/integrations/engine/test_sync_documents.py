@@ -80,11 +80,17 @@ def test_changing_the_delivery_updates_its_order_once(pair):
     assert SyncLogEntry.objects.filter(entity="delivery", action="updated").count() == 1
 
 
-def test_as_invoice_setting_books_an_invoice_which_is_never_changed_again(pair):
+def test_as_invoice_setting_makes_the_order_uniconta_invoices_and_the_invoice_is_never_changed_again(pair):
+    """Uniconta's REST API cannot post invoices: the order waits there, and once invoiced it closes the delivery."""
     EntitySync.objects.filter(integration=pair.integration, entity="delivery").update(delivery_target="invoice")
     delivery = new_delivery(pair)
     drain()
-    [invoice] = list(pair.erp_client.list_records(INVOICE))
+    assert list(pair.erp_client.list_records(INVOICE)) == []
+    [order] = orders(pair)
+    entry = SyncLogEntry.objects.get(entity="delivery", action="created")
+    assert "waits there to be invoiced" in entry.reason
+    invoice = pair.erp.invoice_order(order["OrderNumber"])
+    drain()
     assert len(list(pair.crm_client.list_records(DELIVERY))) == 1  # the order behind the invoice made no delivery
     back = pair.crm_client.get_record(DELIVERY, str(delivery["DeliveryId"]))
     assert back["DeliveryCustom1"] == f"Invoice {invoice['InvoiceNumber']} · booked"
@@ -109,7 +115,7 @@ def test_invoicing_a_linked_order_closes_its_delivery_instead_of_making_a_new_on
     delivery = new_delivery(pair)
     drain()
     [order] = orders(pair)
-    invoice = pair.erp_client.post_invoice(order["OrderNumber"])
+    invoice = pair.erp.invoice_order(order["OrderNumber"])
     drain()
     deliveries = list(pair.crm_client.list_records(DELIVERY))
     assert len(deliveries) == 1
@@ -123,7 +129,7 @@ def test_an_invoice_made_in_uniconta_comes_back_closed_with_description_faktura(
         {"Item": "1002", "Text": "Sikkerhedssko", "Qty": 1, "Price": "499.00"}]})
     EntitySync.objects.filter(integration=pair.integration, entity="delivery").update(direction="to_erp")
     drain()
-    pair.erp_client.post_invoice(order["OrderNumber"])
+    pair.erp.invoice_order(order["OrderNumber"])
     drain()
     [delivery] = list(pair.crm_client.list_records(DELIVERY))
     assert (delivery["DeliveryDescription"], delivery["DeliveryStatus"]) == ("faktura", "Completed")

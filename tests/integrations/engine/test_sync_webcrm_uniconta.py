@@ -218,15 +218,20 @@ def test_items_come_from_uniconta_with_exact_prices(pair):
     pair.erp_client.create_record(ITEM, {"Item": "1001", "Name": "Arbejdsjakke", "Unit": "Piece",
                                          "CostPrice": "100.10", "SalesPrice1": "160.20"})
     drain()
-    [product] = list(pair.crm_client.list_records(ITEM))
-    assert (product["ProductCustom1"], product["ProductCombined"]) == ("1001", "Arbejdsjakke")
-    assert str(product["ProductCostPrice"]) in ("100.1", "100.10") and str(product["ProductListPrice"]) in (
+    [item] = list(pair.crm_client.list_records(ITEM))  # webCRM's item register: quotation-line linked data
+    column = "QuotationLineLinkedDataItem{}".format
+    assert (item[column("Data1")], item[column("Data2")], item[column("Data3")]) == ("1001", "Arbejdsjakke", "Piece")
+    assert str(item[column("CostPrice")]) in ("100.1", "100.10") and str(item[column("Price")]) in (
         "160.2", "160.20")
 
 
-def test_products_changed_in_webcrm_are_not_sent_to_uniconta(pair):
-    pair.webcrm_hooks("Products", events=("Create",))
-    pair.crm_client.create_record(ITEM, {"ProductCombined": "Webshop-only item", "ProductCustom1": "X1"})
+def test_items_added_to_webcrms_register_are_not_sent_to_uniconta(pair):
+    from integrations.engine.runs import reconcile_entity, run_start
+    from tests.harness import QUIET
+
+    pair.crm_client.create_record(ITEM, {"QuotationLineLinkedDataItemData1": "X1",
+                                         "QuotationLineLinkedDataItemData2": "Webshop-only item"})
+    reconcile_entity(run=run_start(integration=pair.integration, kind="reconcile", entity="item"), client_options=QUIET)
     drain()
     assert list(pair.erp_client.list_records(ITEM)) == []
     assert not SyncLogEntry.objects.filter(entity="item", action="created").exists()
@@ -282,7 +287,7 @@ def test_a_refusal_fails_at_once_with_the_vendors_words_and_replays_once_fixed(p
     event = InboundEvent.objects.get(system="webcrm")
     assert event.state == EventState.FAILED and event.attempts == 1
     entry = SyncLogEntry.objects.get(action="failed")
-    assert "Uniconta refused the data" in entry.error and "xRegion" in entry.error
+    assert "Uniconta refused the debtor" in entry.error and "(field xRegion)" in entry.error
     assert entry.crm_id == event.external_id and entry.event == event
     row.delete()
     from integrations.engine.process import event_replay

@@ -7,7 +7,7 @@ import pytest
 from integrations.systems.catalog import Entity, FieldType
 from integrations.systems.customers1st import provider
 from integrations.systems.customers1st.catalog import PAYMENT_ARTICLE_FIELDS
-from tests.integrations.systems.contract import load_spec
+from tests.integrations.systems.contract import load_spec, spec_source  # noqa: F401 - digest, and description
 
 SPEC = "customers1st-openapi.json"
 SCHEMAS = {Entity.ORGANISATION: "Customer", Entity.ITEM: "Product", Entity.POS_SALE: "POSPayment",

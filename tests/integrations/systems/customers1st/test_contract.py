@@ -6,6 +6,7 @@ import io
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 import jsonschema
 import pytest
@@ -16,10 +17,13 @@ from integrations.systems.catalog import Entity
 from integrations.systems.customers1st import provider
 from integrations.systems.customers1st.sandbox import DEMO_TOKEN
 from tests.integrations.systems.contract import (
+    assert_error_matches,
     assert_path_documented,
+    assert_query_matches,
     assert_request_matches,
     assert_response_matches,
     load_spec,
+    spec_source,  # noqa: F401 - runs each test against the digest and, when at hand, the description
 )
 
 from .conftest import API, BASE, make_client
@@ -101,8 +105,28 @@ def test_paths_the_client_calls_are_documented(seeded):
             next(iter(client.list_records(entity, page_size=2)))
         client.list_registers()
         client.list_hooks()
+    assert any("paginationPageLength" in logged.query for logged in seeded.requests)
     for logged in seeded.requests:
         assert_path_documented(SPEC, template(logged.path), logged.method)
+        assert_query_matches(SPEC, template(logged.path), logged.method,
+                             dict(parse_qsl(logged.query, keep_blank_values=True)))
+
+
+def test_hook_registration_sends_documented_bodies(sandbox):
+    recorder = Recorder(sandbox)
+    with transport.mounted(BASE, recorder):
+        client = make_client(recorder)
+        message = provider.register_webhooks(client=client, url="https://synkro.test/hooks/customers1st/abc/",
+                                             entities=[Entity.ORGANISATION, Entity.ITEM, Entity.POS_SALE])
+    hooks = [body for method, path, body in recorder.sent if (method, path) == ("POST", "/hooks")]
+    assert message and len(hooks) >= 3
+    assert all(set(body) == {"event", "url"} for body in hooks)
+    for method, path, body in recorder.sent:
+        assert_request_matches(SPEC, path, method, body)
+    for logged in sandbox.requests:
+        assert_path_documented(SPEC, template(logged.path), logged.method)
+        assert_query_matches(SPEC, template(logged.path), logged.method,
+                             dict(parse_qsl(logged.query, keep_blank_values=True)))
 
 
 @pytest.mark.parametrize(("path", "operation"), [
@@ -177,6 +201,12 @@ def test_error_bodies_have_the_vendors_shapes(sandbox):
         invalid = http.post(f"{API}/products", json={"content": {"title": 5, "colour": "x"}}, headers=AUTH)
         assert invalid.status_code == 400
         assert_schema("ValidationErrorResponse", invalid.json())
+    throttled_sandbox = provider.sandbox(rate_limit=(1, 60.0))
+    with transport.mounted(BASE, throttled_sandbox):
+        http = transport.build_session()
+        throttled = [http.get(f"{API}/registers", headers=AUTH) for _ in range(2)][-1]
+    assert throttled.status_code == 429
+    assert_error_matches(SPEC, 429, throttled.json())
     sandbox_500 = provider.sandbox(rate_limit=(0, 0), error_rate=1.0)
     with transport.mounted(BASE, sandbox_500):
         assert_schema("ErrorResponse", transport.build_session().get(f"{API}/registers", headers=AUTH).json())

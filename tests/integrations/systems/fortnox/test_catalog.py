@@ -8,7 +8,7 @@ from integrations.systems.catalog import Entity, FieldType
 from integrations.systems.fortnox import provider
 from integrations.systems.fortnox.catalog import NUMBERS_SENT_AS_TEXT, fortnox_catalog
 
-from ..contract import load_spec
+from ..contract import load_spec, spec_source  # noqa: F401 - each test per source: digest, description
 
 SPEC = "fortnox-openapi.json"
 SCHEMAS = {

@@ -250,7 +250,7 @@ def test_vendor_message_reads_both_casings_of_error_information():
 
 
 # -- rate limits and retries -----------------------------------------------------------------------
-def test_client_waits_out_fortnox_rate_limit_honouring_retry_after(clock):
+def test_client_waits_out_fortnox_rate_limit_without_a_retry_after(clock):
     sandbox = FortnoxSandbox(seed=1)  # Fortnox's own limit: 25 requests per 5 seconds
     sandbox.clock = clock
     credentials = own_credentials(sandbox)
@@ -262,11 +262,13 @@ def test_client_waits_out_fortnox_rate_limit_honouring_retry_after(clock):
 
     limited = [r for r in sandbox.requests if r.status == 429]
     assert limited, "the 26th request in five seconds must be refused"
+    # Fortnox names no wait: the client backs off from 1 s, doubling, never hammering the 5-second window.
     assert clock.sleeps and min(clock.sleeps) >= 1.0
+    assert all(later >= earlier for earlier, later in zip(clock.sleeps, clock.sleeps[1:], strict=False))
     assert sum(1 for r in sandbox.requests if r.status == 200 and r.path == "/3/customers/1") == 30
 
 
-def test_rate_limited_error_carries_retry_after_when_attempts_run_out(clock):
+def test_rate_limited_error_names_no_wait_when_fortnox_gives_none(clock):
     sandbox = FortnoxSandbox(rate_limit=(2, 60.0))
     sandbox.clock = clock
     credentials = own_credentials(sandbox)
@@ -276,7 +278,7 @@ def test_rate_limited_error_carries_retry_after_when_attempts_run_out(clock):
         with pytest.raises(RateLimitedError) as caught:
             client.check_connection()
 
-    assert caught.value.retry_after == 60.0
+    assert caught.value.retry_after is None  # Fortnox sends no Retry-After: the engine's own backoff decides
     assert "Too Many Requests" in caught.value.vendor_message
 
 

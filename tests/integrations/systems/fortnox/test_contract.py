@@ -11,7 +11,13 @@ from integrations.systems.catalog import Entity
 from integrations.systems.errors import ExternalSystemError
 from integrations.systems.fortnox.sandbox import FortnoxSandbox
 
-from ..contract import assert_path_documented, assert_request_matches, assert_response_matches
+from ..contract import (
+    assert_path_documented,
+    assert_query_matches,
+    assert_request_matches,
+    assert_response_matches,
+    spec_source,  # noqa: F401 - runs each test against the digest and, when at hand, the description
+)
 from ..recording import Exchange, Recorder
 from .conftest import BASE, make_client, put_customers
 
@@ -36,6 +42,7 @@ def check(exchanges: list[Exchange]) -> int:
             continue  # the token endpoint lives on apps.fortnox.se, outside the description
         path = template(exchange.path)
         assert_path_documented(SPEC, path, exchange.method)
+        assert_query_matches(SPEC, path, exchange.method, exchange.query)
         if exchange.request_body is not None:
             assert_request_matches(SPEC, path, exchange.method, exchange.request_body)
             checked += 1

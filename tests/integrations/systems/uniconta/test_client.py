@@ -93,15 +93,33 @@ def test_list_records_follows_the_services_next_link(client, recorder, debtor, m
     assert len(gets(recorder, "DebtorClient")) == 3
 
 
-def test_modified_since_filters_on_updated_at(client, recorder, sandbox, debtor):
+def test_orders_changed_since_are_filtered_on_updated_at(client, recorder, sandbox, debtor):
     start = datetime(2025, 3, 1, 8, 0)
     moments = iter(start + timedelta(minutes=m) for m in range(100))
     sandbox.company().clock = lambda: next(moments)
-    for n in range(4):
+    debtor(Account="1")  # 08:00
+    for n in range(4):  # 08:01 … 08:04
+        sandbox.company().insert("DebtorOrderClient", {"Account": "1", "YourRef": f"O{n}"})
+    changed = list(client.list_records(Entity.DELIVERY, modified_since=start + timedelta(minutes=2, seconds=30)))
+    assert [r["YourRef"] for r in changed] == ["O2", "O3"]
+    assert gets(recorder, "DebtorOrderClient")[-1].query["$filter"] == "UpdatedAt gt datetime'2025-03-01T08:02:30'"
+    assert client.filters_by_change(Entity.DELIVERY)
+
+
+def test_debtors_have_no_change_filter_and_are_listed_whole(client, recorder, debtor):
+    """Uniconta's debtor, item, contact and employee pages show no UpdatedAt: no filter Uniconta may refuse."""
+    for n in range(3):
         debtor(Name=f"D{n}")
-    changed = list(client.list_records(Entity.ORGANISATION, modified_since=start + timedelta(minutes=1, seconds=30)))
-    assert [r["Name"] for r in changed] == ["D2", "D3"]
-    assert gets(recorder, "DebtorClient")[-1].query["$filter"] == "UpdatedAt gt datetime'2025-03-01T08:01:30'"
+    listed = list(client.list_records(Entity.ORGANISATION, modified_since=datetime(2099, 1, 1)))
+    assert len(listed) == 3
+    assert "$filter" not in gets(recorder, "DebtorClient")[-1].query
+    assert not any(client.filters_by_change(e) for e in (Entity.ORGANISATION, Entity.ITEM, Entity.PERSON,
+                                                          Entity.USER))
+
+
+def test_a_change_filter_on_a_table_without_updated_at_is_refused_like_uniconta(client):
+    with pytest.raises(VendorValidationError):
+        list(client.query_rows("DebtorClient", filter="UpdatedAt gt datetime'2025-03-01T08:01:30'"))
 
 
 def test_invoices_changed_since_are_those_dated_since(client, recorder, sandbox, debtor):
@@ -190,10 +208,16 @@ def test_orders_are_listed_with_their_lines(client, sandbox, debtor):
     assert [len(o["lines"]) for o in orders] == [1, 2, 3, 1, 2, 3, 1]
 
 
-def test_an_invoice_is_an_order_posted_and_is_never_changed(client, debtor, item, sandbox):
+def test_invoices_cannot_be_made_through_the_rest_api_and_posted_ones_are_never_changed(client, debtor, item,
+                                                                                         sandbox, recorder):
     debtor(Account="1")
     item("1001")
-    invoice = client.create_record(Entity.INVOICE, {"Account": "1", "lines": [{"Item": "1001", "Qty": 3}]})
+    assert not client.can_create(Entity.INVOICE) and client.can_create(Entity.DELIVERY)
+    with pytest.raises(VendorValidationError, match="cannot post invoices"):
+        client.create_record(Entity.INVOICE, {"Account": "1", "lines": [{"Item": "1001", "Qty": 3}]})
+    assert not [e for e in recorder.exchanges if e.method != "GET"]  # nothing was sent
+    order = client.create_record(Entity.DELIVERY, {"Account": "1", "lines": [{"Item": "1001", "Qty": 3}]})
+    invoice = sandbox.invoice_order(order["OrderNumber"])  # a person invoices it in Uniconta
     assert invoice["NetAmount"] == 300 and invoice["TotalAmount"] == 375 and invoice["lines"][0]["InvoiceQty"] == 3
     number = client.record_id(Entity.INVOICE, invoice)
     assert client.get_record(Entity.INVOICE, number)["JournalPostedId"] == invoice["JournalPostedId"]
@@ -203,26 +227,40 @@ def test_an_invoice_is_an_order_posted_and_is_never_changed(client, debtor, item
         client.delete_record(Entity.INVOICE, number)
 
 
-def test_post_invoice_invoices_an_existing_order(client, debtor, sandbox):
-    debtor(Account="1")
-    order, _ = sandbox.company().insert("DebtorOrderClient", {"Account": "1"})
-    sandbox.company().insert("DebtorOrderLineClient", {"OrderNumber": order["OrderNumber"], "Qty": 2, "Price": 50})
-    invoice = client.post_invoice(order["OrderNumber"], invoice_date=date(2025, 5, 2))
-    assert (invoice["Date"], invoice["NetAmount"], len(invoice["lines"])) == ("2025-05-02T00:00:00", 100, 1)
-    with pytest.raises(VendorValidationError, match="no lines to invoice"):
-        client.post_invoice(order["OrderNumber"])
+def test_the_rest_face_has_no_posting_routes(client):
+    for path in ("api/Invoice/PostInvoice/DebtorOrderClient", "api/Posting/PostDailyJournal/GLDailyJournalClient"):
+        with pytest.raises(NotFoundError):
+            client.request("POST", path, json={})
 
 
-def test_a_daily_report_is_booked_as_journal_lines_and_posted(client, sandbox):
-    for line in ({"Account": "5820", "Debit": Decimal("1250")}, {"Account": "1010", "Credit": Decimal("1000")},
-                 {"Account": "6900", "Credit": Decimal("250")}):
-        client.create_record(Entity.DAILY_REPORT, {"Journal": "POS", "Date": date(2025, 5, 2), "Text": "Dag 2",
-                                                   **line})
-    assert len(list(client.list_records(Entity.JOURNAL_LINE))) == 3
-    result = client.post_daily_journal("POS", comment="Dagsopgørelse")
-    assert result["Err"] == "Succes" and result["JournalPostedId"] >= 1
-    assert list(client.list_records(Entity.JOURNAL_LINE)) == []
-    assert len(sandbox.company().rows("GLTransClient")) == 3
+def test_several_rows_go_in_one_insert_list_call_and_one_row_in_an_insert(client, recorder):
+    rows = [{"Journal": "POS", "Date": date(2025, 5, 2), "Text": "Dag 2", **line}
+            for line in ({"Account": "5820", "Debit": Decimal("1250")}, {"Account": "1010", "Credit": Decimal("1000")},
+                         {"Account": "6900", "Credit": Decimal("250")})]
+    created = client.create_records(Entity.DAILY_REPORT, rows)
+    assert len(created) == 3 and all(r.get("RowId") for r in created)
+    writes = [e for e in recorder.exchanges if e.method == "POST"]
+    assert [e.path for e in writes] == ["/api/Entities/InsertList/GLDailyJournalLineClient"]
+    assert isinstance(writes[0].request_body, list)
+    client.create_records(Entity.DAILY_REPORT, rows[:1])
+    last = [e for e in recorder.exchanges if e.method == "POST"][-1]
+    assert last.path == "/api/Entities/Insert/GLDailyJournalLineClient" and isinstance(last.request_body, dict)
+    assert len(list(client.list_records(Entity.JOURNAL_LINE))) == 4
+
+
+def test_a_refused_row_in_a_list_leaves_the_table_as_it_was(client, sandbox):
+    rows = [{"Journal": "POS", "Date": date(2025, 5, 2), "Account": "5820", "Debit": Decimal("1")},
+            {"Journal": "NO-SUCH-JOURNAL", "Date": date(2025, 5, 2), "Account": "1010", "Credit": Decimal("1")}]
+    with pytest.raises(VendorValidationError):
+        client.create_records(Entity.DAILY_REPORT, rows)
+    assert sandbox.company().rows("GLDailyJournalLineClient") == []
+
+
+def test_insert_refuses_an_array_and_insert_list_an_object(client):
+    with pytest.raises(VendorValidationError, match="JSON object"):
+        client.request("POST", "api/Entities/Insert/DebtorClient", json=[{"Name": "A"}, {"Name": "B"}])
+    with pytest.raises(VendorValidationError, match="JSON array"):
+        client.request("POST", "api/Entities/InsertList/DebtorClient", json={"Name": "A"})
 
 
 # -- failures, retries and limits -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the catalog's types, and every insert must carry the fields Uniconta requires.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,9 +24,22 @@ from integrations.systems.uniconta.catalog import (
     TABLE_CHANGE_EVENT_FIELDS,
 )
 
+from ..contract import (
+    assert_path_documented,
+    assert_query_matches,
+    assert_request_matches,
+    assert_response_matches,
+    load_spec,
+)
 from .conftest import HOOKS_URL
 
 CATALOG = provider.catalog()
+#: The hand-recorded digest of Uniconta's REST/OData face (docs/vendors/facts/uniconta.json, sources inside).
+RECORDED = "uniconta"
+TEMPLATES = [(r"/odata/\d+/\w+", "/odata/{CompanyId}/{Entity}"),
+             (r"/api/Entities/Read/\w+", "/api/Entities/Read/{Entity}"),
+             (r"/api/Entities/(Insert|Update|Delete)/\w+", "/api/Entities/{0}/{{Entity}}"),
+             (r"/api/Entities/\w+", "/api/Entities/{Entity}")]
 #: Uniconta entity name → its fields, from the catalog (and the helper tables the REST face serves).
 FIELDS: dict[str, dict[str, FieldSpec]] = {
     spec.vendor_name: {f.name: f for f in spec.fields if f.type != FieldType.LIST} for spec in CATALOG.entities}
@@ -88,15 +102,14 @@ def full_round(client, sandbox, recorder, receiver):
                                          "DCAccount": account})
     client.create_record(Entity.USER, {"Number": "7", "Name": "Lars Hansen", "Email": "lh@nordlys.dk"})
     order = client.create_record(Entity.DELIVERY, {"Account": account, "DeliveryDate": date(2025, 6, 1),
-                                                   "lines": [{"Item": "1001", "Qty": Decimal("2")}]})
+                                                   "lines": [{"Item": "1001", "Qty": Decimal("2")},
+                                                             {"Text": "Fragt", "Qty": 1, "Price": Decimal("50")}]})
     client.update_record(Entity.DELIVERY, str(order["OrderNumber"]), {"lines": [{"Item": "1001", "Qty": 3}]})
     client.create_record(Entity.POS_SALE, {"Account": account, "lines": [{"Text": "Kaffe", "Qty": 1,
                                                                          "Price": Decimal("35")}]})
-    client.create_record(Entity.INVOICE, {"Account": account, "lines": [{"Item": "1001", "Qty": 1}]})
-    client.post_invoice(order["OrderNumber"])
-    for line in ({"Account": "5820", "Debit": Decimal("100")}, {"Account": "1010", "Credit": Decimal("100")}):
-        client.create_record(Entity.JOURNAL_LINE, {"Journal": "POS", "Date": date(2025, 6, 1), **line})
-    client.post_daily_journal("POS")
+    sandbox.invoice_order(order["OrderNumber"])  # invoiced by a person in Uniconta: no REST posting
+    client.create_records(Entity.JOURNAL_LINE, [{"Journal": "POS", "Date": date(2025, 6, 1), **line} for line in (
+        {"Account": "5820", "Debit": Decimal("100")}, {"Account": "1010", "Credit": Decimal("100")})])
     for entity in (Entity.ORGANISATION, Entity.PERSON, Entity.ITEM, Entity.DELIVERY, Entity.INVOICE, Entity.USER):
         list(client.list_records(entity, modified_since=datetime(2000, 1, 1)))
     client.delete_record(Entity.DELIVERY, str(order["OrderNumber"]))
@@ -105,10 +118,12 @@ def full_round(client, sandbox, recorder, receiver):
 
 def test_every_request_body_names_catalog_fields(full_round):
     writes = [e for e in full_round if e.path.startswith("/api/Entities/")]
-    assert {e.path.split("/")[3] for e in writes} == {"Insert", "Update", "Delete"}
+    assert {e.path.split("/")[3] for e in writes} == {"Insert", "InsertList", "Update", "Delete", "DeleteList"}
     for exchange in writes:
+        # One entity as an object to Insert/Update/Delete; several as an array to the …List variants.
+        assert isinstance(exchange.request_body, list) == exchange.path.split("/")[3].endswith("List")
         for body in _bodies(exchange.request_body):
-            assert_matches_catalog(_entity_of(exchange.path), body, inserting="/Insert/" in exchange.path)
+            assert_matches_catalog(_entity_of(exchange.path), body, inserting="/Insert" in exchange.path)
 
 
 def test_every_answer_is_made_of_catalog_rows(full_round):
@@ -122,21 +137,13 @@ def test_every_answer_is_made_of_catalog_rows(full_round):
         elif exchange.path.startswith("/api/Entities/"):
             for row in _bodies(body):
                 assert_matches_catalog(_entity_of(exchange.path), row)
-        elif exchange.path.endswith("/PostInvoice/DebtorOrderClient"):
-            assert body["Err"] == "Succes"
-            assert_matches_catalog("DebtorInvoiceClient", body["Header"])
-            for line in body["Lines"]:
-                assert_matches_catalog("DebtorInvoiceLines", line)
         else:
-            assert exchange.path.endswith("/PostDailyJournal/GLDailyJournalClient")
-            assert body["Err"] == "Succes" and isinstance(body["JournalPostedId"], int)
+            raise AssertionError(f"{exchange.path} is not a path of Uniconta's REST face")
 
 
-def test_every_posting_request_carries_what_posting_needs(full_round):
-    postings = [e.request_body for e in full_round if "/Invoice/" in e.path or "/Posting/" in e.path]
-    assert [sorted(b) for b in postings] == [["Date", "OrderNumber", "Simulate"]] * 2 + [["Comment", "Date",
-                                                                                          "Journal"]]
-    assert all(isinstance(b.get("OrderNumber", 0), int) for b in postings)
+def test_nothing_is_posted_through_the_rest_face(full_round):
+    """Posting invoices and journals is Uniconta's .NET API's (InvoiceAPI, PostingAPI), not the REST face's."""
+    assert not [e.path for e in full_round if "/Invoice/" in e.path or "/Posting/" in e.path]
 
 
 def test_every_change_url_body_is_a_catalog_row(full_round, receiver):
@@ -155,3 +162,46 @@ def test_the_checker_itself_catches_strangers():
         assert_matches_catalog("DebtorClient", {"Name": "A", "CreditMax": "lots"})
     with pytest.raises(AssertionError, match="insert without"):
         assert_matches_catalog("DebtorClient", {"City": "Aarhus"}, inserting=True)
+
+
+def recorded_template(path: str) -> str:
+    """The recorded operation's path template for a concrete REST/OData path."""
+    for pattern, template in TEMPLATES:
+        match = re.fullmatch(pattern, path)
+        if match:
+            return template.format(*match.groups()) if match.groups() else template
+    raise AssertionError(f"{path} is not a recorded Uniconta operation")
+
+
+def test_reads_and_writes_use_the_recorded_operations_and_query_options(client, recorder):
+    """Paths, OData query options ($filter, $orderby, $top, $skip), bodies and feeds as Uniconta documents them."""
+    debtor = client.create_record(Entity.ORGANISATION, {"Name": "Havbrise VVS ApS", "ZipCode": "6700"})
+    account = client.record_id(Entity.ORGANISATION, debtor)
+    client.update_record(Entity.ORGANISATION, account, {"City": "Esbjerg"})
+    client.get_record(Entity.ORGANISATION, account)
+    contact = client.create_record(Entity.PERSON, {"Name": "Ida", "DCType": "Debtor", "DCAccount": account})
+    client.delete_record(Entity.PERSON, client.record_id(Entity.PERSON, contact))
+    for entity in (Entity.ORGANISATION, Entity.PERSON, Entity.ITEM, Entity.USER):
+        list(client.list_records(entity, modified_since=datetime(2000, 1, 1)))
+
+    calls = [e for e in recorder.exchanges if e.path.startswith(("/odata/", "/api/Entities/"))]
+    assert {recorded_template(e.path) for e in calls} >= {
+        "/odata/{CompanyId}/{Entity}", "/api/Entities/Insert/{Entity}", "/api/Entities/Update/{Entity}",
+        "/api/Entities/Delete/{Entity}"}
+    assert any("$filter" in e.query for e in calls)
+    for exchange in calls:
+        template = recorded_template(exchange.path)
+        assert_path_documented(RECORDED, template, exchange.method)
+        assert_query_matches(RECORDED, template, exchange.method, exchange.query)
+        if exchange.request_body is not None:
+            assert_request_matches(RECORDED, template, exchange.method, exchange.request_body)
+        if exchange.status == 200 and template.startswith("/odata/"):
+            assert_response_matches(RECORDED, template, exchange.method, exchange.response_body)
+
+
+def test_the_recorded_digest_names_its_sources():
+    digest = load_spec(RECORDED)
+    assert digest["x-digest"]["recorded"] and digest["x-digest"]["sources"]
+    assert all(operation.get("x-source") for item in digest["paths"].values() for operation in item.values())
+    change_url = digest["x-webhooks"]["ChangeUrl"]
+    assert {p["name"] for p in change_url["parameters"]} == {"CompanyId", "Table", "RowId", "Key", "Operation"}

@@ -17,6 +17,7 @@ from integrations.systems import transport
 from integrations.systems.uniconta import provider
 from integrations.systems.uniconta import sandbox as sandbox_module
 from integrations.systems.uniconta.catalog import POS_VARIANT_USER_FIELDS
+from integrations.systems.uniconta.sandbox_tables import UnicontaFault
 from integrations.systems.uniconta.webhooks import parse_change_notification
 
 from .conftest import BASE_URL, HOOKS_URL
@@ -91,8 +92,10 @@ def test_filters_compare_strings_numbers_booleans_and_datetimes(http, sandbox):
     names = lambda f: [r["Name"] for r in odata(http, "DebtorClient", **{"$filter": f}).json()["value"]]  # noqa: E731
     assert names("CreditMax ge 2000 and Blocked eq false") == ["D3"]
     assert names("(Name eq 'D1' or Name eq 'D2') and CreditMax lt 1500") == ["D1"]
-    assert names("UpdatedAt gt datetime'2025-01-01T01:30:00'") == ["D3"]
+    assert names("Created gt datetime'2025-01-01T01:30:00'") == ["D3"]
     assert names("Www eq null") == ["D1", "D2", "D3"]
+    refused = odata(http, "DebtorClient", **{"$filter": "UpdatedAt gt datetime'2025-01-01T01:30:00'"})
+    assert refused.status_code == 400  # debtors have no UpdatedAt
 
 
 def test_a_filter_on_an_unknown_property_is_an_odata_error(http):
@@ -134,7 +137,7 @@ def test_update_replaces_the_row_and_delete_removes_it(http):
     row = insert(http, "DebtorClient", {"Name": "Old", "City": "Vejle"}).json()
     updated = http.put(f"{BASE_URL}/api/Entities/Update/DebtorClient", json={**row, "Name": "New", "City": None})
     assert updated.json()["Name"] == "New" and "City" not in updated.json()
-    assert updated.json()["UpdatedAt"] > row["UpdatedAt"]
+    assert "UpdatedAt" not in updated.json()  # Uniconta's debtor pages show no UpdatedAt; orders have one
     assert http.delete(f"{BASE_URL}/api/Entities/Delete/DebtorClient", json=updated.json()).status_code == 200
     assert odata(http, "DebtorClient").json()["value"] == []
 
@@ -157,40 +160,51 @@ def test_order_lines_are_filled_from_the_item_and_summed_into_the_order(http):
     assert odata(http, "DebtorOrderClient").json()["value"][0]["OrderTotal"] == 270
 
 
-def test_posting_an_invoice_invoices_the_order_once(http, sandbox):
+def test_invoicing_an_order_in_uniconta_invoices_it_once(http, sandbox):
     insert(http, "DebtorClient", {"Account": "1", "Name": "A", "VatZone": "Domestic"})
     order = insert(http, "DebtorOrderClient", {"Account": "1", "Payment": "Netto 14"}).json()
     insert(http, "DebtorOrderLineClient", {"OrderNumber": order["OrderNumber"], "Text": "Timer", "Qty": 2,
                                            "Price": 500, "CostPrice": 300})
-    posted = http.post(f"{BASE_URL}/api/Invoice/PostInvoice/DebtorOrderClient",
-                       json={"OrderNumber": order["OrderNumber"], "Date": "2025-02-01"}).json()
-    header = posted["Header"]
-    assert posted["Err"] == "Succes"
+    header = sandbox.invoice_order(order["OrderNumber"], invoice_date="2025-02-01")
     assert (header["NetAmount"], header["VatAmount"], header["TotalAmount"], header["DueDate"]) == (
         1000, 250, 1250, "2025-02-15T00:00:00")
-    assert posted["Lines"][0]["InvoiceQty"] == 2 and posted["Lines"][0]["InvoiceNumber"] == header["InvoiceNumber"]
+    assert header["lines"][0]["InvoiceQty"] == 2 and header["lines"][0]["InvoiceNumber"] == header["InvoiceNumber"]
     order_now = odata(http, "DebtorOrderClient").json()["value"][0]
     assert order_now["InvoiceDate"] == "2025-02-01T00:00:00"
     assert odata(http, "DebtorOrderLineClient").json()["value"][0]["QtyInvoiced"] == 2
-    again = http.post(f"{BASE_URL}/api/Invoice/PostInvoice/DebtorOrderClient", json={"OrderNumber": 1})
-    assert again.json()["ErrorCode"] == "NoLinesToUpdate"
-    assert insert(http, "DebtorInvoiceClient", header).status_code == 400  # posted invoices are not written
+    with pytest.raises(UnicontaFault, match="no lines to invoice"):
+        sandbox.invoice_order(order["OrderNumber"])
+    row = {k: (str(v) if not isinstance(v, str | int | bool) and v is not None else v)
+           for k, v in header.items() if k != "lines"}
+    assert insert(http, "DebtorInvoiceClient", row).status_code == 400  # posted invoices are not written
+    assert http.post(f"{BASE_URL}/api/Invoice/PostInvoice/DebtorOrderClient", json={"OrderNumber": 1}
+                     ).status_code == 404  # no posting on the REST face
 
 
-def test_posting_a_daily_journal_moves_its_lines_to_the_ledger(http):
+def test_a_list_insert_is_one_transaction(http):
+    lines = [{"Journal": "POS", "Date": "2025-02-01", "Debit": 1250, "Account": "5820"},
+             {"Journal": "POS", "Date": "2025-02-01", "Credit": 1250, "Account": "1010"}]
+    done = http.post(f"{BASE_URL}/api/Entities/InsertList/GLDailyJournalLineClient", json=lines)
+    assert done.status_code == 200 and len(done.json()) == 2
+    bad = http.post(f"{BASE_URL}/api/Entities/InsertList/GLDailyJournalLineClient",
+                    json=[lines[0], {"Journal": "NOPE", "Date": "2025-02-01", "Debit": 1, "Account": "1"}])
+    assert bad.status_code in (400, 404)
+    assert len(odata(http, "GLDailyJournalLineClient").json()["value"]) == 2
+    gone = http.delete(f"{BASE_URL}/api/Entities/DeleteList/GLDailyJournalLineClient", json=done.json())
+    assert gone.status_code == 200 and odata(http, "GLDailyJournalLineClient").json()["value"] == []
+
+
+def test_posting_a_daily_journal_in_uniconta_moves_its_lines_to_the_ledger(http, sandbox):
     for line in ({"Debit": 1250, "Account": "5820", "Text": "Kasse"},
                  {"Credit": 1000, "Account": "1010", "Text": "Salg"}, {"Credit": 250, "Account": "6900"}):
         assert insert(http, "GLDailyJournalLineClient", {"Journal": "POS", "Date": "2025-02-01", **line}).ok
-    post = lambda: http.post(f"{BASE_URL}/api/Posting/PostDailyJournal/GLDailyJournalClient",  # noqa: E731
-                             json={"Journal": "POS"})
-    result = post().json()
+    result = sandbox.company().post_daily_journal("POS")
     assert result["Err"] == "Succes" and result["JournalPostedId"] >= 1
     assert odata(http, "GLDailyJournalLineClient").json()["value"] == []
     ledger = odata(http, "GLTransClient").json()["value"]
     assert {r["Account"]: r["Amount"] for r in ledger} == {"5820": 1250, "1010": -1000, "6900": -250}
-    assert post().json()["ErrorCode"] == "NoLinesToUpdate"
-    insert(http, "GLDailyJournalLineClient", {"Journal": "POS", "Date": "2025-02-02", "Debit": 10, "Account": "1"})
-    assert post().json()["ErrorCode"] == "JournalNotBalanced"
+    with pytest.raises(UnicontaFault):
+        sandbox.company().post_daily_journal("POS")
 
 
 def test_over_the_limit_uniconta_answers_429_with_retry_after(recorder, http, sandbox):

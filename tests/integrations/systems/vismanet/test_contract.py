@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from werkzeug.wrappers import Request
@@ -20,10 +21,12 @@ from integrations.systems.catalog import Entity
 from integrations.systems.vismanet import provider
 from tests.integrations.systems.contract import (
     assert_path_documented,
+    assert_query_matches,
     assert_request_matches,
     assert_response_matches,
     load_spec,
     request_schema,
+    spec_source,  # noqa: F401 - runs each test against the digest and, when at hand, the description
 )
 
 from .conftest import BASE_URL, make_client
@@ -58,7 +61,10 @@ class Recorder:
 
         chunks = b"".join(self.app(environ, record_start))
         self.exchanges.append({"method": request.method, "path": request.path, "status": captured["status"],
-                               "sent": json.loads(sent) if sent and request.path.startswith("/v1/") else None,
+                               "query": dict(parse_qsl(request.query_string.decode(), keep_blank_values=True)),
+                               "sent": json.loads(sent) if sent and request.path.startswith(("/v1/", "/salesorder/"))
+                               else None,
+                               "if_match": request.headers.get("If-Match"),
                                "answer": json.loads(chunks) if chunks and chunks[:1] in b"[{" else None})
         return [chunks]
 
@@ -73,7 +79,7 @@ def legacy_template(method: str, path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def exchanges() -> list[dict[str, Any]]:
+def recorded() -> list[dict[str, Any]]:
     app = provider.sandbox(rate_limit=(0, 0))
     app.seed_demo()
     recorder = Recorder(app)
@@ -95,12 +101,13 @@ def exchanges() -> list[dict[str, Any]]:
                                            "itemClass.id": "GOODS", "defaultPrice": 19.95, "status": "Active"})
         client.update_record(Entity.ITEM, "K-100", {"defaultPrice": 21.5})
         order = client.create_record(Entity.DELIVERY, {
-            "customer.number": customer["number"], "orderType": "SO", "description": "Web", "hold": False,
+            "customer.id": customer["number"], "type": "SO", "description": "Web", "customer.order": "PO-7",
             "date": "2025-05-25T00:00:00", "lines": [
-                {"inventory.number": "K-100", "quantity": 3, "unitPrice": 20, "lineDescription": "Kabel 3 m"},
-                {"inventory.number": "1001", "quantity": 1}]})
-        client.update_record(Entity.DELIVERY, order["orderNo"], {"lines": [
-            {"lineNbr": 1, "inventory.number": "K-100", "quantity": 5}]})
+                {"inventory.id": "K-100", "quantity": 3, "unitPrice": 20, "description": "Kabel 3 m"},
+                {"inventory.id": "1001", "quantity": 1}]})
+        client.update_record(Entity.DELIVERY, order["orderId"], {"description": "Web, rettet", "lines": [
+            {"lineId": 1, "inventory.id": "K-100", "quantity": 5}, {"inventory.id": "1001", "quantity": 2}]})
+        client.delete_record(Entity.DELIVERY, order["orderId"])
         invoice = client.create_record(Entity.INVOICE, {
             "customer.number": customer["number"], "documentDate": "2025-05-25", "invoiceText": "Maj",
             "lines": [{"inventoryNumber": "K-100", "description": "Kabel", "quantity": 2, "unitPriceInCurrency": 20,
@@ -109,7 +116,19 @@ def exchanges() -> list[dict[str, Any]]:
         for entity in (Entity.ORGANISATION, Entity.PERSON, Entity.ITEM, Entity.DELIVERY, Entity.INVOICE, Entity.USER):
             first = next(iter(client.list_records(entity, page_size=50, modified_since="2000-01-01")))
             client.get_record(entity, client.record_id(entity, first))
-    return [e for e in recorder.exchanges if e["path"].startswith("/v1/")]
+    return recorder.exchanges
+
+
+@pytest.fixture(scope="module")
+def exchanges(recorded) -> list[dict[str, Any]]:
+    """The finance API's exchanges (checked against its Swagger description)."""
+    return [e for e in recorded if e["path"].startswith("/v1/")]
+
+
+@pytest.fixture(scope="module")
+def order_exchanges(recorded) -> list[dict[str, Any]]:
+    """The Sales Order service's exchanges (checked against its recorded facts, salesorder_facts.py)."""
+    return [e for e in recorded if e["path"].startswith("/salesorder/")]
 
 
 def test_every_call_is_a_documented_operation(exchanges):
@@ -117,10 +136,19 @@ def test_every_call_is_a_documented_operation(exchanges):
         assert_path_documented(SPEC, legacy_template(exchange["method"], exchange["path"]), exchange["method"])
 
 
+def test_every_query_names_documented_parameters_with_their_types(exchanges):
+    queried = [e for e in exchanges if e["query"]]
+    assert {name for e in queried for name in e["query"]} >= {
+        "pageNumber", "pageSize", "lastModifiedDateTime", "lastModifiedDateTimeCondition"}
+    for exchange in queried:
+        assert_query_matches(SPEC, legacy_template(exchange["method"], exchange["path"]), exchange["method"],
+                             exchange["query"])
+
+
 def test_every_request_body_matches_the_update_dtos(exchanges):
     bodies = [e for e in exchanges if e["sent"] is not None]
     assert {(e["method"], e["path"].split("/")[2]) for e in bodies} >= {
-        ("POST", r) for r in ("customer", "contact", "inventory", "salesorder", "customerinvoice")}
+        ("POST", r) for r in ("customer", "contact", "inventory", "customerinvoice")}
     for exchange in bodies:
         assert_request_matches(SPEC, legacy_template(exchange["method"], exchange["path"]), exchange["method"],
                                exchange["sent"])
@@ -129,7 +157,7 @@ def test_every_request_body_matches_the_update_dtos(exchanges):
 def test_every_answer_matches_the_read_dtos(exchanges):
     answered = [e for e in exchanges if e["method"] == "GET" and e["status"] == 200]
     assert {e["path"].split("/")[2] for e in answered} == {
-        "customer", "contact", "inventory", "salesorder", "customerinvoice", "employee"}
+        "customer", "contact", "inventory", "customerinvoice", "employee"}
     for exchange in answered:
         assert_response_matches(SPEC, legacy_template("GET", exchange["path"]), "GET", exchange["answer"])
 
@@ -176,5 +204,84 @@ def test_values_are_wrapped_and_renamed_as_the_update_dto_wants(exchanges):
     assert customer_post["name"] == {"value": "Kontrakt A/S"}
     assert customer_post["vatZoneId"] == {"value": "01"}
     assert customer_post["mainAddress"]["value"]["countryId"] == {"value": "DK"}
-    order_put = next(e for e in exchanges if e["method"] == "PUT" and "/salesorder/" in e["path"])["sent"]
-    assert [line["operation"] for line in order_put["lines"]] == ["Update", "Delete"]
+    assert not [e for e in exchanges if "/salesorder" in e["path"]]  # orders left the finance API (end of life)
+
+
+# -- the Sales Order service -----------------------------------------------------------------------------------
+def order_template(path: str) -> str:
+    match = re.fullmatch(r"/salesorder(/api/v3/SalesOrders)(?:/[^/]+/[^/]+(/lines)?)?", path)
+    assert match, path
+    base, lines = match.groups()
+    if path.rstrip("/").endswith("/SalesOrders"):
+        return base
+    return f"{base}/{{type}}/{{orderId}}{lines or ''}"
+
+
+def test_every_order_call_is_an_operation_of_the_sales_order_service(order_exchanges):
+    from .salesorder_facts import OPERATIONS
+
+    made = {(e["method"], order_template(e["path"])) for e in order_exchanges}
+    assert made >= {("POST", "/api/v3/SalesOrders"), ("GET", "/api/v3/SalesOrders/{type}/{orderId}"),
+                    ("PATCH", "/api/v3/SalesOrders/{type}/{orderId}"), ("GET", "/api/v3/SalesOrders"),
+                    ("PATCH", "/api/v3/SalesOrders/{type}/{orderId}/lines"),
+                    ("POST", "/api/v3/SalesOrders/{type}/{orderId}/lines"),
+                    ("DELETE", "/api/v3/SalesOrders/{type}/{orderId}/lines")}
+    for exchange in order_exchanges:
+        operation = (exchange["method"], order_template(exchange["path"]))
+        assert operation in OPERATIONS, f"{operation} is not an operation of the Sales Order service"
+        assert exchange["status"] == OPERATIONS[operation][1], (operation, exchange["status"])
+
+
+def test_every_order_request_matches_the_commands_and_names_its_version(order_exchanges):
+    from .salesorder_facts import LIST_PARAMETERS, NEEDS_IF_MATCH, OPERATIONS, validate
+
+    for exchange in order_exchanges:
+        operation = (exchange["method"], order_template(exchange["path"]))
+        schema = OPERATIONS[operation][0]
+        if schema is not None:
+            validate(schema, exchange["sent"], f"{operation[0]} {operation[1]}")
+        else:
+            assert exchange["sent"] is None, operation
+        assert set(exchange["query"]) <= LIST_PARAMETERS.get(operation[1], set()), (operation, exchange["query"])
+        if operation in NEEDS_IF_MATCH:
+            assert exchange["if_match"], f"{operation} was sent without If-Match"
+    created = next(e for e in order_exchanges if e["method"] == "POST" and e["path"].endswith("/SalesOrders"))
+    assert created["sent"]["customer"]["order"] == "PO-7" and created["sent"]["type"] == "SO"
+    assert [line["inventoryId"] for line in created["sent"]["orderLines"]] == ["K-100", "1001"]
+    cancelled = [e["sent"] for e in order_exchanges if e["method"] == "PATCH" and e["sent"].get("status")]
+    assert cancelled == [{"status": "Cancelled"}]  # a status goes alone in its call
+
+
+def test_every_order_answer_matches_the_read_dtos(order_exchanges):
+    from .salesorder_facts import ORDER_DTO, PAGED_LINES, PAGED_ORDERS, validate
+
+    schemas = {"/api/v3/SalesOrders": PAGED_ORDERS, "/api/v3/SalesOrders/{type}/{orderId}": ORDER_DTO,
+               "/api/v3/SalesOrders/{type}/{orderId}/lines": PAGED_LINES}
+    answered = [e for e in order_exchanges if e["method"] == "GET"]
+    assert {order_template(e["path"]) for e in answered} == set(schemas)
+    for exchange in answered:
+        validate(schemas[order_template(exchange["path"])], exchange["answer"], exchange["path"])
+
+
+def test_every_order_exchange_matches_the_recorded_digest(order_exchanges):
+    """The same calls, checked through the digest kept in the repository (docs/vendors/facts/vismanet-salesorders.json):
+    documented operation, query parameters, required If-Match, request and answer bodies."""
+    digest = "vismanet-salesorders"
+    for exchange in order_exchanges:
+        template, method = order_template(exchange["path"]), exchange["method"]
+        assert_path_documented(digest, template, method)
+        assert_query_matches(digest, template, method, exchange["query"])
+        if exchange["sent"] is not None:
+            assert_request_matches(digest, template, method, exchange["sent"])
+        if method == "GET" and exchange["status"] == 200:
+            assert_response_matches(digest, template, method, exchange["answer"])
+        needs_if_match = any(p["name"] == "If-Match" and p["required"] for p in load_spec(digest)["paths"][template][
+            method.lower()]["parameters"])
+        assert bool(exchange["if_match"]) or not needs_if_match, f"{method} {template} was sent without If-Match"
+
+
+def test_the_facts_catch_a_finance_shaped_order():
+    from .salesorder_facts import NEW_ORDER, validate
+
+    with pytest.raises(AssertionError, match="does not match"):
+        validate(NEW_ORDER, {"type": "SO", "customer": {"value": "10001"}, "orderNumber": {"value": "7"}}, "order")

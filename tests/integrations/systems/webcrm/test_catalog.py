@@ -8,11 +8,15 @@ from integrations.systems.catalog import Entity, FieldType
 from integrations.systems.webcrm import provider
 from mappings.defaults import PAIR_ROWS
 
-from ..contract import load_spec
+from ..contract import (  # noqa: F401 - spec_source runs each test against the digest and, when at hand, the description
+    load_spec,
+    spec_source,
+)
 
 SPEC = "webcrm-swagger.json"
-DTO = {Entity.ORGANISATION: "OrganisationDto", Entity.PERSON: "PersonDto", Entity.ITEM: "ProductDto",
-       Entity.DELIVERY: "DeliveryDto", Entity.DELIVERY_LINE: "QuotationLineUpdateDto", Entity.USER: "UserDto"}
+DTO = {Entity.ORGANISATION: "OrganisationDto", Entity.PERSON: "PersonDto",
+       Entity.ITEM: "QuotationLineLinkedDataItemDto", Entity.DELIVERY: "DeliveryDto",
+       Entity.DELIVERY_LINE: "QuotationLineUpdateDto", Entity.USER: "UserDto"}
 SWAGGER_TYPES = {
     FieldType.INTEGER: ("integer", None), FieldType.REFERENCE: ("integer", None), FieldType.DECIMAL: ("number", None),
     FieldType.BOOLEAN: ("boolean", None), FieldType.DATETIME: ("string", "date-time"),
@@ -23,7 +27,7 @@ CATALOG = provider.catalog()
 def test_the_entities_webcrm_offers():
     assert {spec.entity for spec in CATALOG.entities} == set(DTO)
     assert {spec.vendor_name for spec in CATALOG.entities} == {
-        "Organisations", "Persons", "Products", "Deliveries", "QuotationLines", "Users"}
+        "Organisations", "Persons", "QuotationLines/LinkedData", "Deliveries", "QuotationLines", "Users"}
 
 
 @pytest.mark.parametrize("entity", list(DTO))
@@ -41,6 +45,9 @@ def test_every_field_is_in_the_api_description_with_its_type_and_length(entity):
         if "enum" in documented:
             assert field.choices == tuple(documented["enum"]), field.name
     assert spec.field(spec.id_field).read_only
+    if entity == Entity.ITEM:  # the item register keeps no change stamp
+        assert spec.modified_field is None and not any(name.endswith("UpdatedAt") for name in properties)
+        return
     assert spec.field(spec.modified_field).type == FieldType.DATETIME
     assert spec.field(spec.modified_field).read_only
 
@@ -71,6 +78,16 @@ def test_field_roles_name_real_fields():
     assert roles[(Entity.PERSON, "relevant")] == "PersonCheckMark1"
     assert roles[(Entity.ORGANISATION, "vat")] == "OrganisationVatNumber"
     assert roles[(Entity.USER, "email")] == "UserEmail"
+
+
+def test_items_are_the_quotation_line_register_that_lines_copy_their_columns_from():
+    """erp ``QuotationLineDto``: register column ``QuotationLineLinkedDataItemData<n>`` is ``QuotationLineData<n>``."""
+    item, line = CATALOG.entity(Entity.ITEM), CATALOG.entity(Entity.DELIVERY_LINE)
+    assert item.vendor_name == "QuotationLines/LinkedData"
+    assert item.role("number").replace("LinkedDataItem", "") == line.role("item") == "QuotationLineData1"
+    assert item.role("name").replace("LinkedDataItem", "") == line.role("text") == "QuotationLineData2"
+    assert "QuotationLineLinkedDataId" in load_spec(SPEC)["definitions"]["QuotationLineUpdateDto"]["properties"]
+    assert not CATALOG.field(Entity.DELIVERY_LINE, "QuotationLineLinkedDataId").read_only
 
 
 def test_the_webcrm_fields_named_by_the_default_mappings():

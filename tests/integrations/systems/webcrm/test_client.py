@@ -16,6 +16,7 @@ from integrations.systems.errors import (
     VendorValidationError,
 )
 from integrations.systems.webcrm import provider
+from integrations.systems.webcrm.catalog import LINKED
 
 from .conftest import BASE_URL, CREDENTIALS, add_organisation
 
@@ -204,11 +205,12 @@ def test_a_delivery_is_written_and_read_with_its_quotation_lines(client, sandbox
     assert len(listed["lines"]) == 2
 
 
-def test_products_can_be_deleted_but_organisations_cannot(client, sandbox, mounted):
-    product = client.create_record(Entity.ITEM, {"ProductCombined": "1001 Arbejdsjakke", "ProductPrice": 399})
-    client.delete_record(Entity.ITEM, str(product["ProductId"]))
+def test_items_can_be_deleted_but_organisations_cannot(client, sandbox, mounted):
+    item = client.create_record(Entity.ITEM, {f"{LINKED}Data1": "1001", f"{LINKED}Data2": "Arbejdsjakke",
+                                              f"{LINKED}Price": 399})
+    client.delete_record(Entity.ITEM, str(item[f"{LINKED}Id"]))
     with pytest.raises(NotFoundError):
-        client.get_record(Entity.ITEM, str(product["ProductId"]))
+        client.get_record(Entity.ITEM, str(item[f"{LINKED}Id"]))
 
     organisation = add_organisation(sandbox, "Bøgely Blomster")
     before = len(mounted.exchanges)
@@ -285,11 +287,13 @@ def test_5xx_gives_up_after_max_attempts(client, sandbox, mounted):
 
 
 def test_a_create_is_not_repeated_after_a_5xx(client, sandbox, mounted):
+    organisation = add_organisation(sandbox, "Larsen VVS")
     client.check_connection()
     sandbox.knobs.error_rate = 1.0
     with pytest.raises(TransientError):
-        client.create_record(Entity.USER, {"UserName": "Søren Larsen"})
-    assert sum(1 for e in mounted.exchanges if e.method == "POST" and e.path == "/Users") == 1
+        client.create_record(Entity.PERSON, {"PersonOrganisationId": organisation["OrganisationId"],
+                                             "PersonFirstName": "Søren"})
+    assert sum(1 for e in mounted.exchanges if e.method == "POST" and e.path == "/Persons") == 1
 
 
 def test_a_dropped_connection_is_transient(clock):

@@ -14,8 +14,18 @@ from werkzeug.test import Client
 
 from integrations.systems.catalog import Entity
 from integrations.systems.errors import NotFoundError, RateLimitedError, TransientError, VendorValidationError
+from integrations.systems.webcrm import provider
+from integrations.systems.webcrm.catalog import LINKED
 
-from ..contract import assert_path_documented, assert_request_matches, assert_response_matches, response_schema
+from ..contract import (
+    assert_error_matches,
+    assert_path_documented,
+    assert_query_matches,
+    assert_request_matches,
+    assert_response_matches,
+    response_schema,
+    spec_source,  # noqa: F401 - runs each test against the digest and, when at hand, the description
+)
 from ..recording import Exchange
 from .conftest import HOOKS_URL, add_organisation
 
@@ -25,13 +35,25 @@ TEMPLATES = [
     (r"/Auth/ApiRefresh", "/Auth/ApiRefresh"),
     (r"/Organisations/FindByUpdateDates/[^/]+/[^/]+", "/Organisations/FindByUpdateDates/{startDate}/{endDate}"),
     (r"/Deliveries/\d+/QuotationLines", "/Deliveries/{id}/QuotationLines"),
+    (r"/QuotationLines/LinkedData/\d+", "/QuotationLines/LinkedData/{id}"),
+    (r"/QuotationLines/LinkedData", "/QuotationLines/LinkedData"),
     (r"/(\w+)/Hooks/\d+", "/{0}/Hooks/{{id}}"),
     (r"/(\w+)/Hooks", "/{0}/Hooks"),
     (r"/(\w+)/\d+", "/{0}/{{id}}"),
     (r"/(\w+)", "/{0}"),
 ]
-QUERY_TABLES = {"Organisation": "/Organisations", "Person": "/Persons", "Product": "/Products",
+#: ``/Queries`` table → a documented list of the same rows (``LinkedData`` rows are ``LinkedDataItemDto``s, as
+#: erp ``GetProductByField`` maps them; ``GET /Organisations/LinkedData`` lists that DTO).
+QUERY_TABLES = {"Organisation": "/Organisations", "Person": "/Persons", "LinkedData": "/Organisations/LinkedData",
                 "Delivery": "/Deliveries", "QuotationLine": "/QuotationLines", "User": "/Users"}
+
+
+def documents_answer_body(template: str, method: str) -> bool:
+    try:
+        response_schema(SPEC, template, method)
+    except AssertionError:
+        return False
+    return True
 
 
 def template_of(path: str) -> str:
@@ -46,23 +68,27 @@ def check(exchange: Exchange) -> None:
     method = exchange.method.lower()
     if exchange.path == "/Queries":
         table = re.search(r"FROM (\w+)", exchange.query["script"]).group(1)
-        assert_response_matches(SPEC, QUERY_TABLES[table], "get", exchange.response_body)
+        assert_query_matches(SPEC, "/Queries", "get", exchange.query)  # recorded beside the description
+        if exchange.status == 200:
+            assert_response_matches(SPEC, QUERY_TABLES[table], "get", exchange.response_body)
         return
     template = template_of(exchange.path)
     assert_path_documented(SPEC, template, method)
+    assert_query_matches(SPEC, template, method, exchange.query)
     if exchange.request_body is not None:
         assert_request_matches(SPEC, template, method, exchange.request_body)
-    if exchange.status == 200 and exchange.response_body is not None:
-        try:
-            response_schema(SPEC, template, method)
-        except AssertionError:  # the copy documents no body; the live API answers a create with the new id
-            assert method == "post" and isinstance(exchange.response_body, int), exchange
-        else:
+    if exchange.status == 200 and not documents_answer_body(template, method):
+        assert exchange.response_body is None, exchange  # "Success" without a body: none comes
+    elif exchange.status == 200:
+        assert exchange.response_body is not None or method != "post", exchange
+        if exchange.response_body is not None:
             assert_response_matches(SPEC, template, method, exchange.response_body)
     elif exchange.status == 401 and exchange.path.startswith("/Auth/"):
         assert_response_matches(SPEC, template, method, exchange.response_body)  # a TokenResponseDto
     elif exchange.status in (400, 404, 429, 503):
         assert set(exchange.response_body) >= {"Message", "Type"}
+        if exchange.status == 429:
+            assert_error_matches(SPEC, 429, exchange.response_body)
         assert exchange.response_body["Type"].endswith("Exception")
 
 
@@ -84,13 +110,19 @@ def run_sync_scenario(client, sandbox, wall) -> None:
     client.update_record(Entity.DELIVERY, str(delivery["DeliveryId"]), {
         "DeliveryErpStatus": "Synchronized", "lines": [
             {"QuotationLineData1": "1002", "QuotationLineQuantity": 1.0, "QuotationLinePrice": 99.5}]})
-    product = client.create_record(Entity.ITEM, {"ProductCombined": "1001 Arbejdsjakke", "ProductPrice": 399.0})
-    client.update_record(Entity.ITEM, str(product["ProductId"]), {"ProductCostPrice": 200.0})
+    item = client.create_record(Entity.ITEM, {f"{LINKED}Data1": "1001", f"{LINKED}Data2": "Arbejdsjakke",
+                                              f"{LINKED}Price": 399.0})
+    client.update_record(Entity.ITEM, str(item[f"{LINKED}Id"]), {f"{LINKED}CostPrice": 200.0})
+    client.find_records(Entity.ITEM, f"{LINKED}Data1", "1001")
+    client.create_record(Entity.DELIVERY, {  # its line points at the item in the register
+        "DeliveryOrganisationId": organisation["OrganisationId"],
+        "lines": [{"QuotationLineData1": "1001", "QuotationLineQuantity": 1.0}]})
     client.create_record(Entity.USER, {"UserName": "Lars Hansen", "UserEmail": "lars@nordlys-demo.dk"})
+    client.create_record(Entity.ORGANISATION, {"OrganisationName": "Kystens Handel A/S"})
     for entity in (Entity.ORGANISATION, Entity.PERSON, Entity.ITEM, Entity.DELIVERY, Entity.USER):
         list(client.list_records(entity, page_size=2))
         list(client.list_records(entity, modified_since=wall.moment.replace(hour=0)))
-    client.delete_record(Entity.ITEM, str(product["ProductId"]))
+    client.delete_record(Entity.ITEM, str(item[f"{LINKED}Id"]))
     sandbox.expire_tokens()
     client.get_record(Entity.DELIVERY, str(delivery["DeliveryId"]))
     with pytest.raises(VendorValidationError):
@@ -135,7 +167,7 @@ def test_hook_subscriptions_match_the_api_description(sandbox, mounted):
     http = Client(mounted)
     token = http.post("/Auth/ApiLogin", data={"authCode": "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5"}).get_json()
     headers = {"Authorization": f"Bearer {token['AccessToken']}"}
-    for resource in ("Organisations", "Persons", "Deliveries", "QuotationLines", "Products", "Users"):
+    for resource in ("Organisations", "Persons", "Deliveries", "QuotationLines", "Users"):
         hook = {"Id": 0, "TargetUrl": f"{HOOKS_URL}/in", "EventType": "Update", "Filter": ["All"], "IsEnabled": True}
         hook_id = http.post(f"/{resource}/Hooks", headers=headers, json=hook).get_json()
         http.get(f"/{resource}/Hooks", headers=headers)
@@ -145,3 +177,29 @@ def test_hook_subscriptions_match_the_api_description(sandbox, mounted):
     assert {e.status for e in mounted.exchanges} == {200}
     for exchange in mounted.exchanges:
         check(exchange)
+
+
+def test_hook_registration_sends_what_the_api_description_requires(client, sandbox, mounted):
+    """The bodies Synkro's registration posts to ``/{Entity}/Hooks`` are whole Hook objects."""
+    entities = [Entity.ORGANISATION, Entity.PERSON, Entity.DELIVERY, Entity.USER]
+    message = provider.register_webhooks(client=client, url=f"{HOOKS_URL}/in", entities=entities)
+
+    posts = [e for e in mounted.exchanges if e.method == "POST" and e.path.endswith("/Hooks")]
+    assert message and len(posts) >= len(entities)
+    assert {e.path for e in posts} == {"/Organisations/Hooks", "/Persons/Hooks", "/Deliveries/Hooks", "/Users/Hooks"}
+    for exchange in mounted.exchanges:
+        check(exchange)
+    for exchange in posts:
+        assert_request_matches(SPEC, template_of(exchange.path), "post", exchange.request_body)
+
+
+def test_the_query_check_refuses_unknown_names_and_wrong_types():
+    assert_query_matches(SPEC, "/Organisations", "get", {"Page": "2", "Size": "50"})
+    with pytest.raises(AssertionError, match="does not document"):
+        assert_query_matches(SPEC, "/Organisations", "get", {"page": "2"})
+    with pytest.raises(AssertionError, match="not an integer"):
+        assert_query_matches(SPEC, "/Organisations", "get", {"Size": "many"})
+    with pytest.raises(AssertionError, match="does not match"):
+        assert_query_matches(SPEC, "/Organisations", "get", {"Size": "5000"})  # webCRM pages hold at most 1000
+    with pytest.raises(AssertionError, match="lacks required"):
+        assert_query_matches(SPEC, "/Queries", "get", {"Page": "1"})

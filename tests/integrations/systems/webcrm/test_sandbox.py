@@ -131,18 +131,69 @@ def test_hooks_can_be_listed_changed_and_removed(http, auth):
     assert bad.status_code == 400
 
 
-def test_changes_call_the_hooks_of_their_event(http, auth, receiver):
-    for event in ("Create", "Update", "Delete"):
-        subscribe(http, auth, "Products", event)
-    product_id = http.post("/Products", headers=auth, json={"ProductId": 0, "ProductCombined": "1001 Jakke"}).get_json()
-    http.put(f"/Products/{product_id}", headers=auth, json={"ProductId": product_id, "ProductCombined": "1001 Jakke L"})
-    http.delete(f"/Products/{product_id}", headers=auth)
+def test_changes_call_the_hooks_of_their_event(http, auth, receiver, sandbox):
+    organisation = add_organisation(sandbox, "Kystens Handel")
+    for event in ("Create", "Update"):
+        subscribe(http, auth, "Deliveries", event)
+    delivery = {"DeliveryId": 0, "DeliveryOrganisationId": organisation["OrganisationId"], "DeliveryNumber": "D1"}
+    delivery_id = http.post("/Deliveries", headers=auth, json=delivery).get_json()
+    http.put(f"/Deliveries/{delivery_id}", headers=auth, json={**delivery, "DeliveryId": delivery_id,
+                                                               "DeliveryNumber": "D1-b"})
 
     notifications = [call["json"] for call in receiver.calls]
     assert [(n["EventType"], n["EntityType"], n["EntityId"]) for n in notifications] == [
-        ("Create", "Product", product_id), ("Update", "Product", product_id), ("Delete", "Product", product_id)]
-    assert notifications[1]["Data"]["ProductCombined"] == "1001 Jakke L"
+        ("Create", "Delivery", delivery_id), ("Update", "Delivery", delivery_id)]
+    assert notifications[1]["Data"]["DeliveryNumber"] == "D1-b"
     assert {call["query"]["token"] for call in receiver.calls} == {"t0k3n"}
+
+
+@pytest.mark.parametrize("shape", ["notice", "record", "notices", "records"])
+def test_each_hook_body_shape_parses_into_the_same_event(http, auth, receiver, sandbox, shape):
+    sandbox.hook_body = shape
+    http.post("/Organisations/Hooks", headers=auth, json={
+        "Id": 0, "TargetUrl": f"{HOOKS_URL}/webcrm?entity=Organisation&event=Update", "EventType": "Update",
+        "Filter": ["All"], "IsEnabled": True})
+    organisation = add_organisation(sandbox, "Vestjysk Maskinstation")
+    sandbox.change_in_webcrm("Organisations", organisation["OrganisationId"], OrganisationCity="Esbjerg")
+
+    [call] = receiver.calls
+    assert isinstance(call["json"], list) == shape.endswith("s")
+    events = provider.parse_webhook(body=call["body"], headers={}, query=call["query"])
+    assert [(e.entity, e.action, e.external_id) for e in events] == [
+        ("organisation", "updated", str(organisation["OrganisationId"]))]
+
+
+@pytest.mark.parametrize(("missing", "value"), [("Filter", None), ("Id", None), ("IsEnabled", None),
+                                                ("TargetUrl", None), ("Filter", ["Responsible"])])
+def test_a_hook_without_what_the_api_requires_is_refused(http, auth, missing, value):
+    hook = {"Id": 0, "TargetUrl": f"{HOOKS_URL}/in", "EventType": "Update", "Filter": ["All"], "IsEnabled": True}
+    hook[missing] = value
+    refused = http.post("/Organisations/Hooks", headers=auth, json={k: v for k, v in hook.items() if v is not None})
+    assert refused.status_code == 400 and refused.get_json()["Type"] == "BadRequestException"
+    assert http.get("/Organisations/Hooks", headers=auth).get_json() == []
+
+
+def test_creates_answer_as_the_api_description_says(http, auth, sandbox):
+    created = http.post("/Organisations", headers=auth, json={"OrganisationId": 0, "OrganisationName": "Ny A/S"})
+    assert created.status_code == 200 and created.data == b""
+    assert http.post("/Users", headers=auth, json={"UserId": 0, "UserName": "Ny Sælger"}).data == b""
+    organisation_id = max(int(key) for key in sandbox.store.tables["Organisations"].rows)
+    person = http.post("/Persons", headers=auth, json={"PersonId": 0, "PersonOrganisationId": organisation_id})
+    assert person.get_json() == max(int(key) for key in sandbox.store.tables["Persons"].rows)
+
+
+def test_the_item_register_refuses_empty_data_columns_and_has_no_paging(http, auth):
+    item = {"QuotationLineLinkedDataItemId": 0, **{f"QuotationLineLinkedDataItemData{n}": "-" for n in range(1, 10)},
+            "QuotationLineLinkedDataItemData1": "1001", "QuotationLineLinkedDataItemPrice": 160.2}
+    refused = http.post("/QuotationLines/LinkedData", headers=auth,
+                        json={**item, "QuotationLineLinkedDataItemData4": " "})
+    assert refused.status_code == 400 and "Data4 must not be empty" in refused.get_json()["Message"]
+    ids = [http.post("/QuotationLines/LinkedData", headers=auth, json=item).get_json() for _ in range(3)]
+    listed = http.get("/QuotationLines/LinkedData", headers=auth, query_string={"Page": 2, "Size": 1}).get_json()
+    assert [row["QuotationLineLinkedDataItemId"] for row in listed] == ids
+    script = "SELECT * FROM LinkedData WHERE LinkedDataItemEntityType = 0 AND LinkedDataItemData1 = '1001'"
+    rows = http.get("/Queries", headers=auth, query_string={"script": script, "Page": 1, "Size": 10}).get_json()
+    assert [row["LinkedDataItemId"] for row in rows] == ids  # kind not given: webCRM's enum default, Undefined
 
 
 def test_disabled_hooks_and_other_events_stay_quiet(http, auth, receiver, sandbox):
@@ -233,13 +284,17 @@ def test_the_demo_database_is_realistic():
     tables = sandbox.store.tables
     assert len(tables["Organisations"].rows) == 300
     assert len(tables["Persons"].rows) >= 300
-    assert len(tables["Users"].rows) == 8 and len(tables["Products"].rows) >= 40
+    assert len(tables["Users"].rows) == 8 and len(tables["QuotationLines/LinkedData"].rows) >= 40
     deliveries = list(tables["Deliveries"].rows.values())
     assert len(deliveries) >= 30
     assert {d["DeliveryErpStatus"] for d in deliveries} == {
         "NotReadyForSynchronization", "ReadyForSynchronization", "Synchronized"}
     lines = list(tables["QuotationLines"].rows.values())
     assert {line["QuotationLineOpportunityId"] for line in lines} == {d["DeliveryId"] for d in deliveries}
+    register = tables["QuotationLines/LinkedData"].rows
+    for line in lines:  # every line points at its item and carries its number, as one picked in webCRM does
+        item = register[str(line["QuotationLineLinkedDataId"])]
+        assert line["QuotationLineData1"] == item["QuotationLineLinkedDataItemData1"]
     organisations = list(tables["Organisations"].rows.values())
     assert any(o["OrganisationExtraCustom1"] for o in organisations)
     assert any(not o["OrganisationExtraCustom1"] for o in organisations)
