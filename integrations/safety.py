@@ -12,6 +12,8 @@ from django.db.models import Q
 
 from tenants.models import TenantOwned
 
+from .fields import LabelField
+
 
 class MatchState(models.TextChoices):
     OPEN = "open", "Waiting for a decision"
@@ -33,7 +35,7 @@ class PossibleMatch(TenantOwned):
     #: Which side the record that waits is on: "crm" (webCRM / the POS) or "erp".
     source_role = models.CharField(max_length=3)
     source_id = models.CharField(max_length=120)
-    source_label = models.CharField(max_length=200, blank=True, default="")
+    source_label = LabelField(max_length=200, blank=True, default="")
     source_values = models.JSONField(default=dict, blank=True)
     candidates = models.JSONField(default=list, blank=True)
     #: Why no candidate was adopted, in plain words.
@@ -83,7 +85,7 @@ class PlannedChange(TenantOwned):
     action = models.CharField(max_length=10, choices=PlanAction.choices)
     crm_id = models.CharField(max_length=120, blank=True, default="")
     erp_id = models.CharField(max_length=120, blank=True, default="")
-    label = models.CharField(max_length=200, blank=True, default="")
+    label = LabelField(max_length=200, blank=True, default="")
     #: {field: [before, after]}
     changes = models.JSONField(default=dict, blank=True)
     #: Whether an identity field (name, number, org/VAT number, e-mail) of a linked record would change.

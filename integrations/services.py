@@ -171,6 +171,8 @@ def integration_webhooks_register(*, integration: Integration) -> list[Registrat
         try:
             message = provider.register_webhooks(client=client, url=integration.webhook_url(connection.system),
                                                  entities=entities)
+            prefix = f"{provider.name}: "  # the screen names the system already
+            message = message[len(prefix):] if message.startswith(prefix) else message
             results.append(RegistrationResult(connection.system, provider.name, True, message))
         except NotImplementedError as manual:
             results.append(RegistrationResult(connection.system, provider.name, False, str(manual)))

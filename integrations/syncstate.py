@@ -11,6 +11,8 @@ from django.db.models import Q
 
 from tenants.models import TenantOwned
 
+from .fields import LabelField
+
 
 class SyncLink(TenantOwned):
     """The identity map: one row per pair of linked records, unique on each side.
@@ -32,7 +34,7 @@ class SyncLink(TenantOwned):
     #: The mapped values last agreed by both sides, per field: the base for three-way conflict checks.
     synced_values = models.JSONField(default=dict, blank=True)
     #: A short human name (organisation name, item number) so support can find the record.
-    label = models.CharField(max_length=200, blank=True, default="")
+    label = LabelField(max_length=200, blank=True, default="")
     synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -187,7 +189,7 @@ class SyncLogEntry(TenantOwned):
     action = models.CharField(max_length=10, choices=LogAction.choices)
     crm_id = models.CharField(max_length=120, blank=True, default="")
     erp_id = models.CharField(max_length=120, blank=True, default="")
-    label = models.CharField(max_length=200, blank=True, default="")
+    label = LabelField(max_length=200, blank=True, default="")
     #: {field: [old, new]}
     changes = models.JSONField(default=dict, blank=True)
     reason = models.TextField(blank=True, default="")

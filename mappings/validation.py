@@ -175,12 +175,19 @@ def length_warnings(*, config: EntityConfig, rows: Iterable[MappingRow], crm: Si
             source_side, target_side = (crm, erp) if flow == TO_ERP else (erp, crm)
             if _kind(source) != "text" or _kind(target) != "text" or not target.max_length:
                 continue
+            if target.value_kind.startswith("country"):
+                continue  # a country is converted to the target's form (a code fits), not cut: see conversion notes
             if source.max_length is not None and source.max_length <= target.max_length:
                 continue
             source_words = (f"up to {source.max_length} characters" if source.max_length
                             else "text of any length")
-            action = ("refuses a longer value: the record waits and nothing is written" if row.overflow == "refuse"
-                      else "shortens a longer value at a word boundary and notes it in the log")
+            if target.exact or (target_side.spec is not None and target.name in target_side.spec.exact_fields()):
+                action = ("refuses a longer value, as it holds a number, code or address that a shortened copy "
+                          "would make wrong: the record waits and nothing is written")
+            elif row.overflow == "refuse":
+                action = "refuses a longer value: the record waits and nothing is written"
+            else:
+                action = "shortens a longer value at a word boundary and notes it in the log"
             warnings.append(Problem(
                 f"{source_side.system_name}'s {source.name} can hold {source_words}, {target_side.system_name}'s "
                 f"{target.name} at most {target.max_length}: this row {action}.",

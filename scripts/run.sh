@@ -26,9 +26,6 @@ trap stop INT TERM EXIT
 
 $PY manage.py qcluster &
 pids+=($!)
-# Fortnox's changes within a second (its WebSocket stream); polling every minute stays the safety net.
-$PY manage.py fortnox_listen &
-pids+=($!)
 $PY manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)
 # The demo sandboxes live in the web server's memory: once it answers, point their webhooks at Synkro.
@@ -36,6 +33,10 @@ for _ in $(seq 1 60); do
   if $PY -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
        "$PUBLIC_BASE_URL/accounts/login/" 2>/dev/null; then
     $PY manage.py webhooks_register --tenant demo || echo "Webhooks could not be registered; see above."
+    # Fortnox's changes within a second (its WebSocket stream, served by the demo's Fortnox once the web server
+    # answers); polling every minute stays the safety net.
+    $PY manage.py fortnox_listen &
+    pids+=($!)
     break
   fi
   sleep 0.5

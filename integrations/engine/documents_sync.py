@@ -23,7 +23,7 @@ from django.utils import timezone
 from integrations.models import LogAction, SyncLink
 from integrations.systems.base import Record
 from integrations.systems.catalog import Entity, EntitySpec
-from integrations.systems.errors import NotFoundError, VendorValidationError
+from integrations.systems.errors import NotFoundError, TransientError, VendorValidationError
 
 from .context import CRM, SideContext, SyncContext
 from .discounts import AMOUNT, Discount, DiscountFields, read_discount, write_discount
@@ -236,6 +236,7 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
         return _delivery_invoiced_from_order(ctx, source=source, target=target, record=record,
                                              external_id=external_id, doc=doc, order_link=link, label=label)
     if link is None:
+        _refuse_second_document(source, target, record)
         created = target_side.client.create_record(target_side.entity, values)
         target_id = target_side.record_id(created)
         with transaction.atomic():
@@ -285,6 +286,22 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
     return Outcome(LogAction.UPDATED, " ".join([f"Updated sales order {link.erp_id} in {target.name}.", *fit_notes]),
                    **ids_for(source, external_id, link.erp_id), label=label, writes=2,
                    changes={k: [str(v[0]), str(v[1])] for k, v in changes.items()})
+
+
+def _refuse_second_document(source: SideContext, target: SideContext, record: Record) -> None:
+    """An unlinked delivery that already names an ERP document gets no second one.
+
+    A delivery Synkro makes from an ERP order or invoice carries that document's number (``DeliveryErpId``) from
+    its first write; webCRM's Create notice of it can be handled by another worker before the link is stored. So
+    a named document means "wait for the link" (a transient error: retried, then parked in words), never a create.
+    """
+    field = source.role_field("erp_id")
+    named = str(record.get(field) or "").strip() if field else ""
+    if named:
+        raise TransientError(
+            f"The delivery already names {target.name} document {named}, but Synkro holds no link for it yet, so "
+            f"it creates no second document. If the link does not appear, link the delivery or clear its ERP id "
+            f"in webCRM, then replay.", system=source.system)
 
 
 def _order_invoicing(target: SideContext):

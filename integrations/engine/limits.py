@@ -26,12 +26,12 @@ class ValueTooLong(ExternalSystemError):
     ``message`` names the field and both lengths in plain words; the processing loop parks the change with it.
     """
 
-    def __init__(self, *, field: str, length: int, limit: int, source: str = ""):
+    def __init__(self, *, field: str, length: int, limit: int, source: str = "", why: str = ""):
         origin = f" (from {source})" if source and source != field else ""
-        super().__init__(
-            f"The value for {field}{origin} is {length} characters long, but {field} holds at most {limit}. "
-            f"This field's mapping row refuses longer values, so nothing was written. Shorten the value where it "
-            f"comes from, or set the row to shorten such values.")
+        why = why or ("This field's mapping row refuses longer values, so nothing was written. Shorten the value "
+                      "where it comes from, or set the row to shorten such values.")
+        super().__init__(f"The value for {field}{origin} is {length} characters long, but {field} holds at most "
+                         f"{limit}. {why}")
         self.field = field
         self.length = length
         self.limit = limit
@@ -71,13 +71,17 @@ def text_shorten(text: str, limit: int) -> str:
     return trimmed
 
 
-def value_fit(value: Any, *, target: FieldSpec | None, overflow: str = SHORTEN, source: str = "") -> Fitted:
+def value_fit(value: Any, *, target: FieldSpec | None, overflow: str = SHORTEN, source: str = "",
+              exact: bool = False) -> Fitted:
     """``value`` as ``target`` can hold it.
 
     Only text is measured; other values, blank text and fields without a known ``max_length`` pass unchanged.
     ``overflow`` ``"shorten"`` cuts at a word boundary (:func:`text_shorten`) and says so in ``Fitted.note``
-    ("Name shortened from 150 to 98 characters (limit 100)."); ``"refuse"`` raises :class:`ValueTooLong`.
-    ``source`` names the field the value was read from, for the refusal's message.
+    ("Name shortened from 150 to 98 characters (limit 100)."); ``"refuse"`` raises :class:`ValueTooLong`. A value
+    is refused whatever the row says when its target must arrive whole (``FieldSpec.exact``: numbers, codes,
+    e-mails, phones) or when it has no word break within the limit: a cut would write a wrong value.
+    ``source`` names the field the value was read from, for the refusal's message; ``exact`` says the entity
+    matches or links by the target (``EntitySpec.exact_fields``).
     """
     if not isinstance(value, str) or target is None or not target.max_length:
         return Fitted(value)
@@ -86,6 +90,14 @@ def value_fit(value: Any, *, target: FieldSpec | None, overflow: str = SHORTEN, 
         return Fitted(value)
     if overflow == REFUSE:
         raise ValueTooLong(field=target.name, length=len(value), limit=limit, source=source)
+    if exact or target.exact:
+        raise ValueTooLong(field=target.name, length=len(value), limit=limit, source=source, why=(
+            f"{target.name} holds a number, code or address, which a shortened copy would make wrong, so nothing "
+            f"was written. Correct the value where it comes from, then replay."))
+    if not any(char.isspace() for char in value[1: limit + 1]):
+        raise ValueTooLong(field=target.name, length=len(value), limit=limit, source=source, why=(
+            "It has no word break to shorten it at, and a cut word would be a wrong value, so nothing was written. "
+            "Correct the value where it comes from, then replay."))
     shortened = text_shorten(value, limit)
     return Fitted(shortened, f"{target.name} shortened from {len(value)} to {len(shortened)} characters "
                              f"(it holds at most {limit}).")

@@ -49,6 +49,8 @@ class FieldRule:
     target_spec: FieldSpec | None = None
     #: What happens to a value longer than the target holds: "shorten" (at a word boundary) or "refuse".
     overflow: str = SHORTEN
+    #: The target must receive the value whole (a number, code, id, e-mail …): a longer one is refused, never cut.
+    exact: bool = False
 
     @property
     def key(self) -> str:
@@ -72,12 +74,14 @@ def rules_for(rows: Iterable[MappingRowLike], *, flow: str, entity_direction: st
         erp_field = _field_spec(erp_spec, row.erp_field)
         overflow = getattr(row, "overflow", "") or SHORTEN
         if flow == TO_ERP:
+            exact = erp_spec is not None and row.erp_field in erp_spec.exact_fields()
             rules.append(FieldRule(row.crm_field, row.erp_field, row.erp_field, row.crm_field, value_map,
-                                   row.required, row.conflict_owner, crm_field, erp_field, overflow))
+                                   row.required, row.conflict_owner, crm_field, erp_field, overflow, exact))
         else:
             inverse = {str(v): k for k, v in value_map.items()}
+            exact = crm_spec is not None and row.crm_field in crm_spec.exact_fields()
             rules.append(FieldRule(row.erp_field, row.crm_field, row.erp_field, row.crm_field, inverse,
-                                   row.required, row.conflict_owner, erp_field, crm_field, overflow))
+                                   row.required, row.conflict_owner, erp_field, crm_field, overflow, exact))
     return rules
 
 
@@ -107,7 +111,7 @@ def map_value(rule: FieldRule, value: Any, *, notes: dict[str, str] | None = Non
     if rule.value_map and not is_blank(value):
         value = rule.value_map.get(str(value), value)
     value = value_convert(value, source=rule.source_spec, target=rule.target_spec)
-    fitted = value_fit(value, target=rule.target_spec, overflow=rule.overflow, source=rule.source)
+    fitted = value_fit(value, target=rule.target_spec, overflow=rule.overflow, source=rule.source, exact=rule.exact)
     if fitted.note and notes is not None:
         notes[rule.target] = fitted.note
     return fitted.value

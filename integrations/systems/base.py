@@ -31,6 +31,7 @@ from .errors import (
     ExternalSystemError,
     NotFoundError,
     RateLimitedError,
+    Refusal,
     TransientError,
     VendorValidationError,
 )
@@ -149,6 +150,14 @@ def _seconds(value: Any) -> float | None:
     return max(0.0, seconds) if seconds == seconds and seconds != float("inf") else None
 
 
+def _json_body(response: requests.Response) -> Any:
+    """A response's JSON body, None when it has none or it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def _wait_with_retry_after(base: Callable[[RetryCallState], float], ceiling: float):
     """Exponential backoff with jitter, but never shorter than the vendor's Retry-After."""
 
@@ -179,6 +188,10 @@ class ApiClient:
     max_attempts: int = 5
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
+    #: The longest wait a vendor may ask for (Retry-After, Visma.net's ``X-RateLimit-Reset``, …) that is slept out
+    #: inside the call, in seconds. A longer one is not slept in the worker: the error is raised at once, its
+    #: ``retry_after`` intact, and whoever runs the job schedules it again for later (``engine.process``).
+    longest_wait: float = 60.0
 
     def __init__(
         self,
@@ -339,10 +352,16 @@ class ApiClient:
         return url
 
     def request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> requests.Response:
-        """Send one logical request, retrying transient failures with backoff and jitter."""
+        """Send one logical request, retrying transient failures with backoff and jitter.
+
+        A wait the vendor asks for is honoured up to :attr:`longest_wait` seconds; a longer one (a Visma.net window
+        resetting in half an hour) raises the ``RateLimitedError``/``TransientError`` at once with its ``retry_after``.
+        """
         method = method.upper()
 
         def retryable(error: BaseException) -> bool:
+            if (getattr(error, "retry_after", None) or 0) > self.longest_wait:
+                return False  # too long to hold a worker: raised with its retry_after, re-queued by the caller
             if isinstance(error, RateLimitedError):
                 return True  # a 429 was not processed: safe for every method
             if isinstance(error, TransientError):
@@ -392,8 +411,22 @@ class ApiClient:
         except requests.Timeout as exc:
             raise TransientError(f"{self.system_name} did not answer in time", system=self.system) from exc
 
+    def refusal_for(self, body: Any) -> Refusal | None:
+        """The vendor's refusal in plain words for an error answer's parsed JSON ``body`` (None when the body is not
+        JSON); None when the vendor's code or words are not known. Each vendor's client reads its own error shape
+        here against its table in ``<vendor>/messages.py``; this default explains nothing."""
+        return None
+
     def error_for(self, response: requests.Response) -> ExternalSystemError:
-        """Map an error response to one of the shared exceptions."""
+        """Map an error response to one of the shared exceptions; an answer shaped like the vendor's also gets its
+        refusal explained (``refusal_for``, given the body parsed once)."""
+        error = self._status_error(response)
+        if error.vendor_message is not None:
+            error.refusal = self.refusal_for(_json_body(response))
+        return error
+
+    def _status_error(self, response: requests.Response) -> ExternalSystemError:
+        """The shared exception for an error response's status, with the vendor's words (none for a foreign answer)."""
         status = response.status_code
         name = self.system_name
         if not self.answer_is_vendors(response) or status < 400:

@@ -7,6 +7,7 @@ against it, so it must say the truth about the vendor's API.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -42,6 +43,13 @@ class FieldType(StrEnum):
     LIST = "list"
 
 
+#: Words in a field's name that mark an identifier, code or address (CustomerNumber, ZipCode, VatNumber, EAN …).
+_EXACT_WORDS = re.compile(r"number|code|account|phone|mobil|fax|zip|postal|ean|gln|vat|iban|swift|bic|mail|"
+                          r"www|url|web|domain|currency|ocr|no$", re.IGNORECASE)
+#: An id by name: "id", "…Id", "…_id", "…ID" (not the "id" inside "Paid" or "Guide").
+_EXACT_ID = re.compile(r"(^id$|[a-z0-9]Id$|_id$|ID$)")
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """One field of a vendor entity, under the vendor's own name."""
@@ -64,6 +72,15 @@ class FieldSpec:
     @property
     def display(self) -> str:
         return f"{self.label} ({self.name})" if self.label and self.label != self.name else self.name
+
+    @property
+    def exact(self) -> bool:
+        """Whether a value must arrive whole or not at all: numbers, codes, identifiers, e-mails, phones, web
+        addresses and every field of another kind than free text. A shortened customer number, VAT number or
+        e-mail address names something else, so such a value is never cut (see ``engine.limits``)."""
+        if self.type not in (FieldType.STRING, FieldType.TEXT) or self.value_kind:
+            return True
+        return bool(_EXACT_WORDS.search(self.name) or _EXACT_ID.search(self.name))
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,15 @@ class EntitySpec:
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"{self.vendor_name}: duplicate fields {sorted(duplicates)}")
+
+    def exact_fields(self) -> set[str]:
+        """Fields whose value must arrive whole: each field's own :attr:`FieldSpec.exact`, the id, the number and
+        the fields the sync rules match by (number, VAT, e-mail) or link through (organisation, customer, item)."""
+        names = {f.name for f in self.fields if f.exact} | {self.id_field}
+        if self.number_field:
+            names.add(self.number_field)
+        roles = ("number", "vat", "email", "organisation", "customer", "item")
+        return names | {name for role, name in self.field_roles if role in roles}
 
     def role(self, role: str) -> str | None:
         """The field playing ``role`` on this entity, if any (the number field is the "number" role)."""

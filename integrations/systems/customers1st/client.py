@@ -18,7 +18,7 @@ import requests
 
 from ..base import ApiClient, Record
 from ..catalog import Entity
-from ..errors import AuthError, ExternalSystemError, NotFoundError
+from ..errors import AuthError, NotFoundError, Refusal
 from .catalog import PAYMENT_ARTICLE_FIELDS, build_catalog
 from .messages import customers1st_refusal
 
@@ -120,17 +120,11 @@ class Customers1stClient(ApiClient):
             raise AuthError("Customers 1st needs the API token of an API user")
         headers["Authorization"] = f"Bearer {token}"
 
-    def error_for(self, response: requests.Response) -> ExternalSystemError:
-        """The shared error, with its ``errorcode`` or validator list explained (``messages.customers1st_refusal``)."""
-        error = super().error_for(response)
-        if error.vendor_message is not None:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            if isinstance(body, dict):
-                error.refusal = customers1st_refusal(body.get("errorcode"), body.get("errors"))
-        return error
+    def refusal_for(self, body: Any) -> Refusal | None:
+        """Its ``errorcode`` or validator list explained (``messages.customers1st_refusal``); None for other bodies."""
+        if isinstance(body, dict):
+            return customers1st_refusal(body.get("errorcode"), body.get("errors"))
+        return None
 
     def vendor_message(self, response: requests.Response) -> str:
         """Customers 1st answers ``{message, errorcode}``, the validator's ``{message, errors[]}``,

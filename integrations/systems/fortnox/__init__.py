@@ -21,7 +21,8 @@ provider = SystemProvider(
                         "Fortnox replaces it on every use and Synkro stores the new one"),
     ),
     has_webhooks=False,
-    webhook_instructions="Fortnox sends no webhooks: Synkro polls it for changes on the schedule you set.",
+    webhook_instructions=("Fortnox sends no webhooks: Synkro listens to its change stream (manage.py fortnox_listen) "
+                          "and also polls it on the schedule you set."),
     rate_limit=(25, 5.0),
     # docs/vendors/fortnox.md "Hosts and error bodies"; the token host comes from extras["token_url"].
     allowed_hosts=("api.fortnox.se",),

@@ -23,7 +23,7 @@ import requests
 
 from ..base import ApiClient, Record
 from ..catalog import Entity
-from ..errors import AuthError, ExternalSystemError, VendorValidationError
+from ..errors import AuthError, Refusal, VendorValidationError
 from .catalog import entity_spec
 from .messages import fortnox_refusal
 from .records import FORTNOX_TIMEZONE, LIST_ITEM_FIELDS, flatten, format_lastmodified, list_item, to_wire
@@ -53,16 +53,6 @@ RESOURCES: dict[Entity, Resource] = {
     Entity.INVOICE: Resource("invoices", "Invoice", "Invoices", removal="cancel"),
     Entity.USER: Resource("employees", "Employee", "Employees", lastmodified=False, removal="none"),
 }
-
-
-def _error_information(response: requests.Response) -> dict[str, Any]:
-    """The ``ErrorInformation`` object of an error answer ({} when there is none)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    info = body.get("ErrorInformation") if isinstance(body, dict) else None
-    return info if isinstance(info, dict) else {}
 
 
 def api_base_url(base_url: str) -> str:
@@ -153,14 +143,12 @@ class FortnoxClient(ApiClient):
             self.token_store.set(old_key, token, timeout=lifetime)
         return token
 
-    def error_for(self, response: requests.Response) -> ExternalSystemError:
-        """The shared error, with Fortnox's code explained in plain words (``messages.fortnox_refusal``)."""
-        error = super().error_for(response)
-        if error.vendor_message is not None:
-            info = _error_information(response)
-            error.refusal = fortnox_refusal(info.get("code") or info.get("Code"),
-                                            info.get("message") or info.get("Message"))
-        return error
+    def refusal_for(self, body: Any) -> Refusal | None:
+        """Fortnox's ``ErrorInformation`` code (either casing) explained in plain words (``messages.fortnox_refusal``);
+        None when it is not known."""
+        info = body.get("ErrorInformation") if isinstance(body, dict) else None
+        info = info if isinstance(info, dict) else {}
+        return fortnox_refusal(info.get("code") or info.get("Code"), info.get("message") or info.get("Message"))
 
     def vendor_message(self, response: requests.Response) -> str:
         """``ErrorInformation.message`` with its code (either casing), or the OAuth ``error_description``."""

@@ -21,7 +21,7 @@ import requests
 
 from ..base import ApiClient, Record, normalise_match_value
 from ..catalog import Entity, EntitySpec, FieldType
-from ..errors import ExternalSystemError, NotFoundError, VendorValidationError
+from ..errors import NotFoundError, Refusal, VendorValidationError
 from .catalog import ORDER_LINE, lines_spec, uniconta_catalog
 from .messages import uniconta_refusal
 
@@ -85,19 +85,14 @@ class UnicontaClient(ApiClient):
         pair = f"{self.login_name()}:{self.credentials.get('password', '')}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
 
-    def error_for(self, response: requests.Response) -> ExternalSystemError:
-        """The shared error, with Uniconta's ``ErrorCodes`` name explained (``messages.uniconta_refusal``)."""
-        error = super().error_for(response)
-        if error.vendor_message is not None:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            if isinstance(body, dict):
-                error.refusal = uniconta_refusal(body.get("ErrorCode"), body.get("Message"))
-            elif isinstance(body, str):
-                error.refusal = uniconta_refusal(body, "")
-        return error
+    def refusal_for(self, body: Any) -> Refusal | None:
+        """Uniconta's ``ErrorCodes`` name explained (``messages.uniconta_refusal``), from ``{"ErrorCode", "Message"}``
+        or a bare name; None for other bodies."""
+        if isinstance(body, dict):
+            return uniconta_refusal(body.get("ErrorCode"), body.get("Message"))
+        if isinstance(body, str):
+            return uniconta_refusal(body, "")
+        return None
 
     def vendor_message(self, response: requests.Response) -> str:
         """Uniconta answers ``{"ErrorCode", "Message"}``, an OData error, or a bare ErrorCodes name."""

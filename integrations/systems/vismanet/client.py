@@ -19,7 +19,7 @@ import requests
 
 from ..base import ApiClient, Record
 from ..catalog import Entity, EntitySpec
-from ..errors import AuthError, ExternalSystemError, NotFoundError, VendorValidationError
+from ..errors import AuthError, ExternalSystemError, NotFoundError, Refusal, VendorValidationError
 from . import dto, salesorders
 from .catalog import vismanet_catalog
 from .messages import vismanet_refusal
@@ -140,17 +140,12 @@ class VismaNetClient(ApiClient):
         self.token_store.set(self.token_key(), token, timeout=max(1.0, expires_in - self.token_margin))
         return str(token)
 
-    def error_for(self, response: requests.Response) -> ExternalSystemError:
-        """The shared error, with Visma.net's fault code or words explained (``messages.vismanet_refusal``)."""
-        error = super().error_for(response)
-        if error.vendor_message is not None:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            if isinstance(body, dict) and ("ExceptionMessage" in body or "ExceptionFaultCode" in body):
-                error.refusal = vismanet_refusal(body.get("ExceptionFaultCode"), body.get("ExceptionMessage"))
-        return error
+    def refusal_for(self, body: Any) -> Refusal | None:
+        """Visma.net's fault code or words explained (``messages.vismanet_refusal``) from a body carrying
+        ``ExceptionMessage`` or ``ExceptionFaultCode``; None for other bodies."""
+        if isinstance(body, dict) and ("ExceptionMessage" in body or "ExceptionFaultCode" in body):
+            return vismanet_refusal(body.get("ExceptionFaultCode"), body.get("ExceptionMessage"))
+        return None
 
     def vendor_message(self, response: requests.Response) -> str:
         """Visma.net's ``ExceptionMessage`` (with its fault code), ASP.NET's ``Message``, or OAuth's error."""

@@ -22,7 +22,7 @@ import requests
 
 from ..base import ApiClient, Record, normalise_match_value
 from ..catalog import Entity
-from ..errors import AuthError, ExternalSystemError, VendorValidationError
+from ..errors import AuthError, ExternalSystemError, Refusal, VendorValidationError
 from .catalog import LINKED, LINKED_DATA_ENTITY_TYPES, webcrm_catalog
 from .messages import webcrm_refusal
 
@@ -146,18 +146,12 @@ class WebcrmClient(ApiClient):
         return tokens
 
     # -- errors ------------------------------------------------------------------------------
-    def error_for(self, response: requests.Response) -> ExternalSystemError:
-        """The shared error, with webCRM's ``Type`` or field list explained (``messages.webcrm_refusal``)."""
-        error = super().error_for(response)
-        if error.vendor_message is not None:
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-            if isinstance(body, dict):
-                fields = body.get("errors") if isinstance(body.get("errors"), dict) else None
-                error.refusal = webcrm_refusal(body.get("Type"), body.get("Message"), fields)
-        return error
+    def refusal_for(self, body: Any) -> Refusal | None:
+        """webCRM's ``Type`` or ASP.NET field list explained (``messages.webcrm_refusal``); None for other bodies."""
+        if isinstance(body, dict):
+            fields = body.get("errors") if isinstance(body.get("errors"), dict) else None
+            return webcrm_refusal(body.get("Type"), body.get("Message"), fields)
+        return None
 
     def vendor_message(self, response: requests.Response) -> str:
         """webCRM answers ``{"Message", "Type"}``, a token error or ASP.NET's per-field lists."""

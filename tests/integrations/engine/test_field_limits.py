@@ -152,6 +152,10 @@ def test_a_long_fortnox_name_arrives_in_webcrm_shortened_not_parked(fortnox):
     cut_at_a_word(LONG_SWEDISH_NAME, org["OrganisationName"], 200)
     entry = SyncLogEntry.objects.get(action="created", entity="organisation")
     assert f"OrganisationName shortened from 248 to {len(org['OrganisationName'])} characters" in entry.reason
+    # The log and the link name the record within their column's 200 characters (PostgreSQL refuses more).
+    link = SyncLink.objects.get(entity=ORG)
+    for label in (entry.label, link.label):
+        assert 0 < len(label) <= 200 and LONG_SWEDISH_NAME.startswith(label.rstrip("…")[:150])
 
     # Reading both unchanged records again writes nothing, and Fortnox keeps its whole name.
     crm_writes, erp_writes = writes(fortnox.crm), writes(fortnox.erp)

@@ -1,8 +1,9 @@
-"""Every default mapping row of every pair, both ways: a source that can be longer than its target is fitted.
+"""Every default mapping row of every pair, both ways: a source that can be longer than its target is handled.
 
 Walks ``mappings.defaults.PAIR_ROWS`` against the real catalogs. Where the target has a known limit and the
-source's is larger or unknown, the pipeline (``map_value``) must bring a longer value within the limit; and the
-rows the defaults create say "shorten".
+source's is larger or unknown, the pipeline (``map_value``) must bring a longer text within the limit at a word
+boundary, or — for a target that must arrive whole (a number, code, id, phone, e-mail, web address) — refuse it
+with the field and both lengths named; and the rows the defaults create say "shorten".
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from integrations.engine.limits import ValueTooLong
 from integrations.engine.mapping import TO_CRM, TO_ERP, map_value, rules_for
 from integrations.systems.registry import get_system
 from mappings.defaults import PAIR_ROWS
@@ -69,10 +71,28 @@ def test_a_longer_source_value_is_fitted_to_its_target(pair, entity, rule):
     limit = rule.target_spec.max_length
     words = " ".join(f"ord{n}" for n in range(limit))  # far longer than the limit, words of 4-6 characters
     notes: dict[str, str] = {}
+    if rule.exact:  # a cut number, code or address would name something else: refused, nothing written
+        with pytest.raises(ValueTooLong, match=f"{rule.target} holds at most {limit}"):
+            map_value(rule, words, notes=notes)
+        assert notes == {}
+        return
     fitted = map_value(rule, words, notes=notes)
     assert isinstance(fitted, str) and 0 < len(fitted) <= limit
     assert words.startswith(fitted) and words[len(fitted)] == " "  # cut between two words
     assert notes[rule.target].startswith(f"{rule.target} shortened from {len(words)} to {len(fitted)} characters")
+
+
+def test_numbers_codes_and_addresses_are_never_cut():
+    exact = {(pair, str(entity), rule.target) for pair, entity, rule in OVERFLOWING if rule.exact}
+    for case in ((("webcrm", "uniconta"), "organisation", "Account"),
+                 (("webcrm", "uniconta"), "organisation", "OrganisationVatNumber"),
+                 (("webcrm", "uniconta"), "organisation", "OrganisationTelephone"),
+                 (("webcrm", "fortnox"), "organisation", "ZipCode"),
+                 (("webcrm", "fortnox"), "item", "ArticleNumber"),
+                 (("customers1st", "uniconta"), "item", "Item")):
+        assert case in exact, case
+    cut = {(pair, str(entity), rule.target) for pair, entity, rule in OVERFLOWING if not rule.exact}
+    assert (("webcrm", "uniconta"), "organisation", "Name") in cut
 
 
 def test_default_rows_shorten(db, synkro, sandboxes):

@@ -76,3 +76,27 @@ def test_map_record_refuses_before_returning_anything():
         map_record({"OrganisationCity": "Aarhus", "OrganisationName": "y" * 101}, rules)
     mapped = map_record({"OrganisationCity": "Aarhus", "OrganisationName": "y" * 100}, rules)
     assert mapped.values == {"City": "Aarhus", "Name": "y" * 100} and mapped.notes == {}
+
+
+@pytest.mark.parametrize("name", ["CustomerNumber", "ZipCode", "Phone1", "VATNumber", "EAN", "WWW", "customerno",
+                                  "OrganisationVatNumber", "Account", "UserIntegrationId"])
+def test_a_number_code_or_address_is_refused_even_on_a_row_that_shortens(name):
+    target = FieldSpec(name, max_length=10)
+    assert target.exact
+    with pytest.raises(ValueTooLong, match="a shortened copy would make wrong"):
+        value_fit("12 34 56 78 90 12", target=target, overflow=SHORTEN)
+
+
+def test_a_field_the_entity_matches_by_is_refused_when_the_rule_says_exact():
+    target = FieldSpec("Item", max_length=5)
+    assert not target.exact
+    assert value_fit("Big red hat", target=target).value == "Big"
+    with pytest.raises(ValueTooLong):
+        value_fit("Big red hat", target=target, exact=True)
+
+
+def test_free_text_without_a_word_break_within_the_limit_is_refused_not_cut():
+    target = FieldSpec("Name", max_length=10)
+    with pytest.raises(ValueTooLong, match="no word break"):
+        value_fit("Aktieselskabet Nordlys", target=target)
+    assert value_fit("Nordlys Aktieselskab", target=target).value == "Nordlys"

@@ -6,11 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.models import SyncLink, SyncLogEntry
+from integrations.engine.process import event_process
+from integrations.models import EventState, InboundEvent, SyncLink, SyncLogEntry
 from integrations.services import integration_webhooks_register
 from integrations.systems.catalog import Entity
 from mappings.models import EntitySync
-from tests.harness import drain, make_pair
+from tests.harness import QUIET, drain, make_pair
 
 ORG, ITEM, DELIVERY, INVOICE = Entity.ORGANISATION, Entity.ITEM, Entity.DELIVERY, Entity.INVOICE
 
@@ -133,3 +134,24 @@ def test_an_invoice_made_in_uniconta_comes_back_closed_with_description_faktura(
     drain()
     [delivery] = list(pair.crm_client.list_records(DELIVERY))
     assert (delivery["DeliveryDescription"], delivery["DeliveryStatus"]) == ("faktura", "Completed")
+
+
+def test_a_delivery_naming_an_erp_document_without_a_link_waits_instead_of_making_a_second_one(pair):
+    """The Create notice of a delivery made from an ERP order can be handled before its link is stored."""
+    EntitySync.objects.filter(integration=pair.integration, entity="delivery").update(direction="to_erp")
+    order = pair.erp_client.create_record(DELIVERY, {"Account": pair.account, "lines": [
+        {"Item": "1001", "Text": "Arbejdsjakke", "Qty": 3, "Price": "199.95"}]})
+    number = str(order["OrderNumber"])
+    drain()
+    delivery = new_delivery(pair, DeliveryErpId=number)
+    drain()
+    assert [o["OrderNumber"] for o in orders(pair)] == [order["OrderNumber"]]  # no second order
+    event = InboundEvent.objects.filter(system="webcrm", entity="delivery").latest("pk")
+    assert event.state == EventState.PENDING and f"already names Uniconta document {number}" in event.last_error
+    # Once the link is there (the other worker finished), the notice goes to that order and makes no other.
+    SyncLink.objects.create(tenant=pair.integration.tenant, integration=pair.integration, entity="delivery",
+                            crm_id=str(delivery["DeliveryId"]), erp_id=number)
+    InboundEvent.objects.filter(pk=event.pk).update(next_attempt_at=None)
+    event_process(event_id=event.pk, client_options=QUIET)
+    assert InboundEvent.objects.get(pk=event.pk).state == EventState.DONE
+    assert [o["OrderNumber"] for o in orders(pair)] == [order["OrderNumber"]]

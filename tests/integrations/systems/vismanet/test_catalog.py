@@ -8,10 +8,17 @@ import pytest
 
 from integrations.systems.catalog import Entity, FieldType
 from integrations.systems.vismanet import dto, provider
-from tests.integrations.systems.contract import load_spec, spec_source  # noqa: F401 - digest, and description
+from tests.integrations.systems.contract import (  # noqa: F401 - spec_source: digest, and description
+    load_spec,
+    request_schema,
+    response_schema,
+    spec_source,
+)
 
 SPEC = "vismanet-legacy-swagger.json"
-#: Sales orders are the Sales Order service's, checked against its recorded facts (salesorder_facts.py).
+#: The Sales Order service's digest (docs/vendors/facts/vismanet-salesorders.json).
+ORDERS = "vismanet-salesorders"
+#: Sales orders are the Sales Order service's, checked against its hand-recorded digest (``ORDERS``).
 READ_DTOS = {Entity.ORGANISATION: "CustomerDto", Entity.PERSON: "ContactDto", Entity.ITEM: "InventoryDto",
              Entity.INVOICE: "CustomerInvoiceDto", Entity.INVOICE_LINE: "CustomerInvoiceLineDto",
              Entity.USER: "EmployeeDto"}
@@ -119,23 +126,59 @@ def test_required_fields_are_the_ones_visma_insists_on(catalog):
             (Entity.INVOICE, "customer.number")} <= required
 
 
+def _order_resolved(node: dict[str, Any]) -> dict[str, Any]:
+    schemas = load_spec(ORDERS)["components"]["schemas"]
+    while "$ref" in node:
+        node = schemas[node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def order_schema(part: str, *, write: bool) -> dict[str, Any]:
+    """The Sales Order service's schema of an order (``part="order"``) or one of its lines (``"line"``): the DTO
+    it is read as (``write=False``) or the command it is created with (``write=True``)."""
+    if write:
+        order = _order_resolved(request_schema(ORDERS, "/api/v3/SalesOrders", "POST"))
+        return order if part == "order" else _order_resolved(order["properties"]["orderLines"]["items"])
+    if part == "order":
+        return _order_resolved(response_schema(ORDERS, "/api/v3/SalesOrders/{type}/{orderId}", "GET"))
+    paged = _order_resolved(response_schema(ORDERS, "/api/v3/SalesOrders/{type}/{orderId}/lines", "GET"))
+    return _order_resolved(paged["properties"]["value"]["items"])
+
+
+def order_has_property(schema: dict[str, Any], dotted: str) -> bool:
+    """Whether the (dotted) property is in the schema, following references down."""
+    node: dict[str, Any] | None = schema
+    for part in dotted.split("."):
+        node = (_order_resolved(node).get("properties") or {}).get(part)
+        if node is None:
+            return False
+    return True
+
+
+def test_order_schemas_are_the_services_and_know_no_finance_fields():
+    assert order_has_property(order_schema("order", write=False), "customer.refNo")
+    assert order_has_property(order_schema("line", write=True), "inventoryId")
+    assert not order_has_property(order_schema("order", write=True), "orderNumber")
+    assert not order_has_property(order_schema("line", write=False), "inventoryNumber")
+
+
 @pytest.mark.parametrize("entity", list(SALES_ORDER_PARTS))
 def test_sales_order_fields_are_the_sales_order_services(catalog, entity):
     """Read from SalesOrderDto / SalesOrderLineDto; writable ones written with New…Command (salesorders.py names)."""
     from integrations.systems.vismanet import salesorders
-
-    from .salesorder_facts import READ_SCHEMAS, WRITE_SCHEMAS, has_property
 
     part = SALES_ORDER_PARTS[entity]
     writes = salesorders.HEADER_WRITES if part == "order" else salesorders.LINE_WRITES
     for spec in catalog.entity(entity):
         if spec.name == "lines":
             continue
-        assert has_property(READ_SCHEMAS[part], spec.name), f"the Sales Order service reads no {spec.name}"
+        assert order_has_property(order_schema(part, write=False), spec.name), \
+            f"the Sales Order service reads no {spec.name}"
         if spec.read_only or spec.name == "type":
             continue
         assert spec.name in writes, f"{spec.name} is writable but Synkro does not say where it is written"
-        assert has_property(WRITE_SCHEMAS[part], writes[spec.name]), f"no command takes {writes[spec.name]}"
+        assert order_has_property(order_schema(part, write=True), writes[spec.name]), \
+            f"no command takes {writes[spec.name]}"
 
 
 def test_customer_offers_the_fields_synkro_maps_by_default(catalog):
