@@ -272,10 +272,18 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
 # A webhook URL's token is its credential: every handler takes it out of what it writes (config/logredact.py).
 # Django's own loggers are named so that they lose the default handlers (and the mail to ADMINS) that bypass it.
+# Each event is written once: a refused request (4xx) is one line without a traceback, and the development
+# server's access line is left out where Django's request logger has already said it (config/requestlog.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"webhook_tokens": {"()": "config.logredact.WebhookTokenFilter"}},
+    "filters": {
+        "webhook_tokens": {"()": "config.logredact.WebhookTokenFilter"},
+        "client_errors_in_one_line": {"()": "config.requestlog.ClientErrorsInOneLine"},
+        # The sandboxes answer under /sandbox/ outside Django (config/wsgi.py): only the access line tells of them.
+        "access_line_unless_django_said_it": {"()": "config.requestlog.AccessLineUnlessDjangoSaidIt",
+                                              "outside_django": ["/sandbox/"]},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
         "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
@@ -284,12 +292,14 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["webhook_tokens"]},
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server",
-                          "filters": ["webhook_tokens"]},
+                          "filters": ["access_line_unless_django_said_it", "webhook_tokens"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"handlers": [], "level": "INFO", "propagate": True,
+                           "filters": ["client_errors_in_one_line"]},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

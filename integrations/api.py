@@ -107,6 +107,7 @@ class ConnectionSerializer(serializers.ModelSerializer):
 class ConnectionViewSet(TenantScopedMixin, viewsets.ModelViewSet):
     """A tenant's connections to external systems."""
 
+    queryset = Connection.objects.none()  # for the schema; get_queryset() gives the tenant's rows
     serializer_class = ConnectionSerializer
     permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
 
@@ -207,6 +208,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
 class IntegrationViewSet(TenantScopedMixin, viewsets.ModelViewSet):
     """Pairs of connections kept in sync."""
 
+    queryset = Integration.objects.none()  # for the schema; get_queryset() gives the tenant's rows
     serializer_class = IntegrationSerializer
     permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
 

@@ -115,6 +115,7 @@ class EntitySyncViewSet(TenantObjectMixin, mixins.ListModelMixin, mixins.Retriev
     """How each entity of an integration syncs. Created with the integration; changed, never added."""
 
     model = EntitySync
+    queryset = EntitySync.objects.none()  # for the schema; get_queryset() gives the tenant's rows
     serializer_class = EntitySyncSerializer
     filterset_class = EntitySyncFilter
 
@@ -181,6 +182,7 @@ class FieldMappingViewSet(TenantObjectMixin, viewsets.ModelViewSet):
     """Rows of the mapping tables. Every write is validated against both systems' catalogs."""
 
     model = FieldMapping
+    queryset = FieldMapping.objects.none()  # for the schema; get_queryset() gives the tenant's rows
     serializer_class = FieldMappingSerializer
     filterset_class = FieldMappingFilter
 
@@ -219,6 +221,7 @@ class WebhookToggleViewSet(TenantObjectMixin, mixins.ListModelMixin, mixins.Retr
     """Which events of which system are acted upon. Customers may change these."""
 
     model = WebhookToggle
+    queryset = WebhookToggle.objects.none()  # for the schema; get_queryset() gives the tenant's rows
     serializer_class = WebhookToggleSerializer
     write_permission = "can_toggle_webhooks"
     filterset_class = WebhookToggleFilter
@@ -263,6 +266,7 @@ class PosSettingsViewSet(TenantObjectMixin, mixins.ListModelMixin, mixins.Retrie
     """Customers 1st → Uniconta bookkeeping settings (one per POS integration)."""
 
     model = PosSettings
+    queryset = PosSettings.objects.none()  # for the schema; get_queryset() gives the tenant's rows
     serializer_class = PosSettingsSerializer
     filterset_class = PosSettingsFilter
 
@@ -308,6 +312,7 @@ class PosRegisterViewSet(TenantObjectMixin, mixins.ListModelMixin, mixins.Retrie
     """The shop's registers; each gets its own daily report."""
 
     model = PosRegister
+    queryset = PosRegister.objects.none()  # for the schema; get_queryset() gives the tenant's rows
     serializer_class = PosRegisterSerializer
     filterset_class = PosRegisterFilter
 
@@ -336,6 +341,7 @@ class ConfigChangeViewSet(TenantObjectMixin, viewsets.ReadOnlyModelViewSet):
     """The configuration audit trail, newest first."""
 
     model = ConfigChange
+    queryset = ConfigChange.objects.none()  # for the schema; get_queryset() gives the tenant's rows
     serializer_class = ConfigChangeSerializer
     filterset_class = ConfigChangeFilter
 

@@ -131,11 +131,13 @@ def integration_setup_defaults(*, integration: Integration, user: Any = None) ->
     """Create the entity settings, mapping rows, webhook toggles (and POS settings) of a new integration.
 
     Rows naming a field the system's catalog does not know are left out rather than stored broken.
-    Running it again adds only what is missing.
+    Running it again adds only what is missing, and the configuration audit records only what it added:
+    a run that adds nothing records nothing.
     """
     pos = front_kind(integration) == SystemKind.POS
     entity_defaults = POS_ENTITY_DEFAULTS if pos else CRM_ENTITY_DEFAULTS
     pair = (integration.crm_connection.system, integration.erp_connection.system)
+    added_entities: list[str] = []
     for entity in integration_entities(integration):
         settings = dict(entity_defaults.get(entity, {}))
         if settings.get("direction") not in allowed_directions(integration, entity):
@@ -147,11 +149,22 @@ def integration_setup_defaults(*, integration: Integration, user: Any = None) ->
             tenant_id=integration.tenant_id, integration=integration, entity=entity, defaults=settings)
         if created:
             _default_rows(entity_sync, PAIR_ROWS.get(pair, {}).get(entity, []))
-    _default_toggles(integration)
-    if pos:
-        PosSettings.objects.get_or_create(tenant_id=integration.tenant_id, integration=integration)
-    config_change_record(integration=integration, user=user, action="created", subject="Default configuration",
-                         after={"entities": [str(e) for e in integration_entities(integration)]})
+            added_entities.append(str(entity))
+    # Toggles of an entity added just now go without saying; restored ones of an existing entity are named.
+    added_toggles = [f"{system} {entity} {action}" for system, entity, action in _default_toggles(integration)
+                     if entity not in added_entities]
+    added_pos_settings = pos and PosSettings.objects.get_or_create(tenant_id=integration.tenant_id,
+                                                                   integration=integration)[1]
+    added: dict[str, Any] = {}
+    if added_entities:
+        added["entities"] = added_entities
+    if added_toggles:
+        added["webhook_toggles"] = added_toggles
+    if added_pos_settings:
+        added["pos_settings"] = True
+    if added:
+        config_change_record(integration=integration, user=user, action="created", subject="Default configuration",
+                             after=added)
 
 
 def _default_rows(entity_sync: EntitySync, rows: list[Row]) -> None:
@@ -166,8 +179,12 @@ def _default_rows(entity_sync: EntitySync, rows: list[Row]) -> None:
                                     overflow=Overflow.SHORTEN)  # a longer value arrives shortened, and the log says so
 
 
-def _default_toggles(integration: Integration) -> None:
-    """Toggles for each system that can notify, per entity it is a source of; deletes off by default."""
+def _default_toggles(integration: Integration) -> list[tuple[str, str, str]]:
+    """Toggles for each system that can notify, per entity it is a source of; deletes off by default.
+
+    Returns the toggles it added, as ``(system, entity, action)`` (empty when all were there already).
+    """
+    added: list[tuple[str, str, str]] = []
     for connection, source_direction in ((integration.crm_connection, Direction.TO_ERP),
                                          (integration.erp_connection, Direction.TO_CRM)):
         provider = get_system(connection.system)
@@ -181,6 +198,9 @@ def _default_toggles(integration: Integration) -> None:
             if catalog.entities and not catalog.supports(entity):
                 continue
             for action in WebhookAction.values:
-                WebhookToggle.objects.get_or_create(
+                _, created = WebhookToggle.objects.get_or_create(
                     tenant_id=integration.tenant_id, integration=integration, system=connection.system,
                     entity=entity, action=action, defaults={"enabled": action != WebhookAction.DELETED})
+                if created:
+                    added.append((str(connection.system), str(entity), str(action)))
+    return added

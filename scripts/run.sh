@@ -10,28 +10,68 @@ export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://$HOST:$PORT}"
 # The Fortnox sandbox serves its change stream (WebSocket) here; the listener finds it through the same variable.
 export FORTNOX_SANDBOX_STREAM_PORT="${FORTNOX_SANDBOX_STREAM_PORT:-8765}"
 
+# Before anything starts: a port someone else holds is said at once, in one line, with a non-zero exit.
+# The socket is bound the way the servers bind theirs (SO_REUSEADDR), so a port merely in TIME_WAIT is free.
+port_free() {
+  $PY -c 'import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+with socket.socket(family, kind, proto) as probe:
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind(address)
+    except OSError:
+        sys.exit(1)' "$1" "$2"
+}
+if ! port_free "$HOST" "$PORT"; then
+  echo "Port $PORT on $HOST is already in use; set PORT=… to use another." >&2
+  exit 1
+fi
+case "$SANDBOX_ENABLED" in
+  true|True|TRUE|1|yes|on)
+    if ! port_free 127.0.0.1 "$FORTNOX_SANDBOX_STREAM_PORT"; then
+      echo "Port $FORTNOX_SANDBOX_STREAM_PORT on 127.0.0.1 (the Fortnox sandbox's change stream) is already in use;" \
+           "set FORTNOX_SANDBOX_STREAM_PORT=… to use another." >&2
+      exit 1
+    fi ;;
+esac
+
 mkdir -p var
 $PY manage.py migrate --noinput
 $PY manage.py demo_setup
 
 pids=()
+worker=""
 stop() {
   trap - INT TERM EXIT
   echo; echo "Stopping Synkro…"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  local pid
+  for pid in "${pids[@]}"; do [ "$pid" = "$worker" ] || kill -TERM "$pid" 2>/dev/null || true; done
+  # Ctrl-C reaches the worker too (the others ignore it, being started in the background): a second signal
+  # while it stops makes it print a traceback, so it is given a few seconds to stop on its own first.
+  if [ "${1:-}" = INT ] && [ -n "$worker" ]; then
+    for _ in $(seq 1 20); do kill -0 "$worker" 2>/dev/null || break; sleep 0.25; done
+  fi
+  [ -z "$worker" ] || kill -TERM "$worker" 2>/dev/null || true
   wait 2>/dev/null || true
   echo "Stopped."
 }
-trap stop INT TERM EXIT
+trap 'stop INT' INT
+trap stop TERM EXIT
 
 $PY manage.py qcluster &
-pids+=($!)
+worker=$!
+pids+=("$worker")
 $PY manage.py runserver "$HOST:$PORT" --noreload &
-pids+=($!)
+web=$!
+pids+=("$web")
 # The demo sandboxes live in the web server's memory: once it answers, point their webhooks at Synkro.
+answered=false
 for _ in $(seq 1 60); do
+  kill -0 "$web" 2>/dev/null || break  # the web server has exited: it will not answer
   if $PY -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
        "$PUBLIC_BASE_URL/accounts/login/" 2>/dev/null; then
+    answered=true
     $PY manage.py webhooks_register --tenant demo || echo "Webhooks could not be registered; see above."
     # Fortnox's changes within a second (its WebSocket stream, served by the demo's Fortnox once the web server
     # answers); polling every minute stays the safety net.
@@ -41,5 +81,9 @@ for _ in $(seq 1 60); do
   fi
   sleep 0.5
 done
+if [ "$answered" != true ]; then
+  echo "Synkro did not start: the web server on $HOST:$PORT did not answer (see above)." >&2
+  exit 1  # the EXIT trap stops the worker and anything else started
+fi
 echo "Synkro is running at $PUBLIC_BASE_URL (Ctrl-C to stop)"
 wait -n "${pids[@]}"

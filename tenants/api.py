@@ -112,6 +112,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 class MembershipViewSet(TenantScopedMixin, viewsets.ModelViewSet):
     """Who may enter a tenant, and in which role. Administrators change them."""
 
+    queryset = Membership.objects.none()  # for the schema; get_queryset() gives the tenant's rows
     serializer_class = MembershipSerializer
     permission_classes = [permissions.IsAuthenticated, TenantRolePermission]
 

@@ -176,8 +176,17 @@ def _record_word(ctx, system_name: str) -> str:
     for side in (ctx.crm, ctx.erp) if ctx is not None else ():
         spec = getattr(side, "spec", None)
         if side.name == system_name and spec is not None and spec.label:
-            return spec.label.lower()
+            return _one_record(spec.label, str(side.entity))
     return ""
+
+
+def _one_record(label: str, entity: str) -> str:
+    """A catalog's name for one record, in running text: "debtor", "POS payment"; Synkro's own word for an entity
+    when the catalog names the list ("Organisations")."""
+    word = label if label else entity.replace("_", " ")
+    if word.endswith("s") and not word.endswith("ss"):
+        word = entity.replace("_", " ")
+    return word if word[:2].isupper() else word[:1].lower() + word[1:]
 
 
 def _system_name(ctx, error: ExternalSystemError) -> str:
@@ -204,9 +213,22 @@ def _park(event: InboundEvent, message: str, *, ctx=None, vendor_message: str = 
             direction="to_erp" if event.system == crm_system else "to_crm",
             crm_id=event.external_id if event.system == crm_system else "",
             erp_id="" if event.system == crm_system else event.external_id, label=_failed_record_label(event, ctx),
-            reason=f"A {event.action} {event.entity} in {event.system} could not be synced.", error=message,
+            reason=_failed_reason(event, ctx), error=message,
             vendor_message=vendor_message, event=event, run=event.run,
         )
+
+
+def _failed_reason(event: InboundEvent, ctx) -> str:
+    """"A customer changed in Fortnox could not be synced." in the systems' own names and words."""
+    side = None
+    if ctx is not None:
+        side = next((s for s in (ctx.crm, ctx.erp) if s.system == event.system), None)
+    system_name = side.name if side is not None else event.system
+    spec = getattr(side, "spec", None)
+    record = _one_record(spec.label if spec is not None else "", str(event.entity))
+    happened = {"created": "made", "updated": "changed", "deleted": "deleted"}.get(event.action, event.action)
+    article = "An" if record[:1] in "aeiou" else "A"
+    return f"{article} {record} {happened} in {system_name} could not be synced."
 
 
 def _failed_record_label(event: InboundEvent, ctx) -> str:

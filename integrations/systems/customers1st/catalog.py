@@ -191,15 +191,15 @@ USER_FIELDS: tuple[FieldSpec, ...] = (
 def build_catalog() -> Catalog:
     """The entities Synkro syncs with Customers 1st."""
     return Catalog(system="customers1st", entities=(
-        EntitySpec(Entity.ORGANISATION, "customers", "id", CUSTOMER_FIELDS, label="Customers",
+        EntitySpec(Entity.ORGANISATION, "customers", "id", CUSTOMER_FIELDS, label="Customer",
                    number_field="customerno", modified_field="updated_at",
                    field_roles=(("vat", "vat"), ("name", "name"), ("email", "email"))),
-        EntitySpec(Entity.ITEM, "products", "id", PRODUCT_FIELDS, label="Products",
+        EntitySpec(Entity.ITEM, "products", "id", PRODUCT_FIELDS, label="Product",
                    number_field="productno", modified_field="updated_at", field_roles=(("name", "title"),)),
-        EntitySpec(Entity.POS_SALE, "pospayments", "id", POS_PAYMENT_FIELDS, label="POS payments",
+        EntitySpec(Entity.POS_SALE, "pospayments", "id", POS_PAYMENT_FIELDS, label="POS payment",
                    number_field="paymentno", modified_field="updated_at"),
-        EntitySpec(Entity.DAILY_REPORT, "posbalances", "id", POS_BALANCE_FIELDS, label="POS balances",
+        EntitySpec(Entity.DAILY_REPORT, "posbalances", "id", POS_BALANCE_FIELDS, label="POS balance",
                    modified_field="date"),
-        EntitySpec(Entity.USER, "users", "id", USER_FIELDS, label="Users",
+        EntitySpec(Entity.USER, "users", "id", USER_FIELDS, label="User",
                    field_roles=(("email", "email"), ("name", "name"))),
     ))

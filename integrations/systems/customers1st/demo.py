@@ -53,7 +53,8 @@ def seed(sandbox: Customers1stSandbox) -> None:
 
 def _customers(sandbox: Customers1stSandbox) -> list[int]:
     ids = []
-    for company in [*demo_data.companies(260, country="DK"), *demo_data.companies(40, country="SE")]:
+    swedish = demo_data.companies(40, country="SE", first_number=20001)  # customer numbers are the shop's keys
+    for company in [*demo_data.companies(260, country="DK"), *swedish]:
         country = company.country_code.lower()
         ids.append(sandbox.add_customer({
             "customerno": company.number, "name": company.name, "phone": company.phone.replace(" ", ""),

@@ -23,7 +23,11 @@ POS_DEBTOR = "99999"
 
 
 def seed_demo_company(company: UnicontaCompany) -> None:
-    """Fill an empty company; calling it twice adds nothing."""
+    """Fill an empty company; calling it twice adds nothing.
+
+    Every fifth debtor has an EAN (the GLN Danish e-invoices (OIOUBL/NemHandel) are addressed to), valid and
+    its own; items carry their barcode in EAN and xBarcode.
+    """
     if company.rows("DebtorClient"):
         return
     rng = random.Random("uniconta-demo")
@@ -43,7 +47,7 @@ def seed_demo_company(company: UnicontaCompany) -> None:
             ("EU" if group == "EU" else "Abroad"), "Payment": PAYMENT_TERMS[index % len(PAYMENT_TERMS)],
             "Group": group, "Currency": debtor.currency, "Employee": employees[index % len(employees)].number,
             "CreditMax": Decimal(rng.choice((0, 25000, 50000, 100000))), "Blocked": index % 37 == 0,
-            "Www": debtor.www, "EAN": f"579{rng.randrange(10**9, 10**10)}" if index % 5 == 0 else None,
+            "Www": debtor.www, "EAN": demo_data.ean13(demo_data.DEBTOR_GLN_PREFIX, index) if index % 5 == 0 else None,
         })
         if index < 200:
             for person in demo_data.people(debtor, 1 + index % 3):

@@ -22,3 +22,23 @@ def test_an_error_that_names_its_system_is_put_on_that_side_whatever_its_text_sa
 def test_without_a_system_the_text_decides_and_an_unknown_one_is_the_other_system():
     assert _system_name(CTX, ExternalSystemError("Uniconta has no Debtor with Account 7")) == "Uniconta"
     assert _system_name(CTX, ExternalSystemError("Something went wrong")) == "The other system"
+
+
+def test_a_parked_change_is_summed_up_in_the_systems_own_names_and_words():
+    from types import SimpleNamespace
+
+    from integrations.engine.process import _failed_reason
+    from integrations.systems.registry import get_system
+
+    def side(system, entity):
+        provider = get_system(system)
+        return SimpleNamespace(system=system, name=provider.name, spec=provider.catalog().entity(entity))
+
+    ctx = SimpleNamespace(crm=side("customers1st", "pos_sale"), erp=side("uniconta", "pos_sale"))
+    event = SimpleNamespace(system="uniconta", entity="pos_sale", action="updated")
+    assert _failed_reason(event, ctx) == "A sales order (POS sale) changed in Uniconta could not be synced."
+    event = SimpleNamespace(system="customers1st", entity="pos_sale", action="created")
+    assert _failed_reason(event, ctx) == "A POS payment made in Customers 1st could not be synced."
+    ctx = SimpleNamespace(crm=side("webcrm", "organisation"), erp=side("uniconta", "organisation"))
+    event = SimpleNamespace(system="webcrm", entity="organisation", action="updated")
+    assert _failed_reason(event, ctx) == "An organisation changed in webCRM could not be synced."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from websockets.sync.client import connect
@@ -14,6 +15,13 @@ from integrations.systems.fortnox.sandbox import DEMO_CLIENT_SECRET
 from integrations.systems.fortnox.stream import StreamRefused, Subscription, reconnect_delay, stream_session
 
 from .conftest import put_customers
+
+
+def run_apart(coroutine):
+    """Run ``coroutine`` on an event loop of its own thread: the test's thread may hold a running loop already
+    (Playwright's sync API, from an earlier test on the same worker)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -149,7 +157,7 @@ def test_a_session_hands_over_each_event_with_the_tenant_it_was_opened_for(serve
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    asyncio.run(session())
+    run_apart(session())
 
     assert [(tenant, event["entityId"]) for tenant, event in stored] == [
         (str(mounted.company.tenant_id), "1"), (str(mounted.company.tenant_id), "2")]
@@ -162,4 +170,4 @@ def test_a_session_with_a_refused_token_raises_stream_refused(server):
         raise AssertionError("no event may arrive")
 
     with pytest.raises(StreamRefused):
-        asyncio.run(stream_session(subscription, access_token="not-a-token", offsets={}, store=nothing))
+        run_apart(stream_session(subscription, access_token="not-a-token", offsets={}, store=nothing))

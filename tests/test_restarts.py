@@ -1,0 +1,68 @@
+"""A restart of the demo (``demo_setup`` again, as every ``make run`` does) adds nothing and records nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from integrations.models import Integration
+from mappings.models import ConfigChange, EntitySync, WebhookToggle
+
+pytestmark = pytest.mark.django_db
+
+PROJECT_APPS = ("tenants", "integrations", "mappings", "support")
+
+
+def _row_counts() -> dict[str, int]:
+    """Rows of every model of Synkro's own apps, by model label."""
+    return {model._meta.label: model.objects.count() for model in apps.get_models()
+            if model._meta.app_label in PROJECT_APPS and not model._meta.proxy}
+
+
+def _setup() -> None:
+    call_command("demo_setup", base_url="http://127.0.0.1:8000", stdout=io.StringIO())
+
+
+def test_a_second_run_adds_no_audit_entry_and_no_row():
+    _setup()
+    first_audit = ConfigChange.objects.count()
+    first_rows = _row_counts()
+    assert first_audit > 0  # the first run does record what it configured
+
+    _setup()
+    _setup()
+
+    assert ConfigChange.objects.count() == first_audit
+    assert _row_counts() == first_rows
+
+
+def test_a_run_that_restores_something_records_only_that():
+    _setup()
+    integration = Integration.objects.get(tenant__slug="demo", crm_connection__system="webcrm",
+                                          erp_connection__system="uniconta")
+    toggle = WebhookToggle.objects.filter(integration=integration).exclude(entity="item").order_by("pk").first()
+    missing = f"{toggle.system} {toggle.entity} {toggle.action}"
+    toggle.delete()
+    EntitySync.objects.filter(integration=integration, entity="item").delete()
+    before = set(ConfigChange.objects.values_list("pk", flat=True))
+
+    _setup()
+
+    new = ConfigChange.objects.exclude(pk__in=before)
+    assert [(c.integration_id, c.subject) for c in new] == [(integration.pk, "Default configuration")]
+    changes = new.get().changes
+    assert changes["entities"] == [None, ["item"]]
+    assert changes["webhook_toggles"] == [None, [missing]]
+    assert EntitySync.objects.filter(integration=integration, entity="item").exists()
+
+
+def test_a_new_integration_records_its_entities_once():
+    _setup()
+    integration = Integration.objects.get(tenant__slug="demo", crm_connection__system="customers1st")
+    [entry] = ConfigChange.objects.filter(integration=integration, subject="Default configuration")
+    assert sorted(entry.changes) == ["entities", "pos_settings"]
+    assert set(entry.changes["entities"][1]) == set(
+        EntitySync.objects.filter(integration=integration).values_list("entity", flat=True))
