@@ -249,6 +249,8 @@ class WebhookStat(TenantOwned):
     entity = models.CharField(max_length=30)
     received = models.PositiveIntegerField(default=0)
     dropped_by_toggle = models.PositiveIntegerField(default=0)
+    #: Calls answered while the integration was paused: acknowledged (so the vendor stops retrying), not stored.
+    dropped_while_paused = models.PositiveIntegerField(default=0, db_default=0)  # raw upserts leave it out
     last_received_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)

@@ -22,6 +22,7 @@ from .engine.intake import (
     webhook_error_record,
     webhook_events_check,
     webhook_events_store,
+    webhook_paused_count,
     webhook_source,
 )
 from .models import Connection
@@ -66,6 +67,12 @@ def webhook_receive(request: HttpRequest, system: str, token: str) -> JsonRespon
     source = webhook_source(system=system, token=token) if provider.has_webhooks else None
     if source is None:
         return _not_found()
+    if not source.active:
+        # Paused: acknowledged, so the vendor stops retrying, counted on the health screen, and nothing stored.
+        webhook_paused_count(source)
+        return JsonResponse({"stored": 0, "paused": True,
+                             "message": "This integration is paused in Synkro; the notice was not stored."},
+                            status=200)
     length = _declared_length(request)
     if length is None:
         return _refused(source, "The Content-Length header is not a number of bytes.", 400)

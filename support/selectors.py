@@ -255,6 +255,7 @@ class WebhookHealth:
     received_24h: int
     total_received: int
     dropped_by_toggle: int
+    dropped_while_paused: int
     last_error: str
     last_error_at: dt.datetime | None
 
@@ -284,6 +285,7 @@ def webhook_health(*, tenant: Tenant, integration: Integration, now: dt.datetime
             system=key[0], entity=key[1], enabled_actions=toggles.get(key, []),
             last_received=max(candidates) if candidates else None, received_24h=count,
             total_received=stat.received if stat else 0, dropped_by_toggle=stat.dropped_by_toggle if stat else 0,
+            dropped_while_paused=stat.dropped_while_paused if stat else 0,
             last_error=stat.last_error if stat else "", last_error_at=stat.last_error_at if stat else None))
     return health
 

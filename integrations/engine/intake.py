@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from integrations.models import Connection, InboundEvent, Integration, WebhookStat
@@ -37,10 +38,15 @@ class WebhookSource:
     connection_id: int
     #: The (entity, action) pairs whose toggle is on; no toggle row means the entity is not synced.
     enabled: frozenset[tuple[str, str]] = frozenset()
+    #: False while the integration is paused: its notices are acknowledged and counted, never stored.
+    active: bool = True
 
 
 def webhook_source(*, system: str, token: str) -> WebhookSource | None:
-    """The active integration owning ``token`` with a connection of ``system`` and its enabled toggles, or None.
+    """The integration owning ``token`` with a connection of ``system`` and its enabled toggles, or None.
+
+    A paused integration is found too (``active`` False), so its notices can be acknowledged instead of
+    answered 404; an integration of a deactivated tenant is not.
 
     One indexed lookup by the token (unique, 256 random bits) that also checks the tenant is active;
     the toggles come along as one row each.
@@ -50,13 +56,13 @@ def webhook_source(*, system: str, token: str) -> WebhookSource | None:
         rows = cursor.fetchall()
     if not rows:
         return None
-    integration_id, tenant_id, crm_id, crm_system, erp_id, erp_system = rows[0][:6]
+    integration_id, tenant_id, crm_id, crm_system, erp_id, erp_system, active = rows[0][:7]
     connection_id = {crm_system: crm_id, erp_system: erp_id}.get(system)
     if connection_id is None:
         return None
     enabled = frozenset((entity, action) for *_, entity, action in rows if entity is not None)
     return WebhookSource(integration_id=integration_id, tenant_id=tenant_id, system=system,
-                         connection_id=connection_id, enabled=enabled)
+                         connection_id=connection_id, enabled=enabled, active=bool(active))
 
 
 @cache
@@ -67,14 +73,15 @@ def _source_sql() -> str:
     toggle = columns(WebhookToggle, "integration", "system", "entity", "action", "enabled")
     return (
         f"SELECT i.{integration['id']}, i.{integration['tenant']}, crm.{conn['id']}, crm.{conn['system']}, "
-        f"erp.{conn['id']}, erp.{conn['system']}, w.{toggle['entity']}, w.{toggle['action']} "
+        f"erp.{conn['id']}, erp.{conn['system']}, i.{integration['active']}, w.{toggle['entity']}, "
+        f"w.{toggle['action']} "
         f"FROM {table(Integration)} i "
         f"JOIN {table(Tenant)} t ON t.{tenant['id']} = i.{integration['tenant']} "
         f"JOIN {table(Connection)} crm ON crm.{conn['id']} = i.{integration['crm_connection']} "
         f"JOIN {table(Connection)} erp ON erp.{conn['id']} = i.{integration['erp_connection']} "
         f"LEFT JOIN {table(WebhookToggle)} w ON w.{toggle['integration']} = i.{integration['id']} "
         f"AND w.{toggle['system']} = %s AND w.{toggle['enabled']} "
-        f"WHERE i.{integration['webhook_token']} = %s AND i.{integration['active']} AND t.{tenant['active']}"
+        f"WHERE i.{integration['webhook_token']} = %s AND t.{tenant['active']}"
     )
 
 
@@ -192,6 +199,17 @@ def _stats_add_sql(rows: int) -> str:
         f"{received} = {stats}.{received} + excluded.{received}, "
         f"{dropped} = {stats}.{dropped} + excluded.{dropped}, {at} = excluded.{at}"
     )
+
+
+def webhook_paused_count(source: WebhookSource) -> None:
+    """Count a call to a paused integration on its system's health row (entity ""), one statement."""
+    updated = WebhookStat.objects.filter(integration_id=source.integration_id, system=source.system,
+                                         entity="").update(dropped_while_paused=F("dropped_while_paused") + 1)
+    if not updated:
+        WebhookStat.objects.get_or_create(tenant_id=source.tenant_id, integration_id=source.integration_id,
+                                          system=source.system, entity="")
+        WebhookStat.objects.filter(integration_id=source.integration_id, system=source.system,
+                                   entity="").update(dropped_while_paused=F("dropped_while_paused") + 1)
 
 
 def webhook_error_record(*, integration_id: int, tenant_id: int, system: str, message: str, entity: str = "") -> None:
