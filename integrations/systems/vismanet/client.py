@@ -351,8 +351,8 @@ class VismaNetClient(ApiClient):
     def _create_order(self, data: Record) -> Record:
         """``POST /api/v3/SalesOrders``; 201 names the new order in ``Location``, read back from there."""
         body = {"type": str(data.get("type") or salesorders.DEFAULT_TYPE),
-                **salesorders.header_command(self._writable(Entity.DELIVERY, data))}
-        body["orderLines"] = [salesorders.line_command(self._writable(Entity.DELIVERY_LINE, line))
+                **salesorders.header_command(self._sales_order_fields(Entity.DELIVERY, data))}
+        body["orderLines"] = [salesorders.line_command(self._sales_order_fields(Entity.DELIVERY_LINE, line))
                               for line in data.get("lines") or []]
         response = self.request("POST", f"{self.sales_order_url}{salesorders.API_PATH}", json=body)
         location = response.headers.get("Location")
@@ -372,14 +372,14 @@ class VismaNetClient(ApiClient):
             response = self.request(method, self._order_url(record_id, tail), headers={"If-Match": etag}, **kwargs)
             etag = response.headers.get("ETag", etag)
 
-        header = salesorders.header_command(self._writable(Entity.DELIVERY, data))
+        header = salesorders.header_command(self._sales_order_fields(Entity.DELIVERY, data))
         if header:
             send("PATCH", "", json=header)
         if "lines" in data:
             existing = {int(line["lineId"]): line for line in current.get("lines") or [] if line.get("lineId")}
             changed, added, kept = [], [], set()
             for line in data.get("lines") or []:
-                wanted = self._writable(Entity.DELIVERY_LINE, line)
+                wanted = self._sales_order_fields(Entity.DELIVERY_LINE, line)
                 line_id = _whole(line.get("lineId"))
                 old = existing.get(line_id) if line_id is not None else None
                 if old is not None and all(old.get(f) == wanted.get(f, old.get(f)) for f in salesorders.LINE_FIXED):
@@ -397,7 +397,8 @@ class VismaNetClient(ApiClient):
         return self.get_record(Entity.DELIVERY, record_id)
 
     def _writable(self, entity: Entity, data: Mapping[str, Any]) -> Record:
-        """The fields of ``data`` that can be written, as plain JSON values; an unknown field is refused."""
+        """The fields of ``data`` that can be written (not ``lines``, not read-only), by their catalog names, as
+        plain values; an unknown field is refused (``VendorValidationError``)."""
         spec = self._spec(entity)
         writable: Record = {}
         for name, value in data.items():
@@ -408,8 +409,12 @@ class VismaNetClient(ApiClient):
                 raise VendorValidationError(f"Visma.net {spec.vendor_name} has no field {name!r}",
                                             vendor_message=f"Unknown field {name}")
             if not field.read_only:
-                writable[name] = dto.jsonable(_plain(value))
+                writable[name] = _plain(value)
         return writable
+
+    def _sales_order_fields(self, entity: Entity, data: Mapping[str, Any]) -> Record:
+        """:meth:`_writable` as the Sales Order service takes it: plain JSON values, not wrapped."""
+        return {name: dto.jsonable(value) for name, value in self._writable(entity, data).items()}
 
     # -- shapes ---------------------------------------------------------------------------------
     def _refuse_read_only_entity(self, entity: Entity) -> None:
@@ -430,18 +435,7 @@ class VismaNetClient(ApiClient):
     def update_dto(self, entity: Entity, data: Mapping[str, Any], *,
                    current_lines: list[Record] | None = None) -> dict[str, Any]:
         """A flat record -> the vendor's update DTO, values wrapped, read-only fields left out."""
-        spec = self._spec(entity)
-        flat: dict[str, Any] = {}
-        for name, value in data.items():
-            if name == "lines":
-                continue
-            field = spec.field(name)
-            if field is None:
-                raise VendorValidationError(f"Visma.net {spec.vendor_name} has no field {name!r}",
-                                            vendor_message=f"Unknown field {name}")
-            if field.read_only:
-                continue
-            flat[dto.write_name(entity, name)] = _plain(value)
+        flat = {dto.write_name(entity, name): value for name, value in self._writable(entity, data).items()}
         body = dto.wrap(flat)
         if entity in dto.LINE_LISTS and "lines" in data:
             key = dto.LINE_LISTS[entity]
