@@ -202,14 +202,11 @@ def _stats_add_sql(rows: int) -> str:
 
 
 def webhook_paused_count(source: WebhookSource) -> None:
-    """Count a call to a paused integration on its system's health row (entity ""), one statement."""
-    updated = WebhookStat.objects.filter(integration_id=source.integration_id, system=source.system,
-                                         entity="").update(dropped_while_paused=F("dropped_while_paused") + 1)
-    if not updated:
-        WebhookStat.objects.get_or_create(tenant_id=source.tenant_id, integration_id=source.integration_id,
-                                          system=source.system, entity="")
-        WebhookStat.objects.filter(integration_id=source.integration_id, system=source.system,
-                                   entity="").update(dropped_while_paused=F("dropped_while_paused") + 1)
+    """Count a call to a paused integration on its system's health row (entity ""): the row is made once, the
+    count raised in the database so concurrent calls all count."""
+    stat, _ = WebhookStat.objects.get_or_create(tenant_id=source.tenant_id, integration_id=source.integration_id,
+                                                system=source.system, entity="")
+    WebhookStat.objects.filter(pk=stat.pk).update(dropped_while_paused=F("dropped_while_paused") + 1)
 
 
 def webhook_error_record(*, integration_id: int, tenant_id: int, system: str, message: str, entity: str = "") -> None:
