@@ -16,7 +16,7 @@ import time
 from datetime import datetime
 
 from bench.common import QUIET, django_start, drain, percentile, report, scaled
-from bench.latency import WORKERS, Worker
+from bench.latency import WORKERS, paced_changes, workers_running
 
 CHANGES = scaled(100, minimum=10)
 RATE = float(os.environ.get("BENCH_CHANGES_PER_S", "5"))
@@ -81,7 +81,6 @@ def wait_until(condition, seconds: float) -> bool:
 
 def main() -> None:
     django_start()
-    from django.utils import timezone
 
     from integrations.models import InboundEvent, SyncLogEntry
     from integrations.systems.catalog import Entity
@@ -98,28 +97,18 @@ def main() -> None:
     wait_until(lambda: InboundEvent.objects.filter(integration=integration, system="fortnox",
                                                    external_id__in=numbers).count() >= len(numbers), 60)
     drain()
-    stop = threading.Event()
-    workers = [Worker(stop) for _ in range(WORKERS)]
-    for worker in workers:
-        worker.start()
-    changed_at: dict[str, datetime] = {}
-    began = time.monotonic()
-    for n, number in enumerate(numbers):
-        time.sleep(max(0.0, began + n / RATE - time.monotonic()))
-        changed_at[number] = timezone.now()
-        fortnox.update_record(Entity.ORGANISATION, number, {"City": "Luleå"})
     written: dict[str, datetime] = {}
+    with workers_running():
+        changed_at = paced_changes(
+            numbers, lambda number: fortnox.update_record(Entity.ORGANISATION, number, {"City": "Luleå"}), RATE)
 
-    def all_written() -> bool:
-        written.update(SyncLogEntry.objects.filter(
-            integration=integration, action="updated", direction="to_crm", erp_id__in=numbers,
-            at__gte=min(changed_at.values())).order_by("at").values_list("erp_id", "at"))
-        return len(written) >= len(numbers)
+        def all_written() -> bool:
+            written.update(SyncLogEntry.objects.filter(
+                integration=integration, action="updated", direction="to_crm", erp_id__in=numbers,
+                at__gte=min(changed_at.values())).order_by("at").values_list("erp_id", "at"))
+            return len(written) >= len(numbers)
 
-    wait_until(all_written, 60)
-    stop.set()
-    for worker in workers:
-        worker.join(timeout=10)
+        wait_until(all_written, 60)
     listening.stop()
     stream.stop()
     latencies = [(written[n] - changed_at[n]).total_seconds() for n in numbers if n in written]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from bench.common import QUIET, django_start, drain, pair_setup, percentile, report, scaled
@@ -43,9 +45,36 @@ class Worker(threading.Thread):
             connection.close()
 
 
+@contextmanager
+def workers_running() -> Iterator[None]:
+    """The in-process workers process due events while the block runs; they stop (and are joined) after it."""
+    stop = threading.Event()
+    workers = [Worker(stop) for _ in range(WORKERS)]
+    for worker in workers:
+        worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=10)
+
+
+def paced_changes(ids: list[str], change: Callable[[str], object], rate: float) -> dict[str, datetime]:
+    """``change(id)`` for each of ``ids`` at ``rate`` per second; returns when each change was made (just before)."""
+    from django.utils import timezone
+
+    changed_at: dict[str, datetime] = {}
+    began = time.monotonic()
+    for n, record_id in enumerate(ids):
+        time.sleep(max(0.0, began + n / rate - time.monotonic()))
+        changed_at[record_id] = timezone.now()
+        change(record_id)
+    return changed_at
+
+
 def main() -> None:
     django_start()
-    from django.utils import timezone
 
     from integrations.models import SyncLogEntry
     from integrations.systems.catalog import Entity
@@ -66,34 +95,25 @@ def main() -> None:
     ]
     time.sleep(1)  # the hook calls of the creates arrive
     drain()
-    stop = threading.Event()
-    workers = [Worker(stop) for _ in range(WORKERS)]
-    for worker in workers:
-        worker.start()
-    changed_at: dict[str, datetime] = {}
-    began = time.monotonic()
-    for n, record_id in enumerate(ids):
-        time.sleep(max(0.0, began + n / RATE - time.monotonic()))
-        changed_at[record_id] = timezone.now()
-        client.update_record(Entity.ORGANISATION, record_id, {"OrganisationCity": "Kolding"})
-    deadline = time.monotonic() + 60
-    written: dict[str, datetime] = {}
-    while time.monotonic() < deadline and len(written) < len(ids):
-        time.sleep(0.2)
-        written = dict(
-            SyncLogEntry.objects.filter(
-                integration=integration,
-                action="updated",
-                direction="to_erp",
-                crm_id__in=ids,
-                at__gte=min(changed_at.values()),
+    with workers_running():
+        moved = {"OrganisationCity": "Kolding"}
+        changed_at = paced_changes(ids, lambda record_id: client.update_record(Entity.ORGANISATION, record_id, moved),
+                                   RATE)
+        deadline = time.monotonic() + 60
+        written: dict[str, datetime] = {}
+        while time.monotonic() < deadline and len(written) < len(ids):
+            time.sleep(0.2)
+            written = dict(
+                SyncLogEntry.objects.filter(
+                    integration=integration,
+                    action="updated",
+                    direction="to_erp",
+                    crm_id__in=ids,
+                    at__gte=min(changed_at.values()),
+                )
+                .order_by("at")
+                .values_list("crm_id", "at")
             )
-            .order_by("at")
-            .values_list("crm_id", "at")
-        )
-    stop.set()
-    for worker in workers:
-        worker.join(timeout=10)
     latencies = [(written[i] - changed_at[i]).total_seconds() for i in ids if i in written]
     report(
         {
