@@ -40,6 +40,9 @@ def bench_env(workdir: str | None = None) -> dict[str, str]:
             "BENCH_WORKDIR": workdir,
             # No collectstatic in a bench: pages name their static files without the manifest's hashes.
             "STATIC_MANIFEST": "false",
+            # Synkro is served in-process over plain HTTP (http://synkro.bench): no redirect to HTTPS, which
+            # would send the sandboxes' webhook calls to an address nothing answers.
+            "SECURE_COOKIES": "false",
             # The vendors are sandboxes on this machine's loopback.
             "SANDBOX_ENABLED": "true",
             "ALLOW_PRIVATE_VENDOR_HOSTS": "true",
