@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Two workers by default: the suite is sized for a 2-core machine.
 XDIST ?= -n 2
 
-.PHONY: run install test test-sqlite test-postgres lint lint-fix migrate demo clean bench drill
+.PHONY: run reset-demo install test test-sqlite test-postgres lint lint-fix migrate demo clean bench drill
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ install: $(VENV)/.installed
 
 run: install
 	./scripts/run.sh
+
+# The demo from scratch on the next `make run`: Synkro's data and the sandboxes' data (var/) are removed.
+reset-demo: install
+	./scripts/reset-demo.sh
 
 migrate: install
 	DEBUG=true $(PY) manage.py migrate --noinput

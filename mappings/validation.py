@@ -292,3 +292,26 @@ def flag_problems(*, config: EntityConfig, crm: Side) -> list[Problem]:
     choose = f" Choose one of {', '.join(flags)}, or none." if flags else " Choose none."
     return [Problem(f"{crm.system_name} has no check mark “{name[:60]}” here, so no person would be synced.{choose}",
                     field="relevant_flag_field")]
+
+
+def trigger_value_problems(*, system_name: str, words: str, offered: Sequence[str] | None,
+                           trigger_values: Sequence[str] = (), created_type: str = "") -> list[Problem]:
+    """Trigger values and the "Set type for ERP customers" value that the front system does not have.
+
+    In: the front system's name ("webCRM"), the trigger field in words ("organisation type"), the values that
+    system offers for it (None when not known: then nothing is said) and the configured values. Out: one
+    :class:`Problem` per value it lacks — beside ``trigger_values`` ("this trigger never matches") or
+    ``erp_created_type``. Values are compared without case and outer spaces, as the engine's trigger does.
+    """
+    if offered is None:
+        return []
+    known = {str(value).strip().casefold() for value in offered}
+    problems = [
+        Problem(f"{system_name} has no {words} «{str(value).strip()[:MAX_LIST_VALUE_LENGTH]}»; this trigger never "
+                "matches.", field="trigger_values")
+        for value in trigger_values if str(value).strip() and str(value).strip().casefold() not in known]
+    if created_type.strip() and created_type.strip().casefold() not in known:
+        problems.append(Problem(
+            f"{system_name} has no {words} «{created_type.strip()[:MAX_LIST_VALUE_LENGTH]}»; organisations made "
+            f"from the ERP would get a type {system_name} does not list.", field="erp_created_type"))
+    return problems

@@ -37,6 +37,16 @@ case "$SANDBOX_ENABLED" in
 esac
 
 mkdir -p var
+if [ -f var/synkro.pid ] && kill -0 "$(cat var/synkro.pid)" 2>/dev/null; then
+  echo "Synkro is already running from this folder (process $(cat var/synkro.pid)); stop it first." >&2
+  exit 1
+fi
+echo $$ > var/synkro.pid
+# The demo vendors keep their data beside Synkro's, one SQLite file each, so a restart changes nothing there.
+export SANDBOX_STATE_DIR="${SANDBOX_STATE_DIR:-var/sandboxes}"
+# A new Synkro database beside kept vendors would link nothing to their records and import them all again as
+# strangers: with the embedded database, a first start starts the vendors over too.
+if [ -z "${DATABASE_URL:-}" ] && [ ! -s var/synkro.sqlite3 ]; then rm -rf "$SANDBOX_STATE_DIR"; fi
 $PY manage.py migrate --noinput
 $PY manage.py demo_setup
 
@@ -54,6 +64,7 @@ stop() {
   fi
   [ -z "$worker" ] || kill -TERM "$worker" 2>/dev/null || true
   wait 2>/dev/null || true
+  rm -f var/synkro.pid
   echo "Stopped."
 }
 trap 'stop INT' INT

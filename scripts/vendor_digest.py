@@ -86,8 +86,8 @@ VENDORS: tuple[Vendor, ...] = (
     Vendor(
         name="webcrm", source="webcrm-swagger.json",
         # The entities Synkro syncs (whole families: LinkedData, LinkedSetup, FindBy*, sub-lists),
-        # every entity's hooks, and the token endpoints.
-        families=(rf"/({WEBCRM_ENTITIES})(/.*)?", r"/\w+/Hooks(/\{id\})?", r"/Auth(/.*)?"),
+        # every entity's hooks, the token endpoints and the field metadata (drop-down lists such as Type).
+        families=(rf"/({WEBCRM_ENTITIES})(/.*)?", r"/\w+/Hooks(/\{id\})?", r"/Auth(/.*)?", r"/FieldsMetadata(/.*)?"),
         supplements={
             "paths": {
                 "/Queries": {"get": {

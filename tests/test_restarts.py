@@ -66,3 +66,45 @@ def test_a_new_integration_records_its_entities_once():
     assert sorted(entry.changes) == ["entities", "pos_settings"]
     assert set(entry.changes["entities"][1]) == set(
         EntitySync.objects.filter(integration=integration).values_list("entity", flat=True))
+
+
+# -- the first start queues the initial imports; a restart queues nothing --------------------------------
+def _queued_tasks() -> list:
+    from django_q.models import OrmQ
+
+    return sorted(task.task["func"] for task in OrmQ.objects.all())
+
+
+def test_the_first_start_queues_the_initial_imports_once():
+    from integrations.demo_imports import FIRST_IMPORT_ENTITIES, TASK
+    from integrations.models import SyncRun
+
+    _setup()
+    runs = SyncRun.objects.filter(tenant__slug="demo")
+    expected = {(i.name, e) for i in Integration.objects.filter(tenant__slug="demo", active=True)
+                for e in FIRST_IMPORT_ENTITIES if i.entity_syncs.filter(entity=e).exclude(direction="off").exists()}
+    assert {(run.integration.name, run.entity) for run in runs} == expected
+    assert {("webCRM ↔ Uniconta", "organisation"), ("Customers 1st ↔ Uniconta", "item")} <= expected
+    assert {(run.kind, run.state, run.done) for run in runs} == {("import", "running", 0)}
+    queued = _queued_tasks()
+    assert queued.count(TASK) == 1
+    first_rows = _row_counts()
+
+    _setup()
+    _setup()
+
+    assert _row_counts() == first_rows and _queued_tasks() == queued  # no run, no task, no audit entry added
+
+
+def test_the_former_empty_second_tenant_goes_and_a_used_one_stays():
+    from tenants.models import Tenant
+    from tests.factories import ConnectionFactory
+
+    Tenant.objects.create(slug="demo-sverige", name="Fjällvind AB (demo)")
+    _setup()
+    assert list(Tenant.objects.values_list("slug", flat=True)) == ["demo"]
+
+    used = Tenant.objects.create(slug="demo-sverige", name="Fjällvind AB (demo)")
+    ConnectionFactory(tenant=used)
+    _setup()
+    assert sorted(Tenant.objects.values_list("slug", flat=True)) == ["demo", "demo-sverige"]

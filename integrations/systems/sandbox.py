@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import transport
 from .catalog import FieldSpec
+from .sandbox_state import SandboxState
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,39 @@ class SandboxApp:
         self._webhook_session = None
         self.clock: Callable[[], float] = time.monotonic
         self._forced: list[tuple[int, float | None]] = []
+        #: Where the demo keeps this sandbox's data across restarts (:mod:`.sandbox_state`); None in memory only.
+        self.state: SandboxState | None = None
+
+    # -- what a restart keeps (the demo's sandboxes; see :mod:`.sandbox_state`) ----------------------
+    def persistent_collections(self) -> dict[str, MutableMapping[Any, Any]]:
+        """The live containers of this vendor's data, by a stable name. Override in each vendor's sandbox."""
+        return {}
+
+    def persistent_meta(self) -> dict[str, Any]:
+        """The scalars beside the collections (id series, counters), by name."""
+        return {}
+
+    def restore_state(self, collections: Mapping[str, Mapping[Any, Any]], meta: Mapping[str, Any]) -> None:
+        """Put a kept state back: each live container gets its kept entries; vendors restore ``meta`` on top."""
+        for name, container in self.persistent_collections().items():
+            container.clear()
+            container.update(collections.get(name, {}))
+
+    def keep_state(self, state: SandboxState, seed: Callable[[], None] | None = None) -> None:
+        """Keep this sandbox's data in ``state``: load what it holds, or (for a new file) seed and write it."""
+        if not state.load_into(self) and seed is not None:
+            seed()
+        self.state = state
+        state.save(self)
+
+    def save_state(self) -> None:
+        """Write what changed to the state file, if the sandbox keeps one; a full disk is logged, not raised."""
+        if self.state is None:
+            return
+        try:
+            self.state.save(self)
+        except Exception:
+            logger.exception("sandbox %s: its data could not be written to %s", self.system, self.state.path)
 
     # -- vendor hooks ----------------------------------------------------------------------
     def rate_limited_response(self, retry_after: float) -> Response:
@@ -143,6 +177,8 @@ class SandboxApp:
         with self.lock:
             self.requests.append(LoggedRequest(request.method, request.path, response.status_code,
                                                request.query_string.decode("latin-1")))
+        if self.state is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+            self.save_state()
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
@@ -253,6 +289,21 @@ class Table:
         value = self.next_id
         self.next_id += 1
         return value
+
+
+def tables_collections(prefix: str, tables: Mapping[str, Table]) -> dict[str, MutableMapping[Any, Any]]:
+    """The rows of each :class:`Table` as persistent collections named ``<prefix>:<table>``."""
+    return {f"{prefix}:{name}": table.rows for name, table in tables.items()}
+
+
+def tables_meta(prefix: str, tables: Mapping[str, Table]) -> dict[str, int]:
+    """Each table's next id, named as :func:`tables_collections` names its rows."""
+    return {f"{prefix}:{name}": table.next_id for name, table in tables.items()}
+
+
+def restore_tables_meta(prefix: str, tables: Mapping[str, Table], meta: Mapping[str, Any]) -> None:
+    for name, table in tables.items():
+        table.next_id = int(meta.get(f"{prefix}:{name}", table.next_id))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ the requests it served (by method and status class); POST a JSON object sets kno
 ``error_rate``, ``throttle_rate``, ``webhook_drop_rate``, ``rate_limit``, ``webhook_async``) and
 ``{"clear_log": true}`` empties its request log. It exists only where the sandboxes are mounted.
 ``SANDBOX_DEMO_DATA=false`` starts the demo sandboxes empty (drills that count every record).
+``SANDBOX_STATE_DIR`` (``var/sandboxes`` under ``make run``) keeps each sandbox's data in its own SQLite file
+there, so a restart finds the vendors as they were; without it the sandboxes live in memory only.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import json
 import os
 import threading
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
 from .registry import all_systems, get_system
+from .sandbox_state import SandboxState
 
 _instances: dict[str, Any] = {}
 _lock = threading.Lock()
@@ -36,7 +40,12 @@ def demo_sandbox(key: str) -> Any:
         if key not in _instances:
             sandbox = get_system(key).sandbox()
             seed = getattr(sandbox, "seed_demo", None)
-            if seed is not None and os.environ.get("SANDBOX_DEMO_DATA", "true").lower() not in ("0", "false", "no"):
+            if os.environ.get("SANDBOX_DEMO_DATA", "true").lower() in ("0", "false", "no"):
+                seed = None
+            folder = os.environ.get("SANDBOX_STATE_DIR", "")
+            if folder:
+                sandbox.keep_state(SandboxState(Path(folder) / f"{key}.sqlite3"), seed)
+            elif seed is not None:
                 seed()
             serve_stream = getattr(sandbox, "serve_demo_stream", None)  # Fortnox's WebSocket change stream
             if serve_stream is not None:

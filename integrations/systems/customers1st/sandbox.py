@@ -5,7 +5,7 @@ bucket (80, refilling 8/s) and signed REST hooks honouring ``X-Suppress-Hooks``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -436,3 +436,16 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
         from .demo import seed
 
         seed(self)
+
+    # -- what a restart keeps (the demo's data in var/; :mod:`..sandbox_state`) -------------------------
+    def persistent_collections(self) -> dict[str, MutableMapping[Any, Any]]:
+        return {"customers": self.customers, "products": self.products, "hooks": self.hooks, "ids": self._ids,
+                "registers": self.registers, "users": self.users, "payments": self.payments,
+                "balances": self.balances, "tokens": self.tokens}
+
+    def persistent_meta(self) -> dict[str, Any]:
+        return {"signing_secret": self.signing_secret}
+
+    def restore_state(self, collections: Mapping[str, Mapping[Any, Any]], meta: Mapping[str, Any]) -> None:
+        super().restore_state(collections, meta)
+        self.signing_secret = meta.get("signing_secret", self.signing_secret)

@@ -16,7 +16,7 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, MutableMapping
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from ..sandbox import SandboxApp, SandboxError
+from ..sandbox import SandboxApp, SandboxError, restore_tables_meta, tables_collections, tables_meta
 from .sandbox_odata import ODataError, parse_filter, parse_orderby, sort_rows
 from .sandbox_store import UnicontaCompany
 from .sandbox_tables import TABLES, Change, Row, UnicontaFault
@@ -113,6 +113,28 @@ class UnicontaSandbox(SandboxApp):
 
         with self.lock:
             seed_demo_company(self.company("1234"))
+
+    # -- what a restart keeps (the demo's data in var/; :mod:`..sandbox_state`) -------------------------
+    def persistent_collections(self) -> dict[str, MutableMapping[Any, Any]]:
+        kept: dict[str, MutableMapping[Any, Any]] = {}
+        for company_id, company in self.companies.items():
+            kept.update(tables_collections(company_id, company.tables))
+            kept[f"{company_id}:series"] = company.series
+            kept[f"{company_id}:user_fields"] = company.user_fields
+        return kept
+
+    def persistent_meta(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {}
+        for company_id, company in self.companies.items():
+            meta.update(tables_meta(company_id, company.tables))
+            meta[f"{company_id}:last_stamp"] = company._last_stamp
+        return meta
+
+    def restore_state(self, collections: Mapping[str, Mapping[Any, Any]], meta: Mapping[str, Any]) -> None:
+        super().restore_state(collections, meta)
+        for company_id, company in self.companies.items():
+            restore_tables_meta(company_id, company.tables, meta)
+            company._last_stamp = meta.get(f"{company_id}:last_stamp", company._last_stamp)
 
     # -- the vendor's answers ----------------------------------------------------------------------------
     def rate_limited_response(self, retry_after: float) -> Response:

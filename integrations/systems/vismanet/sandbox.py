@@ -16,7 +16,7 @@ import math
 import secrets
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -156,6 +156,21 @@ class VismaNetSandbox(SalesOrderService, SandboxApp):
         from .demo import seed_demo
 
         seed_demo(self)
+
+    # -- what a restart keeps (the demo's data in var/; :mod:`..sandbox_state`) -------------------------
+    def persistent_collections(self) -> dict[str, MutableMapping[Any, Any]]:
+        return {**{f"ledger:{entity.value}": ledger.rows for entity, ledger in self.store.ledgers.items()},
+                "subscriptions": self.subscriptions, "clients": self.clients}
+
+    def persistent_meta(self) -> dict[str, Any]:
+        return {**{f"next:{entity.value}": ledger.next_number for entity, ledger in self.store.ledgers.items()},
+                "internal_ids": dict(self.store._internal_ids)}
+
+    def restore_state(self, collections: Mapping[str, Mapping[Any, Any]], meta: Mapping[str, Any]) -> None:
+        super().restore_state(collections, meta)
+        for entity, ledger in self.store.ledgers.items():
+            ledger.next_number = int(meta.get(f"next:{entity.value}", ledger.next_number))
+        self.store._internal_ids = dict(meta.get("internal_ids", self.store._internal_ids))
 
     # -- vendor bodies ---------------------------------------------------------------------------
     def _limit_headers(self) -> dict[str, str]:

@@ -68,6 +68,11 @@ RESOURCES: dict[Entity, Resource] = {
     Entity.USER: Resource("Users", "UserId", "User", "UserUpdatedAt", answer_documented=False,
                           anchors=("UserEmail", "UserName")),
 }
+#: ``entityTypes`` of ``GET /FieldsMetadata/{entityTypes}`` (spec enum: Activity, Delivery, Event, Opportunity,
+#: Organisation, Person, Product, SupportCase, User, All) for the entities Synkro syncs.
+METADATA_ENTITY_TYPES: dict[Entity, str] = {
+    Entity.ORGANISATION: "Organisation", Entity.PERSON: "Person", Entity.DELIVERY: "Delivery", Entity.USER: "User",
+}
 #: webCRM refuses an empty data column in the item register; its own ERP sync writes a dash instead
 #: (erp ``QuotationLineLinkedDataItemDto.DataItemDefault``). Written for empty, read back as empty.
 EMPTY_DATA_COLUMN = "-"
@@ -317,6 +322,32 @@ class WebcrmClient(ApiClient):
 
     def record_id(self, entity: Entity, record: Record) -> str:
         return str(record[self._resource(entity).id_field])
+
+    def field_values(self, entity: Entity, field_name: str) -> list[str]:
+        """The values this webCRM offers for one of its drop-down fields (``OrganisationType``, ``OrganisationStatus``).
+
+        In: an entity with field metadata (organisations, persons, deliveries, users) and a field name as the API
+        spells it. Reads ``GET /FieldsMetadata/{entityType}`` (spec: an array of ``FieldMetadataDto``; no paging)
+        and returns the ``Value`` of each option in the field's ``FieldMetadataDropdownListData`` (its ``Text`` when
+        the value is empty), in webCRM's order, without blanks or repeats; ``[]`` when the field has no options or
+        is not listed. Raises the client's typed errors (``AuthError``, ``ExternalSystemError``, ...) when webCRM
+        refuses or cannot be reached. Sources: docs/vendors/webcrm.md "Drop-down values".
+        """
+        entity_type = METADATA_ENTITY_TYPES.get(Entity(entity))
+        if entity_type is None:
+            raise NotImplementedError(f"webCRM keeps no field metadata for {entity}")
+        fields = self.json("GET", f"/FieldsMetadata/{entity_type}") or []
+        values: list[str] = []
+        for field in fields if isinstance(fields, list) else []:
+            if not isinstance(field, dict) or field.get("FieldMetadataFriendlyFieldName") != field_name:
+                continue
+            for option in field.get("FieldMetadataDropdownListData") or []:
+                if not isinstance(option, dict):
+                    continue
+                value = str(option.get("Value") or option.get("Text") or "").strip()
+                if value and value not in values:
+                    values.append(value)
+        return values
 
     # -- webCRM specifics ------------------------------------------------------------------------
     def _resource(self, entity: Entity) -> Resource:

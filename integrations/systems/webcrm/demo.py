@@ -1,4 +1,5 @@
-"""The demo's webCRM: Danish customers and prospects, their people, the item register, sellers and deliveries.
+"""The demo's webCRM: Danish customers and prospects, Swedish customers, their people, the item register, sellers and
+deliveries.
 
 Built from :mod:`integrations.systems.demo_data` so part of the organisations also exist in the
 demo ERPs (their customer number sits in OrganisationExtraCustom1, where webCRM's own ERP
@@ -10,14 +11,27 @@ and points at it, as a line picked in webCRM's screens does.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from .. import demo_data
 from .catalog import LINKED
 from .sandbox_store import REGISTER, WebcrmStore
 
 ORGANISATIONS = 300
+#: Swedish customers kept in the same webCRM (the Fortnox side of the demo), typed as Swedish sellers type them.
+SWEDISH_ORGANISATIONS = 40
 TYPES = ("Kunde", "Kunde", "Kunde", "Prospekt", "Leverandør")
+SWEDISH_TYPES = {"company": "Kund – Företag", "private": "Kund – Privat"}
 STATUSES = ("Aktiv", "Aktiv", "Passiv")
+#: The demo database's drop-down lists (``/FieldsMetadata``): every Type and Status its organisations hold, so
+#: the demo's triggers ("Kunde" for Uniconta and Visma.net, "Kund – Företag" and "Kund – Privat" for Fortnox;
+#: mappings/defaults.py) are values this webCRM has.
+DEMO_FIELD_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Organisation": {
+        "OrganisationType": ("Kunde", *SWEDISH_TYPES.values(), "Prospekt", "Leverandør"),
+        "OrganisationStatus": tuple(dict.fromkeys(STATUSES)),
+    },
+}
 DELIVERY_STATUSES = ("New", "Planned", "OnGoing", "Completed")
 ERP_STATUSES = ("NotReadyForSynchronization", "ReadyForSynchronization", "Synchronized")
 
@@ -50,15 +64,30 @@ def seed_demo_data(store: WebcrmStore, *, seed: int = 7) -> None:
             "OrganisationStatus": rng.choice(STATUSES), "OrganisationOwner": owner["UserId"],
             "OrganisationExtraCustom1": company.number if in_erp else "",
         }, by=owner["UserName"])
-        for index, person in enumerate(demo_data.people(company, rng.randint(1, 3), seed=seed)):
-            store.create("Persons", {
-                "PersonOrganisationId": organisation["OrganisationId"], "PersonFirstName": person.first_name,
-                "PersonLastName": person.last_name, "PersonEmail": person.email, "PersonTitle": person.title,
-                "PersonDirectPhone": person.phone, "PersonMobilePhone": person.mobile,
-                "PersonCheckMark1": index == 0,
-            }, by=owner["UserName"])
+        _add_persons(store, organisation, demo_data.people(company, rng.randint(1, 3), seed=seed), owner)
         if kind == "Kunde" and rng.random() < 0.4:
             _delivery(store, rng, organisation, owner, products)
+    _swedish_customers(store, users, seed=seed)
+
+
+def _swedish_customers(store: WebcrmStore, users: list[dict], *, seed: int) -> None:
+    """The first Swedish companies of the demo's Fortnox, as webCRM organisations without a customer number.
+
+    They carry the Fortnox company's organisation and VAT numbers, so switching webCRM ↔ Fortnox on links them by
+    those; a customer number is left out, as the Danish ERPs' numbers already sit in OrganisationExtraCustom1.
+    """
+    rng = random.Random(f"{seed}-webcrm-se")
+    for company in demo_data.companies(SWEDISH_ORGANISATIONS, country="SE"):
+        owner = rng.choice(users)
+        organisation = store.create("Organisations", {
+            "OrganisationName": company.name, "OrganisationAddress": company.address,
+            "OrganisationPostCode": company.zip_code, "OrganisationCity": company.city,
+            "OrganisationCountry": company.country_name, "OrganisationTelephone": company.phone,
+            "OrganisationWww": company.www, "OrganisationDomain": company.email.split("@", 1)[1],
+            "OrganisationVatNumber": company.vat_number, "OrganisationType": SWEDISH_TYPES[company.kind],
+            "OrganisationStatus": "Aktiv", "OrganisationOwner": owner["UserId"],
+        }, by=owner["UserName"])
+        _add_persons(store, organisation, demo_data.people(company, 1, seed=seed), owner)
 
 
 def _delivery(store: WebcrmStore, rng: random.Random, organisation: dict, owner: dict, products: list[dict]) -> None:
@@ -86,3 +115,14 @@ def _delivery(store: WebcrmStore, rng: random.Random, organisation: dict, owner:
         }, by=owner["UserName"])
         total += quantity * product[f"{LINKED}Price"] * (1 - discount / 100)
     delivery["DeliveryOrderValue"] = round(total, 2)
+
+
+def _add_persons(store: WebcrmStore, organisation: dict[str, Any], people: Any, owner: dict[str, Any]) -> None:
+    """The organisation's contact persons, the first one marked relevant for the ERP."""
+    for index, person in enumerate(people):
+        store.create("Persons", {
+            "PersonOrganisationId": organisation["OrganisationId"], "PersonFirstName": person.first_name,
+            "PersonLastName": person.last_name, "PersonEmail": person.email, "PersonTitle": person.title,
+            "PersonDirectPhone": person.phone, "PersonMobilePhone": person.mobile,
+            "PersonCheckMark1": index == 0,
+        }, by=owner["UserName"])

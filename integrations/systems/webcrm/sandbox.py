@@ -12,14 +12,22 @@ with webCRM's own 429 body and ``Retry-After`` header.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from ..catalog import FieldType
-from ..sandbox import SandboxApp, SandboxError, json_response, read_json
+from ..sandbox import (
+    SandboxApp,
+    SandboxError,
+    json_response,
+    read_json,
+    restore_tables_meta,
+    tables_collections,
+    tables_meta,
+)
 from .sandbox_store import HOOK_FILTERS, REGISTER, WebcrmStore, bad_request, coerce_value
 
 #: The application token the demo tenant's connection uses.
@@ -35,6 +43,17 @@ SINGULAR = {"Organisations": "Organisation", "Persons": "Person", "Deliveries": 
 #: Creates the API description documents without an answer body ("Success" only): spec ``POST /Organisations``,
 #: ``POST /Users``. The others answer the new id as a bare number.
 EMPTY_CREATE_ANSWER = ("Organisations", "Users")
+#: ``entityTypes`` the API description allows in ``/FieldsMetadata/{entityTypes}`` (an enum; anything else is a 400).
+METADATA_ENTITY_TYPES = ("Activity", "Delivery", "Event", "Opportunity", "Organisation", "Person", "Product",
+                         "SupportCase", "User", "All")
+#: A new webCRM database's drop-down lists, until its administrator changes them (the demo sets its own).
+DEFAULT_FIELD_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Organisation": {"OrganisationType": ("Kunde", "Prospekt", "Leverandør", "Partner"),
+                     "OrganisationStatus": ("Aktiv", "Passiv")},
+}
+#: How each drop-down field is described in ``FieldMetadataDto``: (db field name, label, id); ``o_type`` and id 12
+#: for OrganisationType as Zynk's webCRM field metadata example shows them, the rest alike.
+FIELD_METADATA = {"OrganisationType": ("o_type", "Org_Type", 12), "OrganisationStatus": ("o_status", "Org_Status", 13)}
 #: The shapes a hook call can take (``hook_body`` knob): the notice below, the bare record, or a list of either.
 HOOK_BODIES = ("notice", "record", "notices", "records")
 
@@ -66,6 +85,8 @@ class WebcrmSandbox(SandboxApp):
         Rule("/Auth/ApiRefresh", methods=["POST"], endpoint="api_refresh"),
         Rule("/Auth", methods=["GET"], endpoint="auth_info"),
         Rule("/Queries", methods=["GET"], endpoint="queries"),
+        Rule("/FieldsMetadata", methods=["GET"], endpoint="fields_metadata"),
+        Rule("/FieldsMetadata/<entity_types>", methods=["GET"], endpoint="fields_metadata"),
         Rule("/Organisations/FindByUpdateDates/<start>/<end>", methods=["GET"], endpoint="organisations_by_update"),
         Rule("/Deliveries/<int:record_id>/QuotationLines", methods=["GET"], endpoint="delivery_lines"),
         Rule("/QuotationLines/LinkedData", methods=["GET", "POST"], endpoint="register"),
@@ -93,6 +114,11 @@ class WebcrmSandbox(SandboxApp):
         #: Fault drill: answer every create this way instead ("empty", "id", "object", "location"); None = as
         #: the API description says.
         self.create_answer: str | None = None
+        #: The drop-down lists this database's administrator keeps (``/FieldsMetadata``): entity type → field →
+        #: values, in the order webCRM shows them.
+        self.field_options: dict[str, dict[str, list[str]]] = {
+            entity_type: {name: list(values) for name, values in fields.items()}
+            for entity_type, fields in DEFAULT_FIELD_OPTIONS.items()}
 
     # -- webCRM's error bodies ---------------------------------------------------------------
     def rate_limited_response(self, retry_after: float) -> Response:
@@ -252,6 +278,27 @@ class WebcrmSandbox(SandboxApp):
                     if low <= row["OrganisationUpdatedAt"] < high]
         return _paged(request, rows)
 
+    def fields_metadata(self, request: Request, entity_types: str = "All") -> Response:
+        """``FieldMetadataDto`` of each drop-down field of ``entity_types`` (one of the spec's enum, or ``All``): a
+        bare array, unpaged (the spec gives no ``Page``/``Size``), each option as ``{"Text", "Value"}``."""
+        self._authorise(request)
+        if entity_types not in METADATA_ENTITY_TYPES:
+            raise bad_request(f"The value '{entity_types}' is not valid for entityTypes.")
+        with self.lock:
+            wanted = {entity_type: fields for entity_type, fields in self.field_options.items()
+                      if entity_types in ("All", entity_type)}
+            answer = []
+            for fields in wanted.values():
+                for name, values in fields.items():
+                    db_name, label, field_id = FIELD_METADATA.get(name, (name.lower(), name, 0))
+                    answer.append({
+                        "FieldMetadataDbFieldName": db_name, "FieldMetadataFriendlyFieldName": name,
+                        "FieldMetadataId": field_id, "FieldMetadataLabel": label,
+                        "FieldMetadataSortOrder": 11000 + field_id * 10, "FieldMetadataDisplayType": "D",
+                        "FieldMetadataTextFieldMaxLength": 50,
+                        "FieldMetadataDropdownListData": [{"Text": value, "Value": value} for value in values]})
+        return json_response(answer)
+
     def queries(self, request: Request) -> Response:
         self._authorise(request)
         with self.lock:
@@ -319,7 +366,23 @@ class WebcrmSandbox(SandboxApp):
 
     def seed_demo(self) -> None:
         """A few hundred organisations with persons, products, users and deliveries with lines."""
-        from .demo import seed_demo_data
+        from .demo import DEMO_FIELD_OPTIONS, seed_demo_data
 
         with self.lock:
             seed_demo_data(self.store)
+            self.field_options.clear()  # in place: the kept state (``persistent_collections``) holds this dict
+            self.field_options.update({entity_type: {name: list(values) for name, values in fields.items()}
+                                       for entity_type, fields in DEMO_FIELD_OPTIONS.items()})
+
+    # -- what a restart keeps (the demo's data in var/; :mod:`..sandbox_state`) -------------------------
+    def persistent_collections(self) -> dict[str, MutableMapping[Any, Any]]:
+        return {**tables_collections("records", self.store.tables), **tables_collections("hooks", self.store.hooks),
+                "refresh_tokens": self.refresh_tokens, "field_options": self.field_options}
+
+    def persistent_meta(self) -> dict[str, Any]:
+        return {**tables_meta("records", self.store.tables), **tables_meta("hooks", self.store.hooks)}
+
+    def restore_state(self, collections: Mapping[str, Mapping[Any, Any]], meta: Mapping[str, Any]) -> None:
+        super().restore_state(collections, meta)
+        restore_tables_meta("records", self.store.tables, meta)
+        restore_tables_meta("hooks", self.store.hooks, meta)

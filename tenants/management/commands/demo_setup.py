@@ -1,6 +1,8 @@
 """Create (or bring up to date) the demo tenant: one user per role, and connections to the sandboxes.
 
-Safe to run any number of times: nothing is duplicated, and passwords are reset to the demo one.
+Safe to run any number of times: nothing is duplicated, and passwords are reset to the demo one. The first run
+(the one that creates the demo tenant) also queues the initial imports of the running integrations, so the
+dashboard, the runs and the sync log show work from the first minute; later runs queue nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from integrations.demo_imports import demo_first_imports_queue
 from integrations.models import Connection, Integration
 from integrations.services import integration_activate
 from integrations.systems.base import SystemKind
@@ -22,6 +25,9 @@ from tenants.models import Membership, Role, Tenant
 
 DEMO_PASSWORD = "synkro-demo"  # noqa: S105 - printed on purpose; demo tenants only
 DEMO_USERS = [("demo-admin", Role.ADMIN), ("demo-customer", Role.CUSTOMER), ("demo-support", Role.SUPPORT)]
+DEMO_TENANT = ("demo", "Nordlys Handel A/S (demo)")
+#: A second, empty tenant that earlier versions of the demo made; removed while nobody has put anything in it.
+FORMER_SECOND_TENANT = "demo-sverige"
 
 
 class Command(BaseCommand):
@@ -33,24 +39,37 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, base_url: str, **options):
-        tenant, _ = Tenant.objects.update_or_create(slug="demo", defaults={"name": "Nordlys Handel A/S (demo)"})
-        second, _ = Tenant.objects.update_or_create(slug="demo-sverige", defaults={"name": "Fjällvind AB (demo)"})
+        slug, name = DEMO_TENANT
+        tenant, first_start = Tenant.objects.get_or_create(slug=slug, defaults={"name": name})
+        if tenant.name != name:
+            tenant.name = name
+            tenant.save(update_fields=["name"])
+        self._former_second_tenant_remove()
         User = get_user_model()
         for username, role in DEMO_USERS:
             user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
             user.set_password(DEMO_PASSWORD)
             user.save()
             Membership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
-        admin = User.objects.get(username="demo-admin")
-        Membership.objects.update_or_create(user=admin, tenant=second, defaults={"role": Role.ADMIN})
 
         connections = self._sandbox_connections(tenant, base_url.rstrip("/"))
         self._integrations(tenant, connections)
+        if first_start:
+            runs = demo_first_imports_queue(tenant=tenant)
+            self.stdout.write(f"  Queued {len(runs)} initial imports; watch them under Runs once Synkro answers.")
 
         self.stdout.write(self.style.SUCCESS("Demo tenant ready: " + tenant.name))
         self.stdout.write(f"  Log in at {base_url.rstrip('/')}/accounts/login/ with password {DEMO_PASSWORD!r}:")
         for username, role in DEMO_USERS:
             self.stdout.write(f"    {username:<14} {role.label}")
+
+    @staticmethod
+    def _former_second_tenant_remove() -> None:
+        """Drop the empty second demo tenant of earlier versions, unless someone gave it connections (then it is
+        theirs and stays)."""
+        former = Tenant.objects.filter(slug=FORMER_SECOND_TENANT).first()
+        if former is not None and not Connection.objects.filter(tenant=former).exists():
+            former.delete()
 
     def _sandbox_connections(self, tenant: Tenant, base_url: str) -> dict[str, Connection]:
         connections: dict[str, Connection] = {}

@@ -282,7 +282,7 @@ def test_the_demo_database_is_realistic():
     sandbox = provider.sandbox()
     sandbox.seed_demo()
     tables = sandbox.store.tables
-    assert len(tables["Organisations"].rows) == 300
+    assert len(tables["Organisations"].rows) == 340  # 300 Danish, 40 Swedish (the Fortnox side of the demo)
     assert len(tables["Persons"].rows) >= 300
     assert len(tables["Users"].rows) == 8 and len(tables["QuotationLines/LinkedData"].rows) >= 40
     deliveries = list(tables["Deliveries"].rows.values())
@@ -298,4 +298,9 @@ def test_the_demo_database_is_realistic():
     organisations = list(tables["Organisations"].rows.values())
     assert any(o["OrganisationExtraCustom1"] for o in organisations)
     assert any(not o["OrganisationExtraCustom1"] for o in organisations)
-    assert {o["OrganisationCountry"] for o in organisations} == {"Danmark"}
+    assert {o["OrganisationCountry"] for o in organisations} == {"Danmark", "Sverige"}
+    swedish = [o for o in organisations if o["OrganisationCountry"] == "Sverige"]
+    assert {o["OrganisationType"] for o in swedish} == {"Kund – Företag", "Kund – Privat"}
+    assert not any(o["OrganisationExtraCustom1"] for o in swedish)  # no number to collide with the Danish ERPs'
+    offered = set(sandbox.field_options["Organisation"]["OrganisationType"])
+    assert {o["OrganisationType"] for o in organisations} <= offered
