@@ -20,6 +20,9 @@ from gunicorn.glogging import Logger as GunicornLogger
 _HOOK_TOKEN = re.compile(r"(/hooks/[^/\s?#\"'<>]+/)[^/\s?#\"'<>]+")
 #: Uniconta's change URL may carry the connection's secret as ``Argument=`` in the query string.
 _ARGUMENT = re.compile(r"([?&]argument=)[^&\s#\"'<>]*", re.IGNORECASE)
+#: Fortnox sends the browser back with a single-use authorisation code (and the state guarding it) in the query.
+_CONNECT_RETURN = "/connections/fortnox/return/"
+_OAUTH_PARAMETER = re.compile(r"([?&](?:code|state)=)[^&\s#\"'<>]*")
 REDACTED = "…"
 
 #: Arguments formatted as they are (``%d`` of a number must stay a number).
@@ -27,7 +30,10 @@ _PLAIN_TYPES = (int, float, bool, type(None))
 
 
 def redact(text: str) -> str:
-    """``text`` with every webhook token (and Uniconta ``Argument`` secret) replaced by ``…``."""
+    """``text`` with every webhook token (and Uniconta ``Argument`` secret, and the ``code``/``state`` Fortnox sends
+    back to ``/connections/fortnox/return/``) replaced by ``…``."""
+    if _CONNECT_RETURN in text:
+        text = _OAUTH_PARAMETER.sub(rf"\g<1>{REDACTED}", text)
     if "/hooks/" not in text and "rgument=" not in text.lower():
         return text
     return _ARGUMENT.sub(rf"\g<1>{REDACTED}", _HOOK_TOKEN.sub(rf"\g<1>{REDACTED}", text))

@@ -267,8 +267,13 @@ ALLOW_PRIVATE_VENDOR_HOSTS = env.bool("ALLOW_PRIVATE_VENDOR_HOSTS", default=DEBU
 WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=1024 * 1024)
 # Notices one webhook call may carry; a call with more is refused with 413 and nothing stored.
 WEBHOOK_MAX_NOTICES = env.int("WEBHOOK_MAX_NOTICES", default=1000)
-# The address the outside world reaches Synkro at; used to show webhook URLs.
+# The address the outside world reaches Synkro at; used to show webhook URLs and as the base of the Fortnox
+# app's redirect URI (<PUBLIC_BASE_URL>/connections/fortnox/return/).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# The Fortnox app ("Connect to Fortnox") from Fortnox's Developer Portal; never shown. Connections to the sandbox use
+# the sandbox's demo app instead.
+FORTNOX_CLIENT_ID = env.str("FORTNOX_CLIENT_ID", default="")
+FORTNOX_CLIENT_SECRET = env.str("FORTNOX_CLIENT_SECRET", default="")
 
 # A webhook URL's token is its credential: every handler takes it out of what it writes (config/logredact.py).
 # Django's own loggers are named so that they lose the default handlers (and the mail to ADMINS) that bypass it.

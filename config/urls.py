@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from integrations.views import fortnox_connect_return
 from integrations.webhooks import webhook_receive
 from tenants import views as tenant_views
 from tenants.login import AdminLoginForm
@@ -17,6 +18,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("t/<slug:tenant_slug>/", include("tenants.urls")),
     path("hooks/<str:system>/<str:token>/", webhook_receive, name="webhook-receive"),
+    # The Fortnox app's redirect URI: one address for every tenant (Fortnox compares it with the registered one).
+    path("connections/fortnox/return/", fortnox_connect_return, name="fortnox-connect-return"),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file, so no inline script is needed (CSP).

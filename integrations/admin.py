@@ -83,4 +83,4 @@ class IntegrationAdmin(TenantScopedAdmin):
     readonly_fields = ("activated_at",)
 
     def save_model(self, request, obj: Integration, form, change) -> None:
-        integration_save(integration=obj)
+        integration_save(integration=obj, user=request.user)

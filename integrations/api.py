@@ -17,6 +17,8 @@ from tenants.api import TenantRolePermission, TenantScopedMixin
 from .models import Connection, Integration, integration_pair_errors
 from .services import (
     ActivationRefused,
+    connection_probe,
+    connection_save_checked,
     connection_test,
     integration_activation_refusals,
     integration_save,
@@ -42,9 +44,10 @@ class ConnectionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Connection
         fields = ["id", "system", "name", "base_url", "credentials", "credentials_set", "public_credentials",
-                  "status", "status_detail", "last_error", "last_checked_at", "created_at", "updated_at"]
-        read_only_fields = ["id", "status", "status_detail", "last_error", "last_checked_at", "created_at",
-                            "updated_at"]
+                  "status", "status_detail", "last_error", "last_checked_at", "last_success_at", "failing_since",
+                  "created_at", "updated_at"]
+        read_only_fields = ["id", "status", "status_detail", "last_error", "last_checked_at", "last_success_at",
+                            "failing_since", "created_at", "updated_at"]
 
     def get_credentials_set(self, obj: Connection) -> list[str]:
         return obj.credential_names_set()
@@ -92,16 +95,30 @@ class ConnectionSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         credentials = validated_data.pop("credentials", {})
-        return Connection.objects.create(tenant=self.context["tenant"], credentials=credentials, **validated_data)
+        return self._saved_after_test(Connection(tenant=self.context["tenant"], credentials=credentials,
+                                                 **validated_data), test=True)
 
     def update(self, instance: Connection, validated_data):
         credentials = validated_data.pop("credentials", None)
+        test = bool(credentials)
         if credentials:
             instance.credentials = {**instance.credentials, **credentials}
             instance.status = "untested"
         if "base_url" in validated_data and validated_data["base_url"] != instance.base_url:
             instance.status, instance.status_detail, instance.last_error = "untested", "", ""
-        return super().update(instance, validated_data)
+            test = True
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return self._saved_after_test(instance, test=test)
+
+    @staticmethod
+    def _saved_after_test(connection: Connection, *, test: bool) -> Connection:
+        """Test new credentials or a new address with the vendor before saving, as the screen does: a refusal is a
+        400 naming the vendor's reason and nothing is saved; an unreachable vendor saves it as not tested."""
+        probe = connection_probe(connection=connection, unsaved=True) if test else None
+        if probe is not None and probe.checked and not probe.ok:
+            raise serializers.ValidationError({"credentials": [f"Not saved: {probe.error}"]})
+        return connection_save_checked(connection=connection, probe=probe)
 
 
 class ConnectionViewSet(TenantScopedMixin, viewsets.ModelViewSet):
@@ -190,7 +207,8 @@ class IntegrationSerializer(serializers.ModelSerializer):
         with transaction.atomic():
             try:
                 integration = integration_save(integration=Integration(tenant=self.context["tenant"],
-                                                                       **validated_data))
+                                                                       **validated_data),
+                                               user=self.context["request"].user)
             except ActivationRefused as refused:
                 raise serializers.ValidationError({"active": refused.reasons}) from None
             integration_setup_defaults(integration=integration, user=self.context["request"].user)
@@ -200,7 +218,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
         for name, value in validated_data.items():
             setattr(instance, name, value)
         try:
-            return integration_save(integration=instance)
+            return integration_save(integration=instance, user=self.context["request"].user)
         except ActivationRefused as refused:
             raise serializers.ValidationError({"active": refused.reasons}) from None
 

@@ -21,12 +21,19 @@ from .systems.hosts import base_url_problem
 from .systems.registry import get_system, system_choices
 
 CREDENTIAL_PREFIX = "credential_"
+#: Credentials that come from connecting through the vendor's consent page, never typed: a token kept from an old
+#: grant must not outlive new credentials typed over it.
+GRANTED_CREDENTIALS = ("access_token", "access_token_expires_at")
 #: The value the "System" choice posts (htmx) to ask for the credential fields of another system.
 SWITCH_SYSTEM = "system"
 
 
 class ConnectionForm(forms.ModelForm):
-    """Name, address and the credentials of the chosen system, one field each."""
+    """Name, address and the credentials of the chosen system, one field each.
+
+    ``connecting``: the form is submitted to connect through the vendor's consent page (Fortnox), so the typed
+    credentials are neither required nor used.
+    """
 
     base_url = forms.URLField(label="Base URL", required=False, max_length=300, assume_scheme="https")
 
@@ -34,9 +41,11 @@ class ConnectionForm(forms.ModelForm):
         model = Connection
         fields = ["system", "name", "base_url"]
 
-    def __init__(self, *args: Any, tenant: Tenant, system: str | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, tenant: Tenant, system: str | None = None, connecting: bool = False,
+                 **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
+        self.connecting = connecting
         self.fields["system"].choices = [("", "Choose a system…"), *system_choices()]
         editing = self.instance.pk is not None
         if editing:
@@ -45,6 +54,8 @@ class ConnectionForm(forms.ModelForm):
         else:
             system = self.data.get("system") or system or self.initial.get("system")
         self.system_key = system if system in dict(system_choices()) else None
+        if not editing and self.system_key:
+            self.initial.setdefault("system", self.system_key)  # ?system=fortnox arrives with Fortnox chosen
         # A POST of the system choice alone: typed secrets never travel in a URL, nor for another system.
         self.fields["system"].widget.attrs.update({
             "hx-post": "", "hx-target": "#credential-fields", "hx-select": "#credential-fields",
@@ -68,7 +79,18 @@ class ConnectionForm(forms.ModelForm):
             else:
                 field = forms.CharField(label=spec.label, required=spec.required, initial=stored.get(spec.name),
                                         help_text=spec.help, max_length=CREDENTIAL_MAX_LENGTH)
+            if connecting:
+                field.required = False
             self.fields[name] = field
+
+    @property
+    def offers_consent(self) -> bool:
+        """Whether the chosen system is connected through its consent page ("Connect to Fortnox")."""
+        return self.system_key == "fortnox"
+
+    def needs_test(self) -> bool:
+        """Whether saving this (valid) form is to be tested first: a new connection, new credentials, a new address."""
+        return self.instance.pk is None or bool(self.changed_credentials()) or "base_url" in self.changed_data
 
     def credential_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith(CREDENTIAL_PREFIX)]
@@ -93,6 +115,8 @@ class ConnectionForm(forms.ModelForm):
         if problem:
             self.add_error("base_url", problem)
             return cleaned
+        if self.connecting:
+            return cleaned  # connecting replaces every credential: none has to be entered again
         missing = secrets_to_enter_again(connection=self.instance, base_url=base_url,
                                          given=set(self.changed_credentials()))
         if missing:
@@ -120,6 +144,9 @@ class ConnectionForm(forms.ModelForm):
                     credentials[key] = value
                 elif not isinstance(self.fields[name].widget, forms.PasswordInput):
                     credentials.pop(key, None)
+        if credentials != connection.credentials:
+            for name in GRANTED_CREDENTIALS:
+                credentials.pop(name, None)
         if credentials != connection.credentials or "base_url" in self.changed_data:
             connection.status = "untested"
             connection.status_detail = ""
@@ -143,9 +170,10 @@ class IntegrationForm(forms.ModelForm):
         model = Integration
         fields = ["name", "crm_connection", "erp_connection", "active", "guard_share", "guard_minimum"]
 
-    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any):
+    def __init__(self, *args: Any, tenant: Tenant, user: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
+        self.user = user  # who saves it: an activation or a pause is audited with their name
         self.fields["crm_connection"].queryset = scoped(Connection, tenant)
         self.fields["erp_connection"].queryset = scoped(Connection, tenant)
 
@@ -184,5 +212,5 @@ class IntegrationForm(forms.ModelForm):
         integration: Integration = super().save(commit=False)
         integration.tenant = self.tenant
         if commit:
-            integration_save(integration=integration)
+            integration_save(integration=integration, user=self.user)
         return integration

@@ -52,6 +52,11 @@ class Connection(TenantOwned):
     status_detail = models.CharField(max_length=300, blank=True)
     last_error = models.TextField(blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    #: The last time the vendor answered a call of this connection with success (a test, a sync, a poll); kept
+    #: at most once a minute (``connection_status``).
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    #: Since when the vendor refuses the credentials; empty while the connection works.
+    failing_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -109,6 +114,10 @@ class Connection(TenantOwned):
         kwargs.setdefault("token_store", DjangoCacheTokenStore())
         kwargs.setdefault("credentials_changed", store)
         kwargs.setdefault("credentials_held", held)
+        if self.pk is not None:
+            from .connection_status import call_observer_for
+
+            kwargs.setdefault("call_observer", call_observer_for(self))
         return self.provider.client(base_url=self.effective_base_url, credentials=self.credentials, **kwargs)
 
 
@@ -135,6 +144,11 @@ class Integration(TenantOwned):
     guard_minimum = models.PositiveIntegerField(
         default=20, verbose_name="guard: at least this many records",
         help_text="The guard never trips for fewer records than this.")
+    #: What is still owed at the vendors after a pause or an activation: "remove" (its webhooks are to be taken
+    #: down), "register" (put up again), or blank when nothing is. ``hooks_owed_task`` retries it.
+    hooks_owed = models.CharField(max_length=10, blank=True, default="")
+    #: Why the last attempt to remove or register the webhooks did not succeed, in words; blank after a success.
+    hooks_error = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["name"]
@@ -184,6 +198,7 @@ def integration_pair_errors(*, tenant_id: int | None, crm: Connection | None, er
 
 
 # The sync engine's state lives in modules of its own; Django finds the models through this one.
+from .observed import ObservedValues  # noqa: E402
 from .safety import MatchState, PlanAction, PlannedChange, PossibleMatch  # noqa: E402
 from .streamstate import StreamOffset  # noqa: E402
 from .syncstate import (  # noqa: E402
@@ -206,7 +221,8 @@ from .syncstate import (  # noqa: E402
 
 __all__ = [
     "Conflict", "Connection", "ConnectionStatus", "EventSource", "EventState", "InboundEvent", "Integration",
-    "LogAction", "MatchState", "PlanAction", "PlannedChange", "PollCursor", "PosDailyReport", "PossibleMatch",
+    "LogAction", "MatchState", "ObservedValues", "PlanAction", "PlannedChange", "PollCursor", "PosDailyReport",
+    "PossibleMatch",
     "RateBucket", "RecordLock", "RunKind", "RunState", "StreamOffset", "SyncLink", "SyncLogEntry", "SyncRun",
     "WebhookStat",
 ]

@@ -21,6 +21,8 @@ NOT_TENANT_SCOPED = {
     "login": "public",
     "logout": "public",
     "webhook-receive": "the integration's secret token names the tenant; a wrong token is 404 (test_webhook_endpoint)",
+    "fortnox-connect-return": "the state in the caller's own session names tenant and connection; membership and "
+                              "role are checked again (tests/integrations/test_connect_fortnox.py)",
     "api-root": "index of links",
     "api-tenant-list": "lists only the caller's own tenants (tested below)",
     "api-tenant-detail": "looked up among the caller's own tenants (tested below)",

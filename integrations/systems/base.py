@@ -206,6 +206,7 @@ class ApiClient:
         token_store: TokenStore | None = None,
         credentials_changed: Callable[[dict[str, str]], None] | None = None,
         credentials_held: Callable[[], AbstractContextManager[Mapping[str, str] | None]] | None = None,
+        call_observer: Callable[[ExternalSystemError | None], None] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         #: The only origins this client sends anything to (see ``_transmit``).
@@ -225,6 +226,10 @@ class ApiClient:
         self.credentials_held = credentials_held
         #: HTTP calls made, attempts included; read by benchmarks and tests.
         self.calls = 0
+        #: Told of each logical request's outcome: None when the vendor answered with success, the ``AuthError``
+        #: when it refused the credentials (other failures say nothing about them). The owner records when the
+        #: connection last worked; a failing observer never fails the call.
+        self.call_observer = call_observer
 
     @property
     def provider(self) -> SystemProvider | None:
@@ -378,7 +383,21 @@ class ApiClient:
             sleep=self.sleep,
             reraise=True,
         )
-        return retrying(self._send_once, method, path, auth=auth, **kwargs)
+        try:
+            response = retrying(self._send_once, method, path, auth=auth, **kwargs)
+        except AuthError as error:
+            self._observe(error)
+            raise
+        self._observe(None)
+        return response
+
+    def _observe(self, error: ExternalSystemError | None) -> None:
+        if self.call_observer is None:
+            return
+        try:
+            self.call_observer(error)
+        except Exception:  # the record of how the connection fares must never break the call itself
+            logger.exception("recording the outcome of a %s call failed", self.system)
 
     def _send_once(self, method: str, path: str, *, auth: bool, **kwargs: Any) -> requests.Response:
         response = self._transmit(method, path, auth=auth, **kwargs)
