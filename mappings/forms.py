@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -20,6 +21,8 @@ from .models import (
 )
 from .selectors import allowed_directions, direction_label, entity_sides
 from .services import ConfigInvalid
+from .trigger_values import TriggerValues, trigger_values_for
+from .validation import trigger_value_problems
 
 
 class CommaListField(forms.CharField):
@@ -110,13 +113,117 @@ class EntitySettingsForm(forms.ModelForm):
                 label="“Relevant for ERP” flag", required=False,
                 choices=[("", "Every person with an e-mail")] + [(f, f) for f in flags],
                 help_text="Only persons with this check mark go to the ERP")
+        #: Stored trigger values the front system does not have, in words (shown beside the fields and on top).
+        self.trigger_warnings: list[str] = []
+        self.trigger_offer: TriggerValues | None = None
+        if "trigger_values" in self.fields:
+            self._offer_trigger_values(entity_sync)
+
+    def _offer_trigger_values(self, entity_sync: EntitySync) -> None:
+        """"Sync only organisations of type" (several) and "Set type for ERP customers" (one) as selects of the
+        values the connected webCRM has (``trigger_values.py``). A stored value it lacks stays selectable, marked,
+        with a warning; a value neither offered nor stored is refused as an invalid choice. When the values cannot
+        be read, both stay free text with a note saying why."""
+        posted = self.data.get("trigger_field") if self.is_bound else None
+        trigger_field = posted if posted in ("type", "status") else (entity_sync.trigger_field or "type")
+        offer = trigger_values_for(entity_sync=entity_sync, trigger_field=trigger_field)
+        types = offer if trigger_field == "type" else trigger_values_for(entity_sync=entity_sync)
+        self.trigger_offer = offer
+        stored = [str(v) for v in entity_sync.trigger_values or []]
+        if offer is not None and offer.values is not None:
+            problems = trigger_value_problems(system_name=offer.system_name, words=offer.words,
+                                              offered=offer.values, trigger_values=stored)
+            self.trigger_warnings += [p.message for p in problems]
+            self.fields["trigger_values"] = forms.MultipleChoiceField(
+                required=False, label=self.fields["trigger_values"].label,
+                choices=_offered_choices(offer, stored),
+                widget=forms.SelectMultiple(attrs={"size": min(8, len(offer.values) + len(offer.missing(stored)))}),
+                help_text=" ".join([*(p.message for p in problems), _read_words(offer, several=True)]))
+            self.initial["trigger_values"] = _as_offered(offer, stored)
+        elif offer is not None:
+            self.fields["trigger_values"].help_text = f"{offer.note} E.g. Kunde, Kund – Företag"
+        if "erp_created_type" not in self.fields or types is None:
+            return
+        current = entity_sync.erp_created_type or ""
+        if types.values is not None:
+            problems = trigger_value_problems(system_name=types.system_name, words=types.words,
+                                              offered=types.values, created_type=current)
+            self.trigger_warnings += [p.message for p in problems]
+            self.fields["erp_created_type"] = forms.ChoiceField(
+                required=False, label=self.fields["erp_created_type"].label,
+                choices=[("", "Leave the type empty"), *_offered_choices(types, [current] if current else [])],
+                help_text=" ".join([*(p.message for p in problems), "The type organisations made from the ERP get. "
+                                    + _read_words(types, several=False)]))
+            self.initial["erp_created_type"] = (_as_offered(types, [current]) or [""])[0] if current else ""
+        else:
+            self.fields["erp_created_type"].help_text = types.note
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.fields}
 
+    #: Settings that apply only while other settings have one of the given values; the others are hidden (and kept).
+    APPLIES_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
+        "conflict_owner": {"direction": ("two_way",)},
+        "delivery_target": {"direction": ("to_erp", "two_way")},
+        "outgoing_order_type": {"direction": ("to_erp", "two_way"), "delivery_target": ("sales_order",)},
+        "accepted_order_types": {"direction": ("to_crm", "two_way")},
+    }
+
+    def applies(self, name: str) -> bool:
+        """Whether the setting ``name`` takes effect with the values now in the form (bound data, else saved)."""
+        if name == "outgoing_order_type" and not self._erp_has_order_type():
+            return False
+        rule = self.APPLIES_WHEN.get(name, {})
+        return all(other not in self.fields or str(self[other].value() or "") in values
+                   for other, values in rule.items())
+
+    def applies_rule(self, name: str) -> str:
+        """The rule of ``applies`` as JSON for the page's script (``{"direction": ["two_way"]}``), or ""."""
+        if name == "outgoing_order_type" and not self._erp_has_order_type():
+            return ""
+        rule = {other: list(values) for other, values in self.APPLIES_WHEN.get(name, {}).items()
+                if other in self.fields}
+        return json.dumps(rule) if rule else ""
+
+    def setting_rows(self) -> list[dict[str, Any]]:
+        """The settings below the direction switch, in form order: ``{"field": BoundField, "applies": bool,
+        "rule": JSON or ""}``; the page hides a setting that does not apply (unless it shows an error) and its script
+        re-checks ``rule`` when a setting changes."""
+        return [{"field": self[name], "applies": self.applies(name) or bool(self[name].errors),
+                 "rule": self.applies_rule(name)} for name in self.fields if name != "direction"]
+
+    def _erp_has_order_type(self) -> bool:
+        """Only an ERP whose sales orders carry an order type (Visma.net's ``type``) uses the outgoing order type."""
+        _, erp = entity_sides(self.instance)
+        return bool(erp.spec and erp.spec.role("order_type"))
+
+
+def _offered_choices(offer: TriggerValues, stored: list[str]) -> list[tuple[str, str]]:
+    """The system's values, then the stored ones it lacks, marked so nobody takes them for real ones."""
+    return [(v, v) for v in offer.values or ()] + [(v, f"{v} (not in {offer.system_name})")
+                                                   for v in offer.missing(stored)]
+
+
+def _as_offered(offer: TriggerValues, stored: list[str]) -> list[str]:
+    """Stored values spelt as the system spells them ("kunde" → "Kunde"; the trigger compares without case)."""
+    spelling = {v.casefold(): v for v in offer.values or ()}
+    return [spelling.get(v.strip().casefold(), v) for v in stored]
+
+
+def _read_words(offer: TriggerValues, *, several: bool) -> str:
+    when = f" (read {offer.read_at:%Y-%m-%d %H:%M} UTC)" if offer.read_at else ""
+    choose = " Hold Ctrl (⌘ on a Mac) to choose several." if several else ""
+    return f"The {offer.words}s {offer.system_name} has{when}.{choose} {offer.note}".strip()
+
 
 class MappingRowForm(forms.Form):
-    """The last row of the mapping table: two selects and a (+)."""
+    """The last row of the mapping table: two selects and a (+), each input in the column it fills.
+
+    The ``<form>`` element sits in the row's last cell; every input names it (``form="mapping-add-form"``), so
+    the row keeps the table's columns, as webCRM's own organisation settings screen does.
+    """
+
+    FORM_ID = "mapping-add-form"
 
     erp_field = forms.ChoiceField(label="ERP field")
     crm_field = forms.ChoiceField(label="webCRM field")
@@ -143,6 +250,9 @@ class MappingRowForm(forms.Form):
             self.fields["erp_field"].required = False
         else:
             del self.fields["erp_user_field"]
+        self.erp_labels, self.crm_labels = field_labels(erp.spec), field_labels(front.spec)
+        for field in self.fields.values():
+            field.widget.attrs["form"] = self.FORM_ID
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -153,6 +263,16 @@ class MappingRowForm(forms.Form):
                 self.add_error("erp_field", f"Choose a {self.erp_name} field or type a user field name.")
             cleaned["erp_field"] = chosen
         return cleaned
+
+
+def field_labels(spec) -> dict[str, str]:
+    """Each catalog field's friendly label by its API name (``{"OrganisationName": "Organisation name"}``).
+
+    A field without a label of its own (or a Uniconta user field typed by hand) is not in the result.
+    """
+    if spec is None:
+        return {}
+    return {f.name: f.label for f in spec.fields if f.label and f.label != f.name}
 
 
 def _field_choices(spec) -> list[tuple[str, Any]]:

@@ -6,6 +6,8 @@ urlpatterns = [
     path("integrations/<int:integration_id>/settings/", views.entity_settings_index, name="entity-settings-index"),
     path("integrations/<int:integration_id>/settings/<slug:entity>/", views.entity_settings, name="entity-settings"),
     path("integrations/<int:integration_id>/settings/<slug:entity>/mappings/", views.mapping_add, name="mapping-add"),
+    path("integrations/<int:integration_id>/settings/<slug:entity>/trigger-values/", views.trigger_values_refresh,
+         name="trigger-values-refresh"),
     path("integrations/<int:integration_id>/mappings/<int:mapping_id>/remove/", views.mapping_remove,
          name="mapping-remove"),
     path("integrations/<int:integration_id>/webhooks/", views.webhook_settings, name="webhook-settings"),

@@ -13,6 +13,7 @@ from integrations.models import Integration
 from tenants.access import get_scoped_or_404, scoped
 from tenants.decorators import can_configure, tenant_view
 
+from .audit import change_words, changes_described
 from .forms import EntitySettingsForm, MappingRowForm, PosRegisterForm, PosSettingsForm, ScheduleForm, apply_problems
 from .models import ConfigChange, EntitySync, FieldMapping, PosRegister, PosSettings, WebhookToggle
 from .selectors import direction_label, entity_sides, integration_entities
@@ -40,16 +41,15 @@ def _entity_sync(request: HttpRequest, integration: Integration, entity: str) ->
                              integration=integration, entity=entity)
 
 
-def describe_changes(changes: dict[str, list]) -> str:
-    """“Direction: Off → Two way; Trigger values: [] → ['Kunde']” for the flash message."""
-    parts = [f"{name.replace('_', ' ').capitalize()}: {before!r} → {after!r}" for name, (before, after)
-             in changes.items()]
-    return "; ".join(parts) if parts else "nothing changed"
+def describe_changes(changes: dict[str, list], *, integration: Integration) -> str:
+    """“Direction: Off → Two way; Sync only organisations of type: none → “Kunde”” for the flash message, in the
+    screen's words (``audit.changes_described``)."""
+    return changes_described(integration=integration, changes=changes)
 
 
 def _tab_context(request: HttpRequest, integration: Integration, entity_sync: EntitySync, **extra) -> dict:
     front, erp = entity_sides(entity_sync)
-    return {
+    context = {
         "integration": integration, "entity_sync": entity_sync,
         "tabs": scoped(EntitySync, request.tenant).filter(integration=integration),
         "mappings": entity_sync.field_mappings.all(), "front_name": front.system_name, "erp_name": erp.system_name,
@@ -57,6 +57,20 @@ def _tab_context(request: HttpRequest, integration: Integration, entity_sync: En
         "length_warnings": entity_length_warnings(entity_sync=entity_sync),
         "direction_label": direction_label(integration, entity_sync.direction), "section": "settings", **extra,
     }
+    context["mapping_rows"] = mapping_rows(context["mappings"], row_form=context["row_form"],
+                                           length_warnings=context["length_warnings"])
+    return context
+
+
+def mapping_rows(mappings, *, row_form: MappingRowForm, length_warnings: dict[object, list[str]]) -> list[dict]:
+    """The mapping table's rows: each mapping with the catalog's labels of its two fields and its length notes.
+
+    Returns ``[{"mapping": FieldMapping, "erp_label": "Name", "crm_label": "Organisation name", "warnings": [...]}]``;
+    a label is "" where the catalog has none (the API name is then the only name shown).
+    """
+    return [{"mapping": m, "erp_label": row_form.erp_labels.get(m.erp_field, ""),
+             "crm_label": row_form.crm_labels.get(m.crm_field, ""), "warnings": length_warnings.get(m.pk, [])}
+            for m in mappings]
 
 
 @tenant_view()
@@ -82,12 +96,35 @@ def entity_settings(request: HttpRequest, integration_id: int, entity: str) -> H
             except ConfigInvalid as error:
                 apply_problems(form, error)
             else:
-                messages.success(request, f"{entity_sync.get_entity_display()} saved — {describe_changes(changes)}.")
+                said = describe_changes(changes, integration=integration)
+                messages.success(request, f"{entity_sync.get_entity_display()} saved — {said}.")
                 return redirect("entity-settings", tenant_slug=request.tenant.slug, integration_id=integration.pk,
                                 entity=entity)
         return render(request, "mappings/entity_settings.html",
                       _tab_context(request, integration, entity_sync, form=form), status=400)
     return render(request, "mappings/entity_settings.html", _tab_context(request, integration, entity_sync, form=form))
+
+
+@tenant_view(allow=can_configure)
+@require_POST
+def trigger_values_refresh(request: HttpRequest, integration_id: int, entity: str) -> HttpResponse:
+    """“Refresh from webCRM”: read the organisation types (and statuses) the front system has again, then back to
+    the tab. Nothing of the configuration changes."""
+    from .trigger_values import trigger_values_for
+
+    integration = _integration(request, integration_id)
+    entity_sync = _entity_sync(request, integration, entity)
+    fields = ["type"] + (["status"] if entity_sync.trigger_field == "status" else [])
+    for trigger_field in fields:
+        offer = trigger_values_for(entity_sync=entity_sync, trigger_field=trigger_field, refresh=True)
+        if offer is None:
+            messages.error(request, "Only organisations have trigger values to read.")
+        elif offer.values is None or offer.note:
+            messages.error(request, offer.note)
+        else:
+            messages.success(request, f"Read {len(offer.values)} {offer.words}s from {offer.system_name}: "
+                                      f"{', '.join(offer.values)}.")
+    return redirect("entity-settings", tenant_slug=request.tenant.slug, integration_id=integration.pk, entity=entity)
 
 
 @tenant_view(allow=can_configure)
@@ -193,7 +230,8 @@ def schedules(request: HttpRequest, integration_id: int) -> HttpResponse:
                     changes = entity_sync_update(entity_sync=form.instance, user=request.user,
                                                  changes={k: form.cleaned_data[k] for k in form.Meta.fields})
                     if changes:
-                        summary.append(f"{form.instance.get_entity_display()}: {describe_changes(changes)}")
+                        said = describe_changes(changes, integration=integration)
+                        summary.append(f"{form.instance.get_entity_display()}: {said}")
             messages.success(request, "Schedules saved — " + ("; ".join(summary) or "nothing changed") + ".")
             return redirect("schedules", tenant_slug=request.tenant.slug, integration_id=integration.pk)
         return render(request, "mappings/schedules.html",
@@ -221,7 +259,7 @@ def pos_settings(request: HttpRequest, integration_id: int) -> HttpResponse:
             raise PermissionDenied("Only administrators change the configuration.")
         if form.is_valid():
             changes = pos_settings_update(pos_settings=pos, user=request.user, changes=form.changes())
-            messages.success(request, f"POS settings saved — {describe_changes(changes)}.")
+            messages.success(request, f"POS settings saved — {describe_changes(changes, integration=integration)}.")
             return redirect("pos-settings", tenant_slug=request.tenant.slug, integration_id=integration.pk)
         status = 400
     return render(request, "mappings/pos_settings.html", {
@@ -261,6 +299,8 @@ def pos_register_delete(request: HttpRequest, integration_id: int, register_id: 
 @require_safe
 def audit_log(request: HttpRequest, integration_id: int) -> HttpResponse:
     integration = _integration(request, integration_id)
-    changes = scoped(ConfigChange, request.tenant).filter(integration=integration).select_related("user")[:500]
+    changes = (scoped(ConfigChange, request.tenant).filter(integration=integration)
+               .select_related("user", "integration__crm_connection", "integration__erp_connection")[:500])
+    entries = [{"change": change, "words": change_words(change)} for change in changes]
     return render(request, "mappings/audit.html", {"integration": integration, "changes": changes,
-                                                    "section": "audit"})
+                                                    "entries": entries, "section": "audit"})

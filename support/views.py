@@ -15,13 +15,14 @@ from django.views.decorators.http import require_POST, require_safe
 from integrations.engine.runs import run_progress
 from integrations.models import Integration, RunState
 from integrations.services import integration_webhooks_register
+from mappings.models import SyncEntity
 from tenants.access import get_scoped_or_404, row_id, scoped
 from tenants.decorators import tenant_view
 
 from . import selectors
 from .forms import RunStartForm
 from .preview_selectors import run_guard_words
-from .services import RunRefused, replay_entries, replay_events, run_start_now
+from .services import RunRefused, entity_list_words, replay_entries, replay_events, run_start_now
 
 
 def can_replay(access) -> bool:
@@ -123,8 +124,32 @@ def _run_rows(request: HttpRequest, runs: list) -> list[dict]:
 def run_list(request: HttpRequest) -> HttpResponse:
     runs = [run_progress(run) if run.state == RunState.RUNNING else run
             for run in selectors.runs_recent(tenant=request.tenant)]
-    form = RunStartForm(tenant=request.tenant)
+    form = RunStartForm(tenant=request.tenant, initial=_run_choice(request))
     return render(request, "support/runs.html", {"rows": _run_rows(request, runs), "form": form, "section": "runs"})
+
+
+def _run_choice(request: HttpRequest) -> dict[str, object]:
+    """The integration and entity last chosen (``?integration=<id>&entity=<entity>``), when they are the tenant's.
+
+    Anything else is left out, so the form falls back to its first choices.
+    """
+    chosen: dict[str, object] = {}
+    integration_id = row_id(request.GET.get("integration", ""))
+    if integration_id is not None and scoped(Integration, request.tenant).filter(pk=integration_id).exists():
+        chosen["integration"] = integration_id
+    if request.GET.get("entity", "") in SyncEntity.values:
+        chosen["entity"] = request.GET["entity"]
+    return chosen
+
+
+def _runs_url(request: HttpRequest) -> str:
+    """The runs page keeping the integration and entity just chosen in the start form."""
+    params = QueryDict(mutable=True)
+    for key in ("integration", "entity"):
+        if value := request.POST.get(key, ""):
+            params[key] = value
+    base = reverse("run-list", args=[request.tenant.slug])
+    return f"{base}?{params.urlencode()}" if params else base
 
 
 @tenant_view()
@@ -149,10 +174,10 @@ def run_start(request: HttpRequest) -> HttpResponse:
         except RunRefused as refusal:
             messages.error(request, str(refusal))
         else:
-            messages.success(request, f"{run.get_kind_display()} of {run.entity} started.")
+            messages.success(request, f"{run.get_kind_display()} of {entity_list_words(run.entity)} started.")
     else:
         messages.error(request, "Choose an integration, an entity and what to run.")
-    return redirect("run-list", tenant_slug=request.tenant.slug)
+    return redirect(_runs_url(request))
 
 
 @tenant_view()

@@ -47,4 +47,16 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
         context["health"] = dashboard(tenant=request.tenant)
         context["open_matches"] = sum(h.open_matches for h in context["health"])
         context["chart"] = activity_chart(hourly_activity(tenant=request.tenant))
+        context["runs_in_progress"] = _runs_in_progress(request)
     return render(request, "tenants/home.html", context)
+
+
+def _runs_in_progress(request: HttpRequest) -> list:
+    """Imports, reconciliations and replays still running (at most 10, newest first), their progress brought up to
+    date as the runs screen does; the demo's first imports show here from the first start."""
+    from integrations.engine.runs import run_progress
+    from integrations.models import RunKind, RunState, SyncRun
+
+    running = (scoped(SyncRun, request.tenant).filter(state=RunState.RUNNING).exclude(kind=RunKind.PREVIEW)
+               .select_related("integration")[:10])
+    return [run for run in (run_progress(run) for run in running) if run.state == RunState.RUNNING]

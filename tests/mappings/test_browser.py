@@ -29,7 +29,7 @@ def test_admin_configures_organisations_and_customer_toggles_a_webhook(page, liv
     page.fill("#id_erp_user_field", "xSegment")
     page.select_option("#id_crm_field", "OrganisationExtraCustom5")
     page.get_by_role("button", name="Add mapping row").click()
-    page.wait_for_selector("td.mono:text-is('xSegment')")
+    page.wait_for_selector(".api-name:text-is('xSegment')")
     assert page.evaluate("window.__marker") == "still here"
 
     # Remove another row.
@@ -44,8 +44,8 @@ def test_admin_configures_organisations_and_customer_toggles_a_webhook(page, liv
     page.reload()
     assert page.get_by_label("Two way").is_checked()
     assert page.input_value("#id_trigger_values") == "Kunde"
-    assert page.locator("td.mono:text-is('xSegment')").count() == 1
-    assert page.locator("td.mono:text-is('OrganisationWww')").count() == 0
+    assert page.locator(".api-name:text-is('xSegment')").count() == 1
+    assert page.locator(".api-name:text-is('OrganisationWww')").count() == 0
     # Now that organisations sync two way, a row between text and a number is kept, and says in words what the
     # sync converts and what it refuses.
     page.select_option("#id_erp_field", "CreditMax")
@@ -53,7 +53,7 @@ def test_admin_configures_organisations_and_customer_toggles_a_webhook(page, liv
     page.get_by_role("button", name="Add mapping row").click()
     page.wait_for_selector("text=the text must be a number")
     assert page.locator("text=numbers are written as text").count() >= 1
-    assert page.locator("td.mono:text-is('CreditMax')").count() == 1
+    assert page.locator(".api-name:text-is('CreditMax')").count() == 1
     FieldMapping.objects.filter(entity_sync__integration=integration, erp_field="CreditMax").delete()
 
     sync = EntitySync.objects.get(integration=integration, entity="organisation")

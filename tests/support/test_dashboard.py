@@ -1,4 +1,4 @@
-"""The tenant dashboard: health per integration and entity, and the hourly chart drawn as SVG."""
+"""The tenant dashboard: health per integration and entity, and the daily chart drawn as SVG."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def hour_start(hours_ago: int) -> dt.datetime:
     return now - dt.timedelta(hours=hours_ago)
 
 
-def test_the_chart_counts_syncs_and_failures_per_hour(client, world, log):
+def test_the_chart_counts_syncs_and_failures_per_hour_and_draws_them_per_day(client, world, log):
     SyncLogEntry.objects.all().delete()
     three_ago, day_ago = hour_start(3), hour_start(30)
     for minute in (1, 20, 59):
@@ -42,15 +42,20 @@ def test_the_chart_counts_syncs_and_failures_per_hour(client, world, log):
     client.force_login(world.customer)
     body = client.get(url("tenant-home", world)).content.decode()
     svg = body[body.index('<svg class="chart"'):body.index("</svg>")]
-    drawn = {hour: (int(s), int(f)) for hour, s, f in re.findall(
-        r'data-hour="([^"]+)" data-syncs="(\d+)" data-failures="(\d+)"', svg)}
-    assert len(drawn) == 168
-    assert drawn[three_ago.isoformat()] == (3, 1) and drawn[day_ago.isoformat()] == (1, 2)
-    assert sum(s for s, _ in drawn.values()) == 4 and sum(f for _, f in drawn.values()) == 3
-    assert svg.count('class="failures"') == 2 and svg.count('class="syncs"') == 2
-    # The tallest hour reaches the top of the plot.
-    tallest = re.search(rf'data-hour="{re.escape(three_ago.isoformat())}".*?</g>', svg).group(0)
-    assert 'class="syncs"' in tallest and "4 synced" not in tallest and "3 synced, 1 failed" in tallest
+    drawn = {day: (int(s), int(f)) for day, s, f in re.findall(
+        r'data-day="([^"]+)" data-syncs="(\d+)" data-failures="(\d+)"', svg)}
+    assert len(drawn) == 7 and max(drawn) == timezone.localdate().isoformat()
+    expected: dict[str, list[int]] = {}
+    for moment, syncs, failures in ((three_ago, 3, 1), (day_ago, 1, 2)):
+        counts = expected.setdefault(timezone.localtime(moment).date().isoformat(), [0, 0])
+        counts[0] += syncs
+        counts[1] += failures
+    assert {day: list(counts) for day, counts in drawn.items() if counts != (0, 0)} == expected
+    assert svg.count('class="failures"') == len(expected) and svg.count('class="syncs"') == len(expected)
+    # Every day's real count is printed beside its bar.
+    busiest = max(expected, key=lambda day: expected[day][0])
+    day_group = re.search(rf'data-day="{busiest}".*?</g>', svg, re.S).group(0)
+    assert f">{expected[busiest][0]}</text>" in day_group and f"{expected[busiest][0]} synced" in day_group
     assert "<script" not in body.split("</head>")[1]
 
 
@@ -77,7 +82,7 @@ def test_the_dashboard_shows_each_entitys_health(client, world, log):
     row = body[body.index('data-entity="organisation"'):]
     row = row[:row.index("</tr>")]
     assert "1\xa0hour" in row and ">7<" in row and ">2<" in row
-    assert "Syncs and failures per hour" in body
+    assert "Syncs and failures per day" in body
 
 
 def test_the_empty_states_remain(client, world):

@@ -48,7 +48,7 @@ def test_a_reconciliation_shows_its_drift_and_duration(client, world):
     page = client.get(url("run-list", world)).content.decode()
     row = page[page.index(f'id="run-{run.pk}"'):]
     row = row[:row.index("</tr>")]
-    assert "2\xa0minutes" in row and '<td class="num">5</td>' in row and "hx-trigger" not in row
+    assert "2\xa0minutes" in row and '<td data-label="Drift" class="num">5</td>' in row and "hx-trigger" not in row
 
 
 def test_conflicts_show_both_values_and_the_owners_decision(client, world):
