@@ -11,7 +11,7 @@ from django.db import transaction
 
 from integrations.models import Integration
 
-from .audit import config_change_record, snapshot
+from .audit import config_change_record, snapshot, toggle_subject
 from .models import Direction, EntitySync, FieldMapping, PosRegister, PosSettings, WebhookToggle
 from .ownership import ownership_refusals
 from .selectors import allowed_directions, direction_label, entity_sides
@@ -186,7 +186,7 @@ def webhook_toggle_set(*, toggle: WebhookToggle, user: Any, enabled: bool) -> We
     toggle.enabled = enabled
     toggle.save(update_fields=["enabled"])
     config_change_record(integration=toggle.integration, user=user, action="updated",
-                         subject=f"Webhook {toggle.system} {toggle.get_entity_display().lower()} {toggle.action}",
+                         subject=toggle_subject(system=toggle.system, entity=toggle.entity, action=toggle.action),
                          before=before, after=snapshot(toggle, ["enabled"]))
     return toggle
 

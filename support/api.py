@@ -57,7 +57,7 @@ class LogEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = SyncLogEntry
         fields = ["id", "at", "integration", "entity", "direction", "action", "crm_id", "erp_id", "label", "changes",
-                  "reason", "error", "vendor_message", "replayed", "event", "run"]
+                  "reason", "error", "vendor_message", "replayed", "replayable", "event", "run"]
         read_only_fields = fields
 
 
@@ -153,7 +153,7 @@ class LogEntryViewSet(SupportViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=ReplayOutcomeSerializer)
     @action(detail=True, methods=["post"])
     def replay(self, request, tenant_slug: str, pk: str):
-        """Put the failed change behind this entry back in the queue."""
+        """Put the change behind this entry back in the queue: a failure, or a skip a person can fix."""
         entry = self.get_object()
         return _outcome(replay_entries(tenant=self.tenant, entries=self.get_queryset().filter(pk=entry.pk),
                                        user=request.user))
@@ -163,7 +163,7 @@ class LogEntryViewSet(SupportViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"], url_path="replay", url_name="replay-matching", filter_backends=[],
             pagination_class=None)
     def replay_matching(self, request, tenant_slug: str):
-        """Replay every failed entry that matches the filters given in the body."""
+        """Replay every failed entry (and every skip a person can fix) that matches the filters given in the body."""
         body = ReplayFilterSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         params = {key: str(value) for key, value in body.validated_data.items()}

@@ -22,7 +22,7 @@ from mappings.models import Direction, EntitySync
 from mappings.services import ENTITY_SETTINGS_FIELDS, ConfigInvalid, entity_problems
 from mappings.validation import MappingRow, Problem
 
-from .services import RunRefused
+from .services import RunRefused, entity_list_words
 
 #: The fields of a proposed mapping row.
 ROW_FIELDS = ("erp_field", "crm_field", "direction", "value_map", "required", "conflict_owner", "overflow")
@@ -92,8 +92,8 @@ def preview_start(*, integration: Integration, previews: str, entity: str = "", 
     elif previews in ("reconcile", "import"):
         entity_sync = EntitySync.objects.filter(integration=integration, entity=entity).first()
         if entity_sync is None or entity_sync.direction == Direction.OFF:
-            raise RunRefused(f"{integration.name} does not sync {entity} now: switch it on under “What to sync” "
-                             "first, or preview that change on its settings page.")
+            raise RunRefused(f"{integration.name} does not sync {entity_list_words(entity)} now: switch it on under "
+                             "“What to sync” first, or preview that change on its settings page.")
     elif not integration.entity_syncs.filter(entity__in=PREVIEW_ENTITIES).exclude(direction=Direction.OFF).exists():
         raise RunRefused(f"{integration.name} syncs no organisations, persons, items or users yet: switch one on "
                          "under “What to sync” first.")

@@ -35,6 +35,25 @@ from .filters import FIRST_DAY, LAST_DAY, LogEntryFilter
 from .review_selectors import possible_matches_open_counts
 
 PAGE_SIZE = 50
+
+#: The log entries whose change can be put back in the queue: a failure still parked, or a skip for data a person
+#: can fix (``SyncLogEntry.replayable``) whose change has finished and was not replayed yet. Skips that are final by
+#: design (direction, trigger, paused) are never replayable.
+REPLAYABLE_ENTRIES = (Q(action=LogAction.FAILED, event__state=EventState.FAILED)
+                      | Q(action=LogAction.SKIPPED, replayable=True, replayed=False, event__state=EventState.DONE))
+
+
+def log_entry_replayable(entry: SyncLogEntry) -> bool:
+    """Whether ``entry`` offers "Replay" (see ``REPLAYABLE_ENTRIES``); reads the entry's event."""
+    event = entry.event
+    if event is None:
+        return False
+    if entry.action == LogAction.FAILED:
+        return event.state == EventState.FAILED
+    return (entry.action == LogAction.SKIPPED and entry.replayable and not entry.replayed
+            and event.state == EventState.DONE)
+
+
 SUCCESS_ACTIONS = [LogAction.CREATED, LogAction.UPDATED, LogAction.DELETED, LogAction.SKIPPED, LogAction.CONFLICT]
 
 
@@ -109,6 +128,8 @@ class EntryChain:
     mappings: list = field(default_factory=list)
     link: SyncLink | None = None
     replays: list[SyncRun] = field(default_factory=list)
+    #: Whether the entry offers "Replay": a parked failure, or a skip a person can fix (``log_entry_replayable``).
+    replayable: bool = False
 
 
 def log_entry_chain(*, tenant: Tenant, entry: SyncLogEntry) -> EntryChain:
@@ -125,7 +146,7 @@ def log_entry_chain(*, tenant: Tenant, entry: SyncLogEntry) -> EntryChain:
         replays = list(scoped(SyncRun, tenant).filter(kind=RunKind.REPLAY, events=entry.event))
     return EntryChain(entry=entry, event=entry.event, run=entry.run, entity_sync=entity_sync,
                       mappings=list(entity_sync.field_mappings.all()) if entity_sync else [], link=link,
-                      replays=replays)
+                      replays=replays, replayable=log_entry_replayable(entry))
 
 
 # -- the dashboard ---------------------------------------------------------------------------------------------

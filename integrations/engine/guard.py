@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .wording import entity_words
+
 #: The catalog's field roles that say who a record is.
 IDENTITY_ROLES = ("name", "number", "vat", "email")
 
@@ -45,6 +47,6 @@ def guard_words(guard: dict, entity: str) -> str:
     """“would rewrite names or numbers of 34 of 120 linked organisations; the guard allows 20”, from ``run.guard``."""
     if not guard:
         return ""
-    plural = ENTITY_PLURALS.get(entity, f"{entity} records" if entity else "records")
+    plural = ENTITY_PLURALS.get(entity, f"{entity_words(entity)} records" if entity else "records")
     return (f"would rewrite names or numbers of {guard.get('identity', 0)} of {guard.get('linked', 0)} linked "
             f"{plural}; the guard allows {guard.get('limit', 0)}")

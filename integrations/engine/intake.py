@@ -24,6 +24,7 @@ from integrations.systems.errors import WebhookRejected
 from mappings.models import WebhookToggle
 from tenants.models import Tenant
 
+from . import wording
 from .ingest import event_upsert
 from .sql import columns, table
 
@@ -108,13 +109,18 @@ def webhook_events_check(*, events: list[WebhookEvent]) -> None:
     for event in events:
         external_id = event.external_id
         if not isinstance(external_id, str) or not external_id.strip():
-            raise WebhookRejected(f"A {event.entity} notice names no record id.")
+            raise WebhookRejected(f"{_notice(event)} names no record id.")
         if len(external_id) > _ID_MAX_LENGTH:
-            raise WebhookRejected(f"A {event.entity} notice names an id of {len(external_id)} characters; "
+            raise WebhookRejected(f"{_notice(event)} names an id of {len(external_id)} characters; "
                                   f"ids are at most {_ID_MAX_LENGTH}.")
         if _ID_CONTROL.search(external_id):
-            raise WebhookRejected(f"A {event.entity} notice names an id with a control character in it.")
+            raise WebhookRejected(f"{_notice(event)} names an id with a control character in it.")
         _payload_check(event.payload or {})
+
+
+def _notice(event: WebhookEvent) -> str:
+    """“An organisation notice”, “A POS sale notice”: a notice named by its entity in running text."""
+    return wording.with_article(f"{wording.entity_words(str(event.entity))} notice", capital=True)
 
 
 def _payload_check(payload: Any) -> None:

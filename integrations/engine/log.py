@@ -13,12 +13,15 @@ def log_entry_create(
     *, integration: Integration, entity: str, action: str, direction: str = "", crm_id: str = "", erp_id: str = "",
     label: str = "", changes: dict[str, Any] | None = None, reason: str = "", error: str = "",
     vendor_message: str = "", event: InboundEvent | None = None, run: SyncRun | None = None,
+    replayable: bool = False,
 ) -> SyncLogEntry:
+    """One log entry. ``replayable`` marks a skip a person can fix and replay (kept only on skips with an event)."""
     entry = SyncLogEntry.objects.create(
         tenant_id=integration.tenant_id, integration=integration, entity=entity, action=action,
         direction=direction, crm_id=str(crm_id or "")[:120], erp_id=str(erp_id or "")[:120], label=str(label)[:200],
         changes=changes or {}, reason=reason[:MAX_TEXT], error=error[:MAX_TEXT],
         vendor_message=(vendor_message or "")[:MAX_TEXT], event=event, run=run,
+        replayable=bool(replayable and action == LogAction.SKIPPED and event is not None),
     )
     return entry
 

@@ -53,7 +53,8 @@ def parent_reference(ctx: SyncContext, *, source: SideContext, target: SideConte
     spec = target.spec.field(target_field) if target.spec else None
     if spec is not None and spec.required:
         return plan.Verdict.skip(f"This record belongs to {source.name} organisation {source_parent}, "
-                                 f"which is not synced to {target.name} yet; it follows once the organisation is.")
+                                 f"which is not synced to {target.name} yet; replay it once the organisation is.",
+                                 replayable=True)
     return {}
 
 
@@ -104,7 +105,7 @@ def counterpart_find(ctx: SyncContext, *, source: SideContext, target: SideConte
     collision = _number_collision(ctx, source=source, target=target, weighed=weighed, wanted=wanted, label=label)
     if collision is not None:
         return MatchResult(outcome=Outcome(LogAction.SKIPPED, collision, **ids_for(source, source_id, ""),
-                                           label=label, plan="refused"))
+                                           label=label, plan="refused", replayable=True))
     reviewable = [(c, e) for c, e in weighed if _worth_a_look(c, e)]
     if not reviewable:
         return MatchResult()

@@ -20,6 +20,8 @@ class Outcome:
     #: What a preview calls this outcome when the action alone does not say it: "link" (an existing record
     #: was adopted), "refused" (a number collision or another refusal), "delete"; blank otherwise.
     plan: str = ""
+    #: A skip for data a person can fix: its log entry offers a replay (see ``plan.Verdict.replayable``).
+    replayable: bool = False
 
 
 def ids_for(source: SideContext, source_id: str, target_id: str) -> dict[str, str]:

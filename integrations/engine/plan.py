@@ -17,14 +17,17 @@ from .mapping import is_blank
 class Verdict:
     go: bool
     reason: str = ""
+    #: A skip for data a person can fix (an empty customer number, a required field, an e-mail): its log entry
+    #: offers a replay. Skips that are final by design (direction, trigger, relevance flag) leave it False.
+    replayable: bool = False
 
     @classmethod
     def ok(cls) -> Verdict:
         return cls(True)
 
     @classmethod
-    def skip(cls, reason: str) -> Verdict:
-        return cls(False, reason)
+    def skip(cls, reason: str, *, replayable: bool = False) -> Verdict:
+        return cls(False, reason, replayable)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def email_verdict(*, system_name: str, what: str, email: Any) -> Verdict:
     """From the ERP only contacts (and employees) with an e-mail come over: it is how they are matched."""
     if is_blank(email):
         return Verdict.skip(f"The {what} in {system_name} has no e-mail address, so it is not synced "
-                            "(e-mail is how it is matched).")
+                            "(e-mail is how it is matched). Add one, then replay.", replayable=True)
     return Verdict.ok()
 
 
@@ -83,14 +86,16 @@ def required_verdict(*, missing: Sequence[str], target_name: str) -> Verdict:
         return Verdict.ok()
     names = ", ".join(missing)
     return Verdict.skip(f"Not created in {target_name}: required field{'s' if len(missing) > 1 else ''} "
-                        f"{names} {'are' if len(missing) > 1 else 'is'} empty.")
+                        f"{names} {'are' if len(missing) > 1 else 'is'} empty. Fill "
+                        f"{'them' if len(missing) > 1 else 'it'} in, then replay.", replayable=True)
 
 
 def number_verdict(*, authority: str, number_value: Any, number_source: str, target_name: str) -> Verdict:
     """With webCRM numbering the customer number is typed in webCRM and must be there before creating."""
     if authority == "crm" and is_blank(number_value):
         return Verdict.skip(f"webCRM assigns customer numbers here, but {number_source} is empty, so the "
-                            f"customer is not created in {target_name}.")
+                            f"customer is not created in {target_name}. Fill in the number, then replay.",
+                            replayable=True)
     return Verdict.ok()
 
 

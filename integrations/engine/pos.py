@@ -134,7 +134,7 @@ def pos_sale_sync(ctx: SyncContext, *, source: SideContext, target: SideContext,
     debtor, on = _debtor_for(ctx, sale, settings)
     if debtor is None:
         return Outcome(LogAction.SKIPPED, "The sale has no customer and the POS settings name no default POS "
-                       "debtor. Set one under POS settings, then replay.", **ids, label=label)
+                       "debtor. Set one under POS settings, then replay.", **ids, label=label, replayable=True)
     reference = f"POS {sale.get('paymentno') or external_id}"
     existing = target.client.find_records(Entity.POS_SALE, "YourRef", reference)
     if existing:  # booked before a crash kept us from linking it

@@ -26,6 +26,7 @@ from integrations.systems.errors import (
     plain_refusal,
 )
 
+from . import wording
 from .apply import record_label, record_sync
 from .context import context_for
 from .locks import RecordBusy, record_key, record_locked
@@ -181,12 +182,8 @@ def _record_word(ctx, system_name: str) -> str:
 
 
 def _one_record(label: str, entity: str) -> str:
-    """A catalog's name for one record, in running text: "debtor", "POS payment"; Synkro's own word for an entity
-    when the catalog names the list ("Organisations")."""
-    word = label if label else entity.replace("_", " ")
-    if word.endswith("s") and not word.endswith("ss"):
-        word = entity.replace("_", " ")
-    return word if word[:2].isupper() else word[:1].lower() + word[1:]
+    """A catalog's name for one record, in running text: "debtor", "POS payment" (see ``wording.record_in_text``)."""
+    return wording.record_in_text(label, entity)
 
 
 def _system_name(ctx, error: ExternalSystemError) -> str:
@@ -219,16 +216,18 @@ def _park(event: InboundEvent, message: str, *, ctx=None, vendor_message: str = 
 
 
 def _failed_reason(event: InboundEvent, ctx) -> str:
-    """"A customer changed in Fortnox could not be synced." in the systems' own names and words."""
+    """"A customer changed in Fortnox could not be synced." in the systems' own names and words.
+
+    Without a context (the integration no longer syncs the entity) the system's name comes from the registry and
+    the record is Synkro's word for the entity; never the system's key.
+    """
     side = None
     if ctx is not None:
         side = next((s for s in (ctx.crm, ctx.erp) if s.system == event.system), None)
-    system_name = side.name if side is not None else event.system
+    system_name = side.name if side is not None else wording.system_name(str(event.system))
     spec = getattr(side, "spec", None)
     record = _one_record(spec.label if spec is not None else "", str(event.entity))
-    happened = {"created": "made", "updated": "changed", "deleted": "deleted"}.get(event.action, event.action)
-    article = "An" if record[:1] in "aeiou" else "A"
-    return f"{article} {record} {happened} in {system_name} could not be synced."
+    return wording.change_not_synced(record=record, action=str(event.action), system=system_name)
 
 
 def _failed_record_label(event: InboundEvent, ctx) -> str:

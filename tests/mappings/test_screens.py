@@ -52,7 +52,8 @@ def test_admin_sets_two_way_with_a_type_trigger_and_sees_what_changed(client, se
         "number_authority": "erp"}, follow=True)
     assert response.status_code == 200
     body = text(response)
-    assert "Organisations / debtors saved" in body and "Conflict owner: 'newest' → 'erp'" in body
+    assert "Organisations / debtors saved" in body
+    assert "When a field changed on both sides: Newest change wins → ERP wins" in body
     sync = EntitySync.objects.get(integration=integration, entity="organisation")
     assert sync.trigger_values == ["Kunde", "Kund – Företag"] and sync.conflict_owner == "erp"
     change = ConfigChange.objects.filter(integration=integration, subject__contains="settings").latest("at")

@@ -72,7 +72,7 @@ def test_the_progress_bar_of_an_initial_import_advances(page, live_server, pair)
     page.goto(f"{live_server.url}/t/{slug}/runs/")
     page.select_option("#id_entity", "organisation")
     page.get_by_role("button", name="Start initial import").click()
-    page.wait_for_selector("text=Initial import of organisation started")
+    page.wait_for_selector("text=Initial import of organisations / debtors started")
 
     run = SyncRun.objects.get(kind=RunKind.IMPORT)
     assert import_entity(run=run, client_options=QUIET) == 8  # the worker lists the ERP's customers

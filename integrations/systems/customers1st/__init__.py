@@ -4,7 +4,7 @@ from ..base import CredentialField, SystemKind, SystemProvider
 from .catalog import PAYMENT_ARTICLE_FIELDS, build_catalog
 from .client import Customers1stClient
 from .sandbox import DEMO_SIGNING_SECRET, DEMO_TOKEN, Customers1stSandbox
-from .webhooks import SUBSCRIBED_EVENTS, parse_webhook, register_webhooks
+from .webhooks import SUBSCRIBED_EVENTS, parse_webhook, register_webhooks, unregister_webhooks
 
 provider = SystemProvider(
     key="customers1st",
@@ -33,6 +33,8 @@ provider = SystemProvider(
     extras={
         "demo_credentials": {"api_token": DEMO_TOKEN, "signing_secret": DEMO_SIGNING_SECRET},
         "webhook_events": SUBSCRIBED_EVENTS,
+        # ``webhook_unregistrar(client, url, entities=None)`` unsubscribes the REST hooks calling Synkro's URL.
+        "webhook_unregistrar": unregister_webhooks,
         "pos_sale_line_fields": PAYMENT_ARTICLE_FIELDS,
         # updated_at carries no offset: the store's local time (docs/vendors/customers1st.md).
         "timestamp_zone": "Europe/Copenhagen",

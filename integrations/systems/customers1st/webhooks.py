@@ -145,3 +145,17 @@ def register_webhooks(client: Any, url: str, entities: list[Entity]) -> str:
     for event in made:
         client.subscribe(event, url)
     return f"Customers 1st: subscribed to {', '.join(made)}" if made else "Customers 1st: every hook was in place"
+
+
+def unregister_webhooks(client: Any, url: str, entities: list[Entity] | None = None) -> str:
+    """Unsubscribe every REST hook calling ``url`` (of ``entities``' events; all by default) with
+    ``DELETE /hooks/{id}`` (rest-hooks "To unsubscribe"). Says what it did."""
+    prefixes = None if entities is None else tuple(EVENT_PREFIXES[Entity(e)] for e in entities
+                                                   if Entity(e) in EVENT_PREFIXES)
+    ours = [hook for hook in client.list_hooks() if hook.get("url") == url
+            and (prefixes is None or str(hook.get("event") or "").startswith(prefixes))]
+    for hook in ours:
+        client.unsubscribe(hook["id"])
+    if not ours:
+        return "Customers 1st: no hook to remove"
+    return f"Customers 1st: unsubscribed from {', '.join(str(hook.get('event')) for hook in ours)}"

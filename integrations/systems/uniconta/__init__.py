@@ -4,7 +4,7 @@ from ..base import CredentialField, SystemKind, SystemProvider
 from .catalog import uniconta_catalog
 from .client import UnicontaClient
 from .sandbox import build_sandbox
-from .webhooks import parse_change_notification, register_webhooks
+from .webhooks import parse_change_notification, register_webhooks, unregister_webhooks
 
 provider = SystemProvider(
     key="uniconta",
@@ -32,6 +32,8 @@ provider = SystemProvider(
     webhook_registrar=register_webhooks,
     sandbox_factory=build_sandbox,
     extras={
+        # ``webhook_unregistrar(client, url, entities=None)`` deletes the Change URL rows calling Synkro's URL.
+        "webhook_unregistrar": unregister_webhooks,
         "pos_ledger": True,
         "demo_credentials": {"company_id": "1234", "username": "synkro", "password": "demo-password"},
     },

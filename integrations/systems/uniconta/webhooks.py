@@ -123,3 +123,16 @@ def register_webhooks(client: Any, url: str, entities: list[Entity]) -> str:
         client.insert_rows("TableChangeEventClient", missing)
     tables = ", ".join(row["Table"] for row in missing)
     return f"Uniconta: change URL added for {tables}" if missing else "Uniconta: every change URL was in place"
+
+
+def unregister_webhooks(client: Any, url: str, entities: list[Entity] | None = None) -> str:
+    """Delete the Change URL rows calling ``url`` (of ``entities``' tables; all tables by default) through the same
+    CRUD face that adds them (``api/Entities/Delete/TableChangeEventClient``). Says what it did."""
+    tables = None if entities is None else {CHANGE_TABLES[Entity(e)] for e in entities if Entity(e) in CHANGE_TABLES}
+    ours = [row for row in client.query_rows("TableChangeEventClient")
+            if row.get("Url") == url and (tables is None or row.get("Table") in tables)]
+    for row in ours:
+        client.delete_rows("TableChangeEventClient", [row])
+    if not ours:
+        return "Uniconta: no change URL to remove"
+    return f"Uniconta: change URL removed for {', '.join(str(row.get('Table')) for row in ours)}"

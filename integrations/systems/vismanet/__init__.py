@@ -4,7 +4,7 @@ from ..base import CredentialField, SystemKind, SystemProvider
 from .catalog import vismanet_catalog
 from .client import VISMA_CONNECT_TOKEN_URL, VismaNetClient
 from .sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID, RATE_LIMIT, VismaNetSandbox
-from .webhooks import INSTRUCTIONS, parse_webhook, register_webhooks
+from .webhooks import INSTRUCTIONS, parse_webhook, register_webhooks, unregister_webhooks
 
 provider = SystemProvider(
     key="vismanet",
@@ -40,5 +40,7 @@ provider = SystemProvider(
                              "tenant_id": DEMO_TENANT_ID},
         "token_url": VISMA_CONNECT_TOKEN_URL,
         "api_prefix": VismaNetClient.api_prefix,
+        # ``webhook_unregistrar(client, url, entities=None)``: the sandbox's subscriptions; Visma itself: the portal.
+        "webhook_unregistrar": unregister_webhooks,
     },
 )

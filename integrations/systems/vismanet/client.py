@@ -20,6 +20,7 @@ import requests
 from ..base import ApiClient, Record
 from ..catalog import Entity, EntitySpec
 from ..errors import AuthError, ExternalSystemError, NotFoundError, Refusal, VendorValidationError
+from ..words import with_article
 from . import dto, salesorders
 from .catalog import vismanet_catalog
 from .messages import vismanet_refusal
@@ -282,7 +283,7 @@ class VismaNetClient(ApiClient):
         """Visma.net ERP's API deletes none of these; it deactivates: customers and items become
         Inactive, contacts inactive, sales orders cancelled. Invoices and employees cannot go."""
         if entity not in DEACTIVATION:
-            raise VendorValidationError(f"Visma.net ERP cannot delete a {self._spec(entity).label.lower()}",
+            raise VendorValidationError(f"Visma.net ERP cannot delete {with_article(self._spec(entity).label.lower())}",
                                         vendor_message="Not supported by the Visma.net ERP API")
         if entity == Entity.DELIVERY:
             _, etag = self._get_order(record_id, lines=False)
@@ -425,7 +426,8 @@ class VismaNetClient(ApiClient):
     def record_from_dto(self, entity: Entity, body: Mapping[str, Any]) -> Record:
         """A read DTO -> a flat record; documents carry their lines under ``lines``."""
         if not isinstance(body, Mapping):
-            raise ExternalSystemError(f"Visma.net answered a {entity} that is not an object")
+            raise ExternalSystemError(f"Visma.net answered {with_article(str(entity).replace('_', ' '))} that is not "
+                                      "an object")
         line_list = dto.LINE_LISTS.get(entity)
         record = dto.flatten(body, skip=("metadata",))
         if line_list:

@@ -145,3 +145,21 @@ def register_webhooks(client: Any, url: str, entities: list[Entity]) -> str:
         client.request("DELETE", f"/sandbox-admin/subscriptions/{sub['id']}")
     client.request("POST", "/sandbox-admin/subscriptions", json={"url": url, "events": wanted, "secret": secret})
     return f"Visma.net: subscribed to {len(wanted)} events, signed with the connection's signature key"
+
+
+def unregister_webhooks(client: Any, url: str, entities: list[Entity] | None = None) -> str:
+    """Visma offers no API for subscriptions (Developer Portal only, see ``INSTRUCTIONS``): against Visma itself this
+    says how a person removes it (``NotImplementedError``). The sandbox's admin endpoint, standing in for the portal,
+    deletes the subscriptions calling ``url``. ``entities`` is accepted for the common signature; a subscription
+    is removed whole."""
+    from .client import token_url_for
+
+    if token_url_for(client.base_url).startswith("https://connect.visma.com"):
+        raise NotImplementedError("Visma.net webhooks are removed in Visma's Developer Portal: open your integration, "
+                                  "choose Webhooks and delete the subscription calling this integration's URL. Until "
+                                  "then, notices that arrive are acknowledged and dropped.")
+    ours = [sub for sub in client.json("GET", "/sandbox-admin/subscriptions") or [] if sub.get("url") == url]
+    for sub in ours:
+        client.request("DELETE", f"/sandbox-admin/subscriptions/{sub['id']}")
+    return f"Visma.net: {len(ours)} subscription{'s' if len(ours) != 1 else ''} removed" if ours else \
+        "Visma.net: no subscription to remove"
