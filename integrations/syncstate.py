@@ -36,6 +36,10 @@ class SyncLink(TenantOwned):
     #: A short human name (organisation name, item number) so support can find the record.
     label = LabelField(max_length=200, blank=True, default="")
     synced_at = models.DateTimeField(null=True, blank=True)
+    #: The writes of the record's plan not confirmed yet (``engine.pending``): a create sent under Synkro's own key
+    #: whose answer has not come back (``{"create": {"side": "erp", "key": "webCRM 17"}}``), a write-back still to
+    #: do (``{"write_back": "crm"}``). Empty when the last sync finished; anything else is resumed, never repeated.
+    pending = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -196,6 +200,9 @@ class SyncLogEntry(TenantOwned):
     error = models.TextField(blank=True, default="")
     vendor_message = models.TextField(blank=True, default="")
     replayed = models.BooleanField(default=False)
+    #: A skip for data a person can fix (a missing customer number, an empty required field): offered for replay
+    #: like a failure. Skips that are final by design (direction, trigger, paused) are not.
+    replayable = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-at", "-pk"]

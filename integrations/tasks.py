@@ -69,8 +69,12 @@ DISPATCH_QUEUE_LIMIT = 50
 
 
 def events_dispatch_task() -> int:
-    """Every minute: take up events of vanished workers and hand due retries (and lost hand-overs) to the workers."""
+    """Every minute: take up events of vanished workers and hand due retries (and lost hand-overs) to the workers;
+    runs whose events are all processed are finished."""
+    from .engine.runs import runs_settle
+
     process.events_requeue_stale()
+    runs_settle()
     if _queue_size() > DISPATCH_QUEUE_LIMIT:
         return 0
     due = process.events_to_dispatch()
@@ -151,6 +155,7 @@ SCHEDULES = {
     "synkro: poll systems without webhooks": ("integrations.tasks.polls_task", 1),
     "synkro: start safety reconciliations": ("integrations.tasks.reconciliations_task", 15),
     "synkro: post POS daily reports": ("integrations.tasks.daily_reports_task", 15),
+    "synkro: bring webhooks in line with paused and active integrations": ("integrations.tasks.hooks_owed_task", 5),
 }
 
 
@@ -182,3 +187,33 @@ def daily_reports_task() -> int:
             ctx.close()
     return posted
 
+
+
+HOOKS_TASK = "integrations.tasks.hooks_follow_task"
+
+
+def hooks_follow_enqueue(*, integration_id: int) -> None:
+    """After an integration was switched on or paused: have a worker register or remove its webhooks at the
+    vendors, once the switch is committed (the save never waits for a vendor)."""
+    _with_commit(lambda: async_task(HOOKS_TASK, integration_id, group="hooks"))
+
+
+def hooks_follow_task(integration_id: int) -> int:
+    """Register or remove one integration's webhooks (``services.integration_hooks_follow``); returns how many
+    systems are still owed something (0 when done, or when the integration is gone)."""
+    from .models import Integration
+    from .services import integration_hooks_follow
+
+    integration = (Integration.objects.select_related("crm_connection", "erp_connection")
+                   .filter(pk=integration_id).first())
+    if integration is None:
+        return 0
+    return sum(1 for result in integration_hooks_follow(integration=integration) if result.retry)
+
+
+def hooks_owed_task() -> int:
+    """Try again, for every integration, what a pause or an activation could not do at the vendors yet."""
+    from .models import Integration
+
+    owed = Integration.objects.exclude(hooks_owed="").values_list("pk", flat=True)
+    return sum(hooks_follow_task(integration_id) for integration_id in list(owed))

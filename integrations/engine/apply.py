@@ -8,6 +8,7 @@ and our own writes coming back are recognised by the hash of the mapped fields.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -28,6 +29,7 @@ from .mapping import (
     TO_CRM,
     TO_ERP,
     FieldRule,
+    as_synced,
     changed_fields,
     is_blank,
     jsonable,
@@ -69,7 +71,7 @@ def record_sync(ctx: SyncContext, *, source: SideContext, external_id: str, acti
         log_entry_create(
             integration=ctx.integration, entity=ctx.entity, action=outcome.action, direction=flow,
             crm_id=outcome.crm_id, erp_id=outcome.erp_id, label=outcome.label, changes=outcome.changes,
-            reason=outcome.reason, event=event, run=run,
+            reason=outcome.reason, event=event, run=run, replayable=outcome.replayable,
         )
     return outcome
 
@@ -100,13 +102,14 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
                        **ids_for(source, external_id, getattr(link, f"{target.role}_id") if link else ""))
     label = record_label(source, record)
     source_hash = side_hash(ctx, source, record)
-    if link is not None and getattr(link, f"{source.role}_hash") == source_hash:
+    if link is not None and getattr(link, f"{source.role}_hash") == source_hash and not link.pending:
         return Outcome("echo", "No mapped field changed since the last sync (or it was our own write).",
                        **ids_for(source, external_id, getattr(link, f"{target.role}_id")), label=label)
 
     gate, set_back = _gates(ctx, source=source, target=target, record=record, linked=link is not None)
     if not gate.go:
-        return Outcome(LogAction.SKIPPED, gate.reason, **ids_for(source, external_id, ""), label=label)
+        return Outcome(LogAction.SKIPPED, gate.reason, **ids_for(source, external_id, ""), label=label,
+                       replayable=gate.replayable)
 
     mapped = map_record(record, ctx.rules(flow))
     values = dict(mapped.values)
@@ -120,7 +123,8 @@ def _sync(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: s
     values = pos.pos_values(ctx, source=source, record=record, values=values, creating=link is None)
     parent = parent_reference(ctx, source=source, target=target, record=record)
     if isinstance(parent, plan.Verdict):
-        return Outcome(LogAction.SKIPPED, parent.reason, **ids_for(source, external_id, ""), label=label)
+        return Outcome(LogAction.SKIPPED, parent.reason, **ids_for(source, external_id, ""), label=label,
+                       replayable=parent.replayable)
     values.update(parent)
 
     notes: list[str] = []
@@ -194,7 +198,8 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
             number_source=source_rule.source if source_rule else f"the field mapped to {number_field}",
             target_name=target.name)
     if not verdict.go:
-        return Outcome(LogAction.SKIPPED, verdict.reason, **ids_for(source, source_id, ""), label=label)
+        return Outcome(LogAction.SKIPPED, verdict.reason, **ids_for(source, source_id, ""), label=label,
+                       replayable=verdict.replayable)
     payload = {k: v for k, v in values.items() if not is_blank(v)}
     if ctx.entity == Entity.ORGANISATION and flow == TO_ERP and number_field and \
             ctx.entity_sync.number_authority == "erp":
@@ -217,30 +222,56 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
         link, _ = SyncLink.objects.update_or_create(
             tenant_id=ctx.integration.tenant_id, integration=ctx.integration, entity=ctx.entity,
             **{f"{source.role}_id": source_id}, defaults={f"{target.role}_id": target_id})
+        if _number_comes_back(ctx) and source.role == CRM:
+            # Stored with the link, so a crash before the write-back leaves it to do, not "done".
+            link.pending = {"write_back": CRM}
         _remember(ctx, link, source=source, source_record=record, target=target, target_record=created)
         possible_matches_settle(ctx, link)
-    writes = 1 + _write_back_number(ctx, source=source, target=target, link=link, created=created, record=record)
+    writes = 1 + _write_back_number(ctx, link=link, just_created=True, **_by_role(source, record, target, created))
     shortened = [note for name, note in (fit_notes or {}).items() if name in payload]
     return Outcome(LogAction.CREATED, " ".join([f"Created in {target.name}.", *shortened]),
                    **ids_for(source, source_id, target_id),
                    changes={k: [None, jsonable(v)] for k, v in payload.items()}, label=label, writes=writes)
 
 
-def _write_back_number(ctx: SyncContext, *, source: SideContext, target: SideContext, link: SyncLink,
-                       created: Record, record: Record) -> int:
-    """When the ERP assigned the customer number, put it into webCRM's mapped number field."""
-    if ctx.entity != Entity.ORGANISATION or source.role != CRM or ctx.entity_sync.number_authority != "erp":
-        return 0
-    number_field = target.role_field("number")
-    row = next((r for r in ctx.rows if r.erp_field == number_field), None)
-    if row is None or is_blank(created.get(number_field)):
-        return 0
-    if str(record.get(row.crm_field) or "") == str(created[number_field]):
-        return 0
-    updated = source.client.update_record(source.entity, source.record_id(record),
-                                          {row.crm_field: created[number_field]})
-    _remember(ctx, link, source=source, source_record=updated, target=target, target_record=created)
-    return 1
+def _number_comes_back(ctx: SyncContext) -> bool:
+    """Whether the ERP assigns organisations' numbers, which then go back into webCRM."""
+    return ctx.entity == Entity.ORGANISATION and ctx.entity_sync.number_authority == "erp"
+
+
+def _by_role(source: SideContext, source_record: Record, target: SideContext, target_record: Record
+             ) -> dict[str, Any]:
+    """The two sides and their records named by role: ``crm``, ``crm_record``, ``erp``, ``erp_record``."""
+    if source.role == CRM:
+        return {"crm": source, "crm_record": source_record, "erp": target, "erp_record": target_record}
+    return {"crm": target, "crm_record": target_record, "erp": source, "erp_record": source_record}
+
+
+def _write_back_number(ctx: SyncContext, *, link: SyncLink, crm: SideContext, crm_record: Record, erp: SideContext,
+                       erp_record: Record, just_created: bool = False) -> int:
+    """When the ERP assigned the customer number, put it into webCRM's mapped number field; returns the writes.
+
+    Done after a create, and after any later sync that finds webCRM's number still empty (a worker stopped before
+    the write-back, or the debtor was adopted after a create whose answer was lost). A different number webCRM
+    holds is replaced only by the create that made the debtor (or its write-back left pending): the ERP gave the
+    number then, in place of the one webCRM had. Clears the link's pending write-back once webCRM holds it.
+    """
+    written = 0
+    number_field = erp.role_field("number")
+    row = next((r for r in ctx.rows if r.erp_field == number_field), None) if _number_comes_back(ctx) else None
+    number = erp_record.get(number_field) if row is not None else None
+    held = crm_record.get(row.crm_field) if row is not None else None
+    replace_held = just_created or (link.pending or {}).get("write_back") == CRM
+    if row is not None and not is_blank(number) and str(held or "") != str(number) and \
+            (is_blank(held) or replace_held):
+        changed = {row.crm_field: number}
+        crm_record = as_synced(crm_record, changed, crm.client.update_record(crm.entity, crm.record_id(crm_record),
+                                                                              changed))
+        written = 1
+    if written or link.pending:
+        link.pending = {}
+        _remember(ctx, link, source=crm, source_record=crm_record, target=erp, target_record=erp_record)
+    return written
 
 
 def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, record: Record,
@@ -265,7 +296,7 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
                                                number=to_target[number_field], label=label)
         if collision is not None:
             return Outcome(LogAction.SKIPPED, collision, **ids_for(source, source_id, target_id), label=label,
-                           plan="refused")
+                           plan="refused", replayable=True)
     trigger_field = source.role_field(ctx.entity_sync.trigger_field) if ctx.entity_sync.trigger_field else None
     if set_back is not None and trigger_field:
         to_source[trigger_field] = set_back
@@ -273,12 +304,12 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
     changes: dict[str, list[Any]] = {}
     if to_target:
         changes.update(changed_fields(project(current, list(to_target)), to_target))
-        current = target.client.update_record(target.entity, target_id, to_target)
+        current = as_synced(current, to_target, target.client.update_record(target.entity, target_id, to_target))
         writes += 1
     if to_source:
         changes.update({f"{source.name}: {k}": v for k, v in
                         changed_fields(project(record, list(to_source)), to_source).items()})
-        record = source.client.update_record(source.entity, source_id, to_source)
+        record = as_synced(record, to_source, source.client.update_record(source.entity, source_id, to_source))
         writes += 1
     with transaction.atomic():
         _remember(ctx, link, source=source, source_record=record, target=target, target_record=current)
@@ -286,6 +317,11 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
         for conflict in conflicts:
             Conflict.objects.create(tenant_id=ctx.integration.tenant_id, integration=ctx.integration, link=link,
                                     entity=ctx.entity, **conflict)
+    number_written = _write_back_number(ctx, link=link, **_by_role(source, record, target, current))
+    if number_written:
+        writes += number_written
+        entry_action = LogAction.CONFLICT if conflicts else LogAction.UPDATED
+        notes.append("The customer number the ERP gave it was written back to webCRM.")
     if not writes:
         notes.append(f"{target.name} already holds the same values.")
     elif conflicts:
@@ -342,7 +378,9 @@ def _decide(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
                   for k in both}
     owners = {k: to_erp_rules[k].conflict_owner for k in both if to_erp_rules[k].conflict_owner}
     result = merge_two_way(crm=crm_values, erp=erp_values, base=link.synced_values or None, owners=owners,
-                           default_owner=ctx.entity_sync.conflict_owner, crm_is_newer=source.role == CRM)
+                           default_owner=ctx.entity_sync.conflict_owner,
+                           crm_is_newer=crm_changed_last(**_by_role(source, record, target, current),
+                                                         handling=source.role))
     to_erp = {to_erp_rules[k].target: v for k, v in result.to_erp.items()}
     to_crm = {to_crm_rules[k].target: _back(to_crm_rules[k], v) for k, v in result.to_crm.items()}
     # Rows narrowed to one direction flow that way only, like one-way sync.
@@ -359,6 +397,40 @@ def _decide(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
     if source.role == CRM:
         return to_erp, to_crm, conflicts
     return to_crm, to_erp, conflicts
+
+
+def crm_changed_last(*, crm: SideContext, crm_record: Record, erp: SideContext, erp_record: Record,
+                     handling: str) -> bool:
+    """Whether webCRM's record changed after the ERP's, for "newest change wins".
+
+    Compares the records' own change times (the catalogs' ``modified_field``: webCRM's ``…UpdatedAt``, Visma.net's
+    ``lastModifiedDateTime`` …), each read in its vendor's zone (the client's ``change_filter_zone``). Where one
+    side keeps no change time on the record (Uniconta debtors, Fortnox customers) or both fall in the same second,
+    the change being handled (``handling``: the role of the side whose notice this is) counts as the newer.
+    """
+    crm_at, erp_at = changed_at(crm, crm_record), changed_at(erp, erp_record)
+    if crm_at is not None and erp_at is not None:
+        # Compared in whole seconds: webCRM keeps seconds, others milliseconds; within one second neither is "later".
+        crm_second, erp_second = crm_at.replace(microsecond=0), erp_at.replace(microsecond=0)
+        if crm_second != erp_second:
+            return crm_second > erp_second
+    return handling == CRM
+
+
+def changed_at(side: SideContext, record: Record) -> datetime | None:
+    """When ``record`` last changed by its own change time, as an aware UTC datetime; None when it keeps none."""
+    name = side.spec.modified_field if side.spec is not None else None
+    value = record.get(name) if name else None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T", 1))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=side.client.change_filter_zone)
+    return value.astimezone(UTC)
 
 
 def _back(rule: FieldRule, value: Any) -> Any:

@@ -25,11 +25,12 @@ from integrations.systems.base import Record
 from integrations.systems.catalog import Entity, EntitySpec
 from integrations.systems.errors import NotFoundError, TransientError, VendorValidationError
 
+from . import pending
 from .context import CRM, SideContext, SyncContext
 from .discounts import AMOUNT, Discount, DiscountFields, read_discount, write_discount
 from .documents import Line, document_totals, to_decimal
 from .limits import value_fit
-from .mapping import changed_fields, is_blank, payload_hash
+from .mapping import as_synced, changed_fields, is_blank, payload_hash
 from .matching import counterpart_id, link_for
 from .outcome import Outcome, ids_for
 
@@ -204,10 +205,21 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
     link = (link_for(ctx, source, external_id, (Entity.INVOICE,))
             or link_for(ctx, source, external_id, (Entity.DELIVERY,)))
     source_hash = document_hash(source, record)
-    if link is not None and link.crm_hash == source_hash:
+    if link is not None and link.crm_hash == source_hash and not link.pending:
         return Outcome("echo", "No change since the last sync (or it was our own write).",
                        **ids_for(source, external_id, link.erp_id), label=label)
-    if link is not None and link.entity == Entity.INVOICE and _booked(_side_for(target, Entity.INVOICE), link):
+    resumed = pending.Resumed()
+    if link is not None and not link.erp_id:
+        linked_side = _side_for(target, Entity(link.entity))
+        key = pending.create_sent_before(link, linked_side)
+        if key is not None:
+            resumed = pending.created_before(linked_side, key)
+            if resumed.record is not None:  # made by the attempt whose answer was lost: linked, then compared
+                link.erp_id = linked_side.record_id(resumed.record)
+                link.pending = {"write_back": CRM}
+                link.save(update_fields=["erp_id", "pending"])
+    if link is not None and link.erp_id and link.entity == Entity.INVOICE and \
+            _booked(_side_for(target, Entity.INVOICE), link):
         return Outcome(LogAction.SKIPPED, f"Invoice {link.erp_id} in {target.name} is booked; a booked invoice is "
                        "never changed. Make a credit note in the ERP instead.", **ids_for(source, external_id,
                                                                                        link.erp_id), label=label)
@@ -215,8 +227,8 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
     customer = _organisation(ctx, source=source, target=target, value=doc["customer"])
     if customer is None:
         return Outcome(LogAction.SKIPPED, f"The delivery's organisation ({doc['customer']}) is not synced to "
-                       f"{target.name} yet; the delivery follows once it is.", **ids_for(source, external_id, ""),
-                       label=label)
+                       f"{target.name} yet; replay the delivery once it is.", **ids_for(source, external_id, ""),
+                       label=label, replayable=True)
     doc["customer"] = customer
     # An ERP whose API cannot make invoices (Uniconta's REST face) gets the sales order, invoiced there by a person.
     as_invoice = ctx.entity_sync.delivery_target == "invoice" and target.client.can_create(Entity.INVOICE)
@@ -235,14 +247,21 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
     if as_invoice and _order_invoicing(target) is not None and (link is None or link.entity == Entity.DELIVERY):
         return _delivery_invoiced_from_order(ctx, source=source, target=target, record=record,
                                              external_id=external_id, doc=doc, order_link=link, label=label)
-    if link is None:
-        _refuse_second_document(source, target, record)
+    if link is None or not link.erp_id:
+        if link is None:
+            _refuse_second_document(source, target, record)
+        key = pending.sync_key(source, external_id)
+        key_field = write_side.role_field(pending.KEY_ROLE)
+        if key_field:
+            values[key_field] = key
+        link = pending.create_intent(ctx, link=link, entity=target_side.entity, source=source, source_id=external_id,
+                                     target=target_side, key=key, label=label)
         created = target_side.client.create_record(target_side.entity, values)
         target_id = target_side.record_id(created)
         with transaction.atomic():
-            link = SyncLink.objects.create(tenant_id=ctx.integration.tenant_id, integration=ctx.integration,
-                                           entity=target_side.entity, crm_id=external_id, erp_id=target_id,
-                                           label=label, erp_hash=document_hash(target_side, created))
+            link.erp_id, link.erp_hash, link.pending = target_id, document_hash(target_side, created), \
+                {"write_back": CRM}
+            link.save(update_fields=["erp_id", "erp_hash", "pending"])
             order_field = target_side.role_field("order_number")
             if write_side is not target_side and order_field and not is_blank(created.get(order_field)):
                 # The order the ERP invoiced from is ours too: its notices must not make a second delivery.
@@ -266,14 +285,28 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
         return Outcome(LogAction.SKIPPED, _left_alone(target_side, target.name, link.erp_id, state, meanwhile=False),
                        **ids_for(source, external_id, link.erp_id), label=label)
     before = _comparable(neutral(target_side, current))
+    key_field = target_side.role_field(pending.KEY_ROLE)
+    if key_field and key_field in values and not is_blank(current.get(key_field)):
+        values.pop(key_field)  # the key an order was made with stays as it was
     after = _comparable(neutral(target_side, {**current, **values}))
     changes = changed_fields(before, after)
+    duplicates = pending.duplicates_note(target_side, resumed.duplicates)
     if not changes:
+        finishing = bool(link.pending)  # a create or write-back an earlier attempt did not see through
+        if finishing:
+            record = _write_back(ctx, crm=source, erp=target_side, delivery=record, document=current, link=link)
         _remember(link, crm=source, erp=target_side, delivery=record, document=current)
+        if finishing:
+            what = "Invoice" if target_side.entity == Entity.INVOICE else "Sales order"
+            return Outcome(LogAction.CREATED, " ".join(filter(None, [
+                f"{what} {link.erp_id} in {target.name} was made by an earlier attempt that stopped before it was "
+                "finished (found by Synkro's key); it is linked and webCRM has its number now. Nothing was created "
+                "twice.", duplicates])), **ids_for(source, external_id, link.erp_id), label=label, writes=1)
         return Outcome(LogAction.SKIPPED, f"{target.name} already holds the same order.",
                        **ids_for(source, external_id, link.erp_id), label=label)
     try:
-        updated_document = target_side.client.update_record(target_side.entity, link.erp_id, values)
+        updated_document = as_synced(current, values,
+                                     target_side.client.update_record(target_side.entity, link.erp_id, values))
     except (VendorValidationError, NotFoundError):
         # Refused: booked, cancelled or invoiced between our read and our write? Then it is left alone.
         state = _locked_after_refusal(target_side, link.erp_id)
@@ -466,14 +499,16 @@ def _write_back(ctx: SyncContext, *, crm: SideContext, erp: SideContext, deliver
             values[name] = value
     if not changed_fields({k: delivery.get(k) for k in values}, values):
         return delivery
-    return crm.client.update_record(crm.entity, crm.record_id(delivery), values)
+    return as_synced(delivery, values, crm.client.update_record(crm.entity, crm.record_id(delivery), values))
 
 
 def _remember(link: SyncLink, *, crm: SideContext, erp: SideContext, delivery: Record, document: Record) -> None:
+    """Both sides' digests after every write of the plan is done (so nothing is pending any more)."""
     link.crm_hash = document_hash(crm, delivery)
     link.erp_hash = document_hash(erp, document)
     link.synced_at = timezone.now()
-    link.save(update_fields=["crm_hash", "erp_hash", "synced_at"])
+    link.pending = {}
+    link.save(update_fields=["crm_hash", "erp_hash", "synced_at", "pending"])
 
 
 def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: SideContext, record: Record,
@@ -487,6 +522,10 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
         return Outcome(LogAction.SKIPPED, f"Order type {order_type} is not among the types brought back to "
                        f"webCRM ({', '.join(accepted)}).", **ids_for(source, external_id, ""), label=label)
     link = link_for(ctx, source, external_id, (source.entity,))
+    if link is None:
+        ours = _made_by_synkro(ctx, source=source, record=record, external_id=external_id, label=label)
+        if ours is not None:
+            return ours
     if link is None and invoice:
         link = _adopt_order_delivery(ctx, source=source, record=record, external_id=external_id)
     source_hash = document_hash(source, record)
@@ -499,9 +538,9 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
     doc = neutral(source, record)
     organisation = _organisation(ctx, source=source, target=target, value=doc["customer"])
     if organisation is None:
-        return Outcome(LogAction.SKIPPED, f"The customer {doc['customer']} is not synced to webCRM yet; the "
-                       f"{'invoice' if invoice else 'order'} follows once it is.", **ids_for(source, external_id, ""),
-                       label=label)
+        return Outcome(LogAction.SKIPPED, f"The customer {doc['customer']} is not synced to webCRM yet; replay the "
+                       f"{'invoice' if invoice else 'order'} once it is.", **ids_for(source, external_id, ""),
+                       label=label, replayable=True)
     doc["customer"] = organisation
     if invoice:
         doc["description"] = "faktura"
@@ -527,12 +566,39 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
                                                     *fit_notes]), **ids_for(source, external_id, crm_id),
                        label=label, writes=1, changes={k: [None, str(v)] for k, v in totals.as_dict().items()})
     current = target.client.get_record(target.entity, link.crm_id)
-    updated = target.client.update_record(target.entity, link.crm_id, values)
+    updated = as_synced(current, values, target.client.update_record(target.entity, link.crm_id, values))
     _remember(link, crm=target, erp=source, delivery=updated, document=record)
     changes = changed_fields({k: current.get(k) for k in values if k != "lines"},
                              {k: v for k, v in values.items() if k != "lines"})
     return Outcome(LogAction.UPDATED, " ".join([f"Updated the webCRM delivery from {label.lower()}.", *fit_notes]),
                    **ids_for(source, external_id, link.crm_id), label=label, writes=1, changes=changes)
+
+
+def _made_by_synkro(ctx: SyncContext, *, source: SideContext, record: Record, external_id: str,
+                    label: str) -> Outcome | None:
+    """An unlinked ERP document that carries Synkro's key (``pending``) was made by Synkro from a webCRM delivery:
+    never a new delivery. Returns None for a document without the key.
+
+    Its notice can come before the create's answer, or instead of it when the answer was lost: the half-made link
+    waiting for that key gets the document's id (the delivery's own sync then finishes the write-back). A document
+    whose key names a delivery linked to another document is a copy an earlier attempt made: said, left alone.
+    """
+    key_field = source.role_field(pending.KEY_ROLE)
+    key = str(record.get(key_field) or "").strip() if key_field else ""
+    if not key:
+        return None
+    waiting = (SyncLink.objects.filter(integration=ctx.integration, entity=source.entity, erp_id="")
+               .filter(pending__create__key=key).first())
+    if waiting is not None:
+        waiting.erp_id = external_id
+        waiting.pending = {"write_back": CRM}
+        waiting.save(update_fields=["erp_id", "pending"])
+        return Outcome("echo", f"Made by Synkro from webCRM delivery {waiting.crm_id}; linked to it.",
+                       **ids_for(source, external_id, waiting.crm_id), label=label)
+    return Outcome(LogAction.SKIPPED, f"{label} carries Synkro's key «{key}» but no webCRM delivery waits for it: "
+                   f"it looks like a copy made by an earlier attempt whose answer was lost, so no delivery is made "
+                   f"from it. Check it in {source.name} and delete it if it is a copy.",
+                   **ids_for(source, external_id, ""), label=label)
 
 
 def _accepted_types(ctx: SyncContext) -> list[str]:

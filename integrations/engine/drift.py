@@ -80,7 +80,7 @@ def unchanged_listed(ctx: SyncContext, side: SideContext, records: list[Record],
     if not records or Entity(ctx.entity) in _NO_DIGEST:
         return set()
     ids = [side.record_id(record) for record in records]
-    digests = dict(SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity,
+    digests = dict(SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity, pending={},
                                            **{f"{side.role}_id__in": ids})
                    .values_list(f"{side.role}_id", f"{side.role}_hash"))
     if not hidden_by_list(ctx, side):

@@ -194,3 +194,15 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return value
+
+
+def as_synced(before: Mapping[str, Any], written: Mapping[str, Any], answer: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as Synkro knows it after its own write: what it read, with the fields it wrote as the vendor
+    answered them.
+
+    In: the record as read before the write, the values written (field → value; ``lines`` for a document's lines)
+    and the vendor's answer to the write (the record read back). Out: a record to take the link's digest of. The
+    answer's other fields are not taken: a person's edit that landed between Synkro's read and its write is in the
+    answer, and taking it would make that edit look like Synkro's own echo, so it would never be sent on.
+    """
+    return {**before, **{name: answer.get(name) for name in written}}

@@ -20,6 +20,7 @@ from integrations.models import (
     EventSource,
     EventState,
     Integration,
+    LogAction,
     MatchState,
     PossibleMatch,
     RunKind,
@@ -28,13 +29,16 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.systems.base import Record
+from integrations.systems.catalog import Entity
 
 from .activation import LEFT_TO_IMPORT, changed_after_activation
 from .apply import _gates
 from .context import CRM, ERP, SideContext, SyncContext, context_for
 from .drift import linked_record_differs, list_proofs_store
 from .ingest import events_ingest_batch
+from .log import log_entry_create
 from .mapping import TO_CRM, TO_ERP, is_blank
+from .pending import KEY_ROLE
 
 BATCH = 200
 
@@ -71,11 +75,15 @@ def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int
         for side, flow in ((ctx.crm, TO_ERP), (ctx.erp, TO_CRM)):
             if flow not in ctx.flows():
                 continue
-            hashes = dict(SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity)
-                          .exclude(**{f"{side.role}_id": ""})
-                          .values_list(f"{side.role}_id", f"{side.role}_hash"))
+            # A link with writes still pending (a worker stopped mid-way) is drift until they are done.
+            hashes = {record_id: "" if pending else digest for record_id, digest, pending in
+                      SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity)
+                      .exclude(**{f"{side.role}_id": ""})
+                      .values_list(f"{side.role}_id", f"{side.role}_hash", "pending")}
             records = side.client.list_records(side.entity)
+            keys: dict[str, list[str]] = {}
             while batch := list(islice(records, BATCH)):
+                _keys_seen(side, batch, keys)
                 differing = [r for r in batch if _differs(ctx, side, r, hashes)]
                 _store(ctx, side, differing, EventSource.RECONCILE, run)
                 list_proofs_store(ctx, side)
@@ -85,13 +93,51 @@ def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int
                 if left:  # this worker owns the run's own counters (``log.run_count``)
                     run.counts = {**(run.counts or {}), LEFT_TO_IMPORT: len(left)}
                 SyncRun.objects.filter(pk=run.pk).update(done=seen, drift=drift, counts=run.counts)
-        run_finish(run)
+            _report_copies(ctx, side, keys, run)
+        # Listed: the run goes on until the events it stored are processed (or parked), counted by run_progress.
+        waiting = run.events.count()
+        if waiting:
+            SyncRun.objects.filter(pk=run.pk).update(total=waiting, done=run.events.filter(
+                state__in=FINISHED_STATES).count(), cursor={**(run.cursor or {}), "listed": seen})
+            run.refresh_from_db()
+            run_progress(run)
+        else:
+            run_finish(run)
     except Exception as error:
         run_finish(run, error=f"The reconciliation stopped: {error}")
         raise
     finally:
         ctx.close()
     return drift
+
+
+def _keys_seen(side: SideContext, records: list[Record], keys: dict[str, list[str]]) -> None:
+    """Collect the Synkro keys (``pending.KEY_ROLE``) of listed documents: key → the ids of the records holding it."""
+    field = side.role_field(KEY_ROLE) if side.role == ERP else None
+    if not field:
+        return
+    for record in records:
+        key = str(record.get(field) or "").strip()
+        if key:
+            keys.setdefault(key, []).append(side.record_id(record))
+
+
+def _report_copies(ctx: SyncContext, side: SideContext, keys: dict[str, list[str]], run: SyncRun) -> int:
+    """Log each Synkro key that more than one document of ``side`` carries: copies an attempt whose answer was lost
+    made before creates looked for their key. Nothing is deleted; a person checks. Returns how many were found."""
+    copies = {key: ids for key, ids in keys.items() if len(ids) > 1}
+    what = "Invoices" if side.entity == Entity.INVOICE else "Sales orders"
+    for key, ids in sorted(copies.items()):
+        log_entry_create(
+            integration=ctx.integration, entity=ctx.entity, action=LogAction.REVIEW, erp_id=ids[0], run=run,
+            label=f"{what} {', '.join(ids)}",
+            reason=f"{what} {' and '.join([', '.join(ids[:-1]), ids[-1]])} in {side.name} carry the same Synkro key "
+                   f"({key}): all but one are copies made by an attempt whose answer was lost. Keep the one webCRM "
+                   f"names and delete the others in {side.name}.")
+    if copies:
+        run.counts = {**(run.counts or {}), "copies": len(copies)}
+        SyncRun.objects.filter(pk=run.pk).update(counts=run.counts)
+    return len(copies)
 
 
 def _differs(ctx: SyncContext, side: SideContext, record: Record, hashes: dict[str, str]) -> bool:
@@ -182,15 +228,24 @@ def import_entity(*, run: SyncRun, client_options: dict | None = None) -> int:
 FINISHED_STATES = (EventState.DONE, EventState.DROPPED, EventState.FAILED)
 
 
+def runs_settle() -> int:
+    """Bring every running run that waits for its events up to date (so a run finishes without anyone looking);
+    returns how many finished."""
+    running = SyncRun.objects.filter(state=RunState.RUNNING, total__isnull=False,
+                                     kind__in=(RunKind.IMPORT, RunKind.REPLAY, RunKind.RECONCILE))
+    return sum(run_progress(run).state != RunState.RUNNING for run in running)
+
+
 def run_progress(run: SyncRun) -> SyncRun:
     """Bring a running run's progress up to date and finish it when all its events are.
 
-    An import and a replay are measured by their events (the share finished of ``total``); a
-    reconciliation counts what it listed as it goes, so it is only read again.
+    An import and a replay are measured by their events (the share finished of ``total``); so is a reconciliation
+    once it has listed both sides (``total`` is then the number of differences it stored; while it lists, ``done``
+    counts what it listed).
     """
     if run.state != RunState.RUNNING:
         return run
-    if run.kind in (RunKind.IMPORT, RunKind.REPLAY):
+    if run.kind in (RunKind.IMPORT, RunKind.REPLAY) or (run.kind == RunKind.RECONCILE and run.total is not None):
         finished = run.events.filter(state__in=FINISHED_STATES).count()
         SyncRun.objects.filter(pk=run.pk).update(done=finished)
         if run.total is not None and finished >= run.total:
@@ -223,5 +278,14 @@ def reconciliations_due(*, now=None) -> list:
     return due
 
 
-__all__ = ["CRM", "ERP", "import_entity", "reconcile_entity", "reconciliations_due", "run_finish", "run_progress",
-           "run_start"]
+__all__ = [
+    "CRM",
+    "ERP",
+    "import_entity",
+    "reconcile_entity",
+    "reconciliations_due",
+    "run_finish",
+    "run_progress",
+    "run_start",
+    "runs_settle",
+]

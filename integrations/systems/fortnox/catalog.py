@@ -295,7 +295,8 @@ EMPLOYEE = replace(EMPLOYEE, field_roles=(("email", "Email"), ("name", "FullName
 
 ORDER = replace(ORDER, field_roles=(("customer", "CustomerNumber"), ("date", "OrderDate"), ("currency", "Currency"),
                                     ("description", "YourReference"), ("total", "Net"),
-                                    ("invoice_date", "InvoiceReference"), ("cancelled", "Cancelled")))
+                                    ("invoice_date", "InvoiceReference"), ("cancelled", "Cancelled"),
+                                    ("sync_key", "ExternalInvoiceReference1")))
 ORDER_ROW = replace(ORDER_ROW, field_roles=(("item", "ArticleNumber"), ("text", "Description"),
                                             ("quantity", "OrderedQuantity"), ("price", "Price"),
                                             ("discount", "Discount"), ("discount_type", "DiscountType"),
@@ -303,7 +304,7 @@ ORDER_ROW = replace(ORDER_ROW, field_roles=(("item", "ArticleNumber"), ("text", 
 INVOICE = replace(INVOICE, field_roles=(("customer", "CustomerNumber"), ("date", "InvoiceDate"),
                                         ("currency", "Currency"), ("description", "YourReference"), ("total", "Net"),
                                         ("order_number", "OrderReference"), ("booked", "Booked"),
-                                        ("cancelled", "Cancelled")))
+                                        ("cancelled", "Cancelled"), ("sync_key", "ExternalInvoiceReference1")))
 INVOICE_ROW = replace(INVOICE_ROW, field_roles=(("item", "ArticleNumber"), ("text", "Description"),
                                                 ("quantity", "DeliveredQuantity"), ("price", "Price"),
                                                 ("discount", "Discount"), ("discount_type", "DiscountType"),

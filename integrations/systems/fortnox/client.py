@@ -6,7 +6,8 @@ Only Fortnox's endpoints and shapes live here; retries, timeouts and error class
 Base URL rule: the API lives under ``.../3``; a base URL without that suffix gets it appended
 (the demo connection points at ``<site>/sandbox/fortnox``). The token endpoint is
 ``https://apps.fortnox.se/oauth-v1/token`` when the API host is Fortnox's own
-(``api.fortnox.se``); for any other host (a sandbox) it is ``oauth-v1/token`` beside ``/3``.
+(``api.fortnox.se``); for any other host (a sandbox) it is ``oauth-v1/token`` beside ``/3``; the consent
+page (``oauth-v1/auth``) follows the same rule.
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
-from ..base import ApiClient, Record
+from ..base import ApiClient, Record, normalise_match_value
 from ..catalog import Entity
 from ..errors import AuthError, Refusal, VendorValidationError
+from ..words import with_article
 from .catalog import entity_spec
 from .messages import fortnox_refusal
 from .records import FORTNOX_TIMEZONE, LIST_ITEM_FIELDS, flatten, format_lastmodified, list_item, to_wire
@@ -32,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 FORTNOX_API_HOST = "api.fortnox.se"
 FORTNOX_TOKEN_URL = "https://apps.fortnox.se/oauth-v1/token"  # noqa: S105 - an address
+#: Where a Fortnox user allows an app access (docs/vendors/fortnox.md "Connecting").
+FORTNOX_AUTHORIZE_URL = "https://apps.fortnox.se/oauth-v1/auth"
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,20 @@ def token_url_for(api_base: str) -> str:
     return f"{api_base.removesuffix('/3')}/oauth-v1/token"
 
 
+def authorize_url_for(api_base: str) -> str:
+    """Fortnox's consent page for its own API host; ``oauth-v1/auth`` beside ``/3`` elsewhere (a sandbox)."""
+    if urlsplit(api_base).hostname == FORTNOX_API_HOST:
+        return FORTNOX_AUTHORIZE_URL
+    return f"{api_base.removesuffix('/3')}/oauth-v1/auth"
+
+
+#: Fields of orders and invoices the list answers filter by on the server (spec parameters of ``/3/orders`` and
+#: ``/3/invoices``): field → query parameter.
+SERVER_FILTERS: dict[Entity, dict[str, str]] = {
+    entity: {"CustomerNumber": "customernumber", "ExternalInvoiceReference1": "externalinvoicereference1"}
+    for entity in (Entity.DELIVERY, Entity.INVOICE)}
+
+
 class FortnoxClient(ApiClient):
     """Talks to one Fortnox tenant with the app's client id/secret and the tenant's refresh token."""
 
@@ -86,8 +106,17 @@ class FortnoxClient(ApiClient):
 
     # -- auth ----------------------------------------------------------------------------------
     def authenticate(self, headers: dict[str, str]) -> None:
-        token = self.token_store.get(self.token_key()) or self._request_access_token()
+        token = self.token_store.get(self.token_key()) or self._stored_access_token() or self._request_access_token()
         headers["Authorization"] = f"Bearer {token}"
+
+    def _stored_access_token(self) -> str | None:
+        """The access token kept with the credentials (from connecting), while it has more than a minute to live."""
+        token = self.credentials.get("access_token")
+        try:
+            expires_at = float(self.credentials.get("access_token_expires_at") or 0)
+        except ValueError:
+            return None
+        return token if token and expires_at - self.token_margin > time.time() else None
 
     def refresh_auth(self) -> bool:
         """A 401 means the access token expired or was revoked: trade the refresh token for a new one."""
@@ -117,15 +146,52 @@ class FortnoxClient(ApiClient):
                         raise
                 return self.token_store.get(self.token_key()) or self._trade_refresh_token()
 
+    def _basic_client_credentials(self) -> str:
+        """``Basic base64(ClientId:ClientSecret)`` for the token endpoint (docs/vendors/fortnox.md "Auth")."""
+        client = f"{self.credentials.get('client_id', '')}:{self.credentials.get('client_secret', '')}"
+        return f"Basic {base64.b64encode(client.encode()).decode()}"
+
+    def tokens_from_code(self, *, code: str, redirect_uri: str) -> dict[str, Any]:
+        """Trade an authorisation code for the connection's tokens (``grant_type=authorization_code``).
+
+        In: the ``code`` Fortnox handed to ``redirect_uri`` (the same URI the consent page was opened with: Fortnox
+        compares them). The client's credentials must hold the app's ``client_id`` and ``client_secret``. Out: the
+        credentials to store — ``client_id``, ``client_secret``, ``refresh_token``, ``access_token`` and
+        ``access_token_expires_at`` (Unix seconds) — which the client also adopts, its access token cached.
+        ``AuthError`` with Fortnox's words when the code or the app's credentials are refused (a code is
+        single-use and lives 10 minutes: docs/vendors/fortnox.md "Connecting").
+        """
+        body = prepare_token_request("authorization_code", code=code, redirect_uri=redirect_uri)
+        try:
+            response = self.request("POST", self.token_url, auth=False, data=body, headers={
+                "Authorization": self._basic_client_credentials(),
+                "Content-Type": "application/x-www-form-urlencoded"})
+        except (AuthError, VendorValidationError) as exc:
+            raise AuthError(f"Fortnox refused the authorisation: {exc.vendor_message}", status=exc.status,
+                            vendor_message=exc.vendor_message) from exc
+        answer = response.json()
+        if not answer.get("access_token") or not answer.get("refresh_token"):
+            raise AuthError("Fortnox answered without the tokens", status=response.status_code)
+        lifetime = float(answer.get("expires_in") or 3600)
+        self.credentials = {
+            "client_id": self.credentials.get("client_id", ""),
+            "client_secret": self.credentials.get("client_secret", ""),
+            "refresh_token": str(answer["refresh_token"]),
+            "access_token": str(answer["access_token"]),
+            "access_token_expires_at": str(int(time.time() + lifetime)),
+        }
+        self.token_store.set(self.token_key(), self.credentials["access_token"],
+                             timeout=max(1.0, lifetime - self.token_margin))
+        return dict(self.credentials)
+
     def _trade_refresh_token(self) -> str:
         """``grant_type=refresh_token`` with Basic client credentials; stores the rotated refresh token."""
-        client = f"{self.credentials.get('client_id', '')}:{self.credentials.get('client_secret', '')}"
         old_key = self.token_key()
         try:
             response = self.request(
                 "POST", self.token_url, auth=False,
                 data={"grant_type": "refresh_token", "refresh_token": self.credentials.get("refresh_token", "")},
-                headers={"Authorization": f"Basic {base64.b64encode(client.encode()).decode()}"},
+                headers={"Authorization": self._basic_client_credentials()},
             )
         except (AuthError, VendorValidationError) as exc:
             raise AuthError(f"Fortnox refused the refresh token: {exc.vendor_message}", status=exc.status,
@@ -134,7 +200,10 @@ class FortnoxClient(ApiClient):
         token = body["access_token"]
         rotated = body.get("refresh_token")
         if rotated and rotated != self.credentials.get("refresh_token"):
-            # Fortnox invalidates the old refresh token at once: losing the new one means re-activation.
+            # Fortnox invalidates the old refresh token at once: losing the new one means re-activation. An access
+            # token kept from connecting belongs to the old grant and goes with it; the new one lives in the cache.
+            self.credentials.pop("access_token", None)
+            self.credentials.pop("access_token_expires_at", None)
             self.update_credentials(refresh_token=rotated)
         lifetime = max(1.0, float(body.get("expires_in") or 3600) - self.token_margin)
         self.token_store.set(self.token_key(), token, timeout=lifetime)
@@ -193,6 +262,25 @@ class FortnoxClient(ApiClient):
                 return
             page += 1
 
+    def find_records(self, entity: Entity, field_name: str, value: Any) -> list[Record]:
+        """Orders and invoices by customer number or ``ExternalInvoiceReference1`` with the list filter the spec
+        gives ``/3/orders`` and ``/3/invoices`` (``customernumber``, ``externalinvoicereference1``); answers compared
+        again exactly. Other fields: the default (every record listed)."""
+        param = SERVER_FILTERS.get(entity, {}).get(field_name)
+        wanted = normalise_match_value(value)
+        if param is None or wanted == "":
+            return super().find_records(entity, field_name, value)
+        resource = self._resource(entity)
+        found, page = [], 1
+        while True:
+            body = self.json("GET", resource.path, params={param: str(value).strip(), "page": page,
+                                                           "limit": self.max_page_size}) or {}
+            found += [list_item(entity, item) for item in body.get(resource.plural) or []]
+            if page >= int((body.get("MetaInformation") or {}).get("@TotalPages") or 1):
+                break
+            page += 1
+        return [record for record in found if normalise_match_value(record.get(field_name)) == wanted]
+
     def filters_by_change(self, entity: Entity) -> bool:
         """Employees have no ``lastmodified`` filter (the spec's ``/3/employees`` takes none)."""
         return bool(self._resource(entity).lastmodified)
@@ -237,7 +325,7 @@ class FortnoxClient(ApiClient):
         elif resource.removal == "cancel":
             self.request("PUT", f"{self._path(resource, record_id)}/cancel")
         else:
-            raise VendorValidationError(f"Fortnox cannot delete a {resource.singular.lower()}",
+            raise VendorValidationError(f"Fortnox cannot delete {with_article(resource.singular.lower())}",
                                         vendor_message="Not supported by the Fortnox API")
 
     def can_delete(self, entity: Entity) -> bool:

@@ -111,7 +111,9 @@ DEBTOR_ORDER = EntitySpec(Entity.DELIVERY, "DebtorOrderClient", "OrderNumber", l
                           fields=_ORDER_FIELDS,
                           field_roles=(("customer", "Account"), ("date", "DeliveryDate"), ("currency", "Currency"),
                                        ("description", "YourRef"), ("total", "OrderTotal"),
-                                       ("invoice_date", "InvoiceDate")))
+                                       ("invoice_date", "InvoiceDate"),
+                                       # Synkro's key of the delivery an order was made from (engine.pending)
+                                       ("sync_key", "OurRef")))
 #: A POS sale lands in Uniconta as a sales order, field for field.
 POS_ORDER = EntitySpec(Entity.POS_SALE, "DebtorOrderClient", "OrderNumber", label="Sales order (POS sale)",
                        number_field="OrderNumber", modified_field="UpdatedAt", open_custom_fields=True,

@@ -262,7 +262,7 @@ INVENTORY = replace(INVENTORY, field_roles=(("name", "description"),))
 SALES_ORDER = replace(SALES_ORDER, field_roles=(("customer", "customer.id"), ("date", "date"),
                                                 ("currency", "currencyId"), ("description", "description"),
                                                 ("total", "totals.orderTotal"), ("order_type", "type"),
-                                                ("status", "status.description")))
+                                                ("status", "status.description"), ("sync_key", "customer.refNo")))
 SALES_ORDER_LINE = replace(SALES_ORDER_LINE, field_roles=(("item", "inventory.id"), ("text", "description"),
                                                           ("quantity", "quantity"), ("price", "unitPrice"),
                                                           ("discount", "discountPercent"),

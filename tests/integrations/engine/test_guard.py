@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from integrations.engine.guard import guard_verdict, guard_words
-from integrations.engine.runs import import_entity, reconcile_entity, run_start
+from integrations.engine.runs import import_entity, reconcile_entity, run_progress, run_start
 from integrations.models import InboundEvent, LogAction, PlanAction, PlannedChange, RunState, SyncLogEntry, SyncRun
 from support.previews import run_cancel, run_confirm
 from support.services import RunRefused, run_start_now
@@ -93,9 +93,11 @@ def test_confirming_a_held_run_lets_it_write(pair, renamed):
     assert run.state == RunState.RUNNING and run.confirmed_by == admin(pair) and run.confirmed_at is not None
 
     run = reconcile(pair, run)  # what the worker does with the confirmed run
+    assert run.state == RunState.RUNNING and run.total == 30  # its 30 changes wait
     drain()
+    run = run_progress(run)
 
-    assert run.state == RunState.DONE and run.drift == 30
+    assert run.state == RunState.DONE and run.drift == 30 and run.done == 30
     assert sum(name.startswith("Omdøbt") for name in debtor_names(pair)) == 30
     assert writes(pair.erp) >= 30
     with pytest.raises(RunRefused):
@@ -118,7 +120,7 @@ def test_a_run_started_with_the_guard_off_goes_straight_on(pair, renamed, django
         run = run_start_now(integration=pair.integration, kind="reconcile", entity="organisation",
                             user=admin(pair), guard_off=True)
     run = reconcile(pair, run)
-    assert run.state == RunState.DONE and run.guard == {} and run.drift == 30
+    assert run.state == RunState.RUNNING and run.guard == {} and run.drift == 30
     assert InboundEvent.objects.count() == 30 and not PlannedChange.objects.exists()
 
 
@@ -127,7 +129,7 @@ def test_a_few_renames_pass_the_guard_and_its_figures_are_kept(pair):
     for org, _debtor in linked[:5]:
         rename_in_webcrm(pair, org, f"Omdøbt {org['OrganisationId']} A/S")
     run = reconcile(pair)
-    assert run.state == RunState.DONE and run.drift == 5
+    assert run.state == RunState.RUNNING and run.drift == 5 and run.total == 5
     assert run.guard == {"identity": 5, "linked": 100, "limit": 20, "tripped": False}
 
 
@@ -135,7 +137,7 @@ def test_the_guard_reads_its_settings_from_the_integration(pair, renamed):
     pair.integration.guard_share, pair.integration.guard_minimum = 40, 1
     pair.integration.save()
     run = reconcile(pair)
-    assert run.state == RunState.DONE and run.guard["limit"] == 40 and not run.guard["tripped"]
+    assert run.state == RunState.RUNNING and run.guard["limit"] == 40 and not run.guard["tripped"]
 
 
 def test_a_first_import_with_nothing_linked_plans_nothing_extra(pair):

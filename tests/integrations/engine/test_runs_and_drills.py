@@ -63,8 +63,10 @@ def test_dropped_webhooks_are_caught_by_the_safety_reconciliation(pair):
     missing = 20 - len(list(pair.crm_client.list_records(ORG)))
     assert missing > 0  # the drill dropped some
     run, drift = reconcile(pair)
-    assert drift == missing and run.drift == missing and run.state == RunState.DONE
+    assert drift == missing and run.drift == missing and run.state == RunState.RUNNING and run.done == 0
     drain_all()
+    run = run_progress(run)
+    assert run.state == RunState.DONE and run.done == run.total == missing
     assert names(pair.crm_client.list_records(ORG), "OrganisationName") == [f"Debitor {n:02}" for n in range(20)]
     # Converged: a second run finds nothing and writes nothing.
     before = (crm_writes(pair), erp_writes(pair))
@@ -144,3 +146,19 @@ def test_an_interrupted_import_resumes_where_it_stopped(pair):
     run.cursor = {"listed": 3}
     run.save()
     assert import_entity(run=run, client_options=QUIET) == 2
+
+
+def test_a_reconciliation_runs_until_its_changes_are_processed_and_the_dispatcher_finishes_it(pair):
+    """"Finished" means its work is done: the every-minute dispatcher settles it without anyone looking."""
+    from integrations.tasks import events_dispatch_task
+
+    for n in range(3):
+        pair.erp.knobs.webhook_drop_rate = 1.0
+        pair.erp_client.create_record(ORG, {"Name": f"Stille Debitor {n}", "City": "Vejle"})
+    pair.erp.knobs.webhook_drop_rate = 0.0
+    run, drift = reconcile(pair)
+    assert (drift, run.state, run.total, run.done) == (3, RunState.RUNNING, 3, 0)
+    drain_all()
+    events_dispatch_task()
+    run.refresh_from_db()
+    assert (run.state, run.done) == (RunState.DONE, 3)
