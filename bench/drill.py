@@ -170,6 +170,8 @@ def drill(stack: Stack, base: str, redis_port: int, web_port: int) -> int:
     subprocess.run([PY, "manage.py", "webhooks_register", "--tenant", "drill"], cwd=ROOT, env=stack.env, check=True)
     for n in (1, 2):
         stack.start(f"qcluster-{n}", [PY, "manage.py", "qcluster"])
+    # The live queue's workers (webhook notices, retries, recovery): beside the bulk ones, as in production.
+    stack.start("qcluster-live", [PY, "manage.py", "qcluster"], Q_CLUSTER_NAME="synkro-live")
     for system in ("webcrm", "uniconta"):
         knobs(base, system, {**KNOBS, "clear_log": True})
 

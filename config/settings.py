@@ -244,7 +244,13 @@ Q_CLUSTER: dict = {
     "ack_failures": True,
     "save_limit": 1000,
     "label": "Task queue",
+    # Live work (webhook and stream notices, retries, the every-minute recovery, webhook (un)registration) has a
+    # queue and workers of its own, so it never waits behind imports and reconciliations: run a second
+    # `Q_CLUSTER_NAME=synkro-live manage.py qcluster` beside the first.
+    "ALT_CLUSTERS": {"synkro-live": {"workers": env.int("Q_LIVE_WORKERS", default=1), "timeout": 120, "retry": 180}},
 }
+#: The queue (django-q2 cluster name) of live work; the default cluster takes bulk work and the schedules.
+Q_LIVE_CLUSTER = "synkro-live"
 if Q_BROKER.startswith(("redis://", "rediss://", "unix://")):
     Q_CLUSTER["redis"] = Q_BROKER
 else:

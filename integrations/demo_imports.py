@@ -52,7 +52,7 @@ def demo_first_imports_queue(*, tenant: Tenant) -> list[SyncRun]:
         run_ids = [run.pk for run in runs]
 
         def enqueue() -> None:
-            async_task(TASK, run_ids, group="runs")
+            async_task(TASK, run_ids, group="runs", cluster=settings.Q_CLUSTER["name"])
 
         if "orm" in settings.Q_CLUSTER:
             with transaction.atomic(savepoint=False):

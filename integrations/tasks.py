@@ -15,6 +15,11 @@ logger = logging.getLogger(__name__)
 EVENT_TASK = "integrations.tasks.event_process_task"
 
 
+def bulk_queue() -> str:
+    """The bulk queue's name (the default cluster's). Always named: inside a live worker, no name means live."""
+    return settings.Q_CLUSTER["name"]
+
+
 def _with_commit(enqueue) -> None:
     """Hand work to the broker so that workers see it only once the events it names are committed.
 
@@ -36,21 +41,29 @@ def event_enqueue(*, event_id: int) -> None:
 
 
 def events_enqueue_each(*, event_ids: list[int]) -> None:
-    """Hand events to the workers with their commit, a task each, so that workers take them in parallel."""
+    """Hand events to the live workers with their commit, a task each, so that workers take them in parallel.
+
+    Single notices (webhooks, the Fortnox stream, replays, retries) are live work: they go to the live queue
+    (``settings.Q_LIVE_CLUSTER``), which bulk runs never fill.
+    """
     if event_ids:
-        _with_commit(lambda: [async_task(EVENT_TASK, event_id, group="events") for event_id in event_ids])
+        _with_commit(lambda: [async_task(EVENT_TASK, event_id, group="events", cluster=settings.Q_LIVE_CLUSTER)
+                              for event_id in event_ids])
 
 
-#: Events handed to one task when a run stores many at once: enqueueing costs more than a small chunk of work.
-EVENT_CHUNK = 50
+#: Events handed to one task when a run stores many at once: enqueueing costs more than a small chunk of work, and
+#: a small chunk lets a stopping worker finish soon.
+EVENT_CHUNK = 10
 EVENTS_TASK = "integrations.tasks.events_process_task"
 
 
-def events_enqueue(*, event_ids: list[int]) -> None:
-    """Hand a batch of stored events to the workers with their commit, a chunk per task."""
+def events_enqueue(*, event_ids: list[int], live: bool = False) -> None:
+    """Hand a batch of stored events to the workers with their commit, a chunk per task: to the bulk queue (imports,
+    reconciliations) unless ``live`` (a poll's changes)."""
     chunks = [event_ids[i:i + EVENT_CHUNK] for i in range(0, len(event_ids), EVENT_CHUNK)]
+    cluster = settings.Q_LIVE_CLUSTER if live else bulk_queue()
     if chunks:
-        _with_commit(lambda: [async_task(EVENTS_TASK, chunk, group="events") for chunk in chunks])
+        _with_commit(lambda: [async_task(EVENTS_TASK, chunk, group="events", cluster=cluster) for chunk in chunks])
 
 
 def events_process_task(event_ids: list[int]) -> int:
@@ -75,20 +88,25 @@ def events_dispatch_task() -> int:
 
     process.events_requeue_stale()
     runs_settle()
-    if _queue_size() > DISPATCH_QUEUE_LIMIT:
-        return 0
     due = process.events_to_dispatch()
+    bulk = process.bulk_events(due)
+    # Each queue is filled only while it is short: what it would be handed is most likely in it already.
+    room = {queue: _queue_size(queue) <= DISPATCH_QUEUE_LIMIT for queue in (bulk_queue(), settings.Q_LIVE_CLUSTER)}
+    handed = 0
     for event_id in due:
-        async_task(EVENT_TASK, event_id, group="events")
-    return len(due)
+        queue = bulk_queue() if event_id in bulk else settings.Q_LIVE_CLUSTER
+        if room[queue]:
+            async_task(EVENT_TASK, event_id, group="events", cluster=queue)
+            handed += 1
+    return handed
 
 
-def _queue_size() -> int:
-    """Tasks waiting in the broker (ORM or Redis), 0 when the broker cannot tell."""
+def _queue_size(queue: str | None = None) -> int:
+    """Tasks waiting in a queue of the broker (ORM or Redis; the bulk one by default), 0 when it cannot tell."""
     from django_q.brokers import get_broker
 
     try:
-        return int(get_broker().queue_size() or 0)
+        return int(get_broker(queue or bulk_queue()).queue_size() or 0)
     except Exception:  # a broker that cannot count must not stop the dispatcher
         return 0
 
@@ -99,7 +117,7 @@ def polls_task() -> int:
 
     due = polls_due()
     for integration, system, entity in due:
-        async_task("integrations.tasks.poll_task", integration.pk, system, entity, group="polls")
+        async_task("integrations.tasks.poll_task", integration.pk, system, entity, group="polls", cluster=bulk_queue())
     return len(due)
 
 
@@ -124,7 +142,7 @@ def reconciliations_task() -> int:
 
 
 def run_enqueue(*, run_id: int) -> None:
-    transaction.on_commit(lambda: async_task("integrations.tasks.run_task", run_id, group="runs"))
+    transaction.on_commit(lambda: async_task("integrations.tasks.run_task", run_id, group="runs", cluster=bulk_queue()))
 
 
 def run_task(run_id: int) -> int:
@@ -159,13 +177,18 @@ SCHEDULES = {
 }
 
 
+#: Schedules the live workers run: recovery must never wait behind bulk work.
+LIVE_SCHEDULES = ("integrations.tasks.events_dispatch_task", "integrations.tasks.hooks_owed_task")
+
+
 def schedules_ensure(**_: object) -> None:
     """Create (or bring up to date) the periodic tasks; safe to call any number of times."""
     from django_q.models import Schedule
 
     for name, (func, minutes) in SCHEDULES.items():
         Schedule.objects.update_or_create(name=name, defaults={
-            "func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1})
+            "func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1,
+            "cluster": settings.Q_LIVE_CLUSTER if func in LIVE_SCHEDULES else None})
 
 
 def daily_reports_task() -> int:
@@ -195,7 +218,7 @@ HOOKS_TASK = "integrations.tasks.hooks_follow_task"
 def hooks_follow_enqueue(*, integration_id: int) -> None:
     """After an integration was switched on or paused: have a worker register or remove its webhooks at the
     vendors, once the switch is committed (the save never waits for a vendor)."""
-    _with_commit(lambda: async_task(HOOKS_TASK, integration_id, group="hooks"))
+    _with_commit(lambda: async_task(HOOKS_TASK, integration_id, group="hooks", cluster=settings.Q_LIVE_CLUSTER))
 
 
 def hooks_follow_task(integration_id: int) -> int:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Start the whole product on the embedded default: web server + one qcluster worker + the Fortnox listener +
-# sandboxes. Ctrl-C stops all of them cleanly.
+# Start the whole product on the embedded default: web server + two qcluster workers (bulk and live) + the Fortnox
+# listener + sandboxes. Ctrl-C stops all of them cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -51,18 +51,33 @@ $PY manage.py migrate --noinput
 $PY manage.py demo_setup
 
 pids=()
-worker=""
+workers=()
+# A process and everything it started (a qcluster's sentinel, pusher, monitor and workers).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$2" 2>/dev/null); do kill_tree "$1" "$child"; done
+  kill "-$1" "$2" 2>/dev/null || true
+}
+alive() {
+  local pid
+  for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
 stop() {
   trap - INT TERM EXIT
   echo; echo "Stopping Synkro…"
   local pid
-  for pid in "${pids[@]}"; do [ "$pid" = "$worker" ] || kill -TERM "$pid" 2>/dev/null || true; done
-  # Ctrl-C reaches the worker too (the others ignore it, being started in the background): a second signal
-  # while it stops makes it print a traceback, so it is given a few seconds to stop on its own first.
-  if [ "${1:-}" = INT ] && [ -n "$worker" ]; then
-    for _ in $(seq 1 20); do kill -0 "$worker" 2>/dev/null || break; sleep 0.25; done
+  # The workers stop first, while the sandboxes (served by the web server) still answer the task they finish.
+  # Ctrl-C has reached them already (a second signal while they stop makes them print a traceback); otherwise
+  # they are asked now. Whatever is still running after 10 s is stopped hard: its events are taken up again.
+  if [ "${1:-}" != INT ]; then for pid in "${workers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; fi
+  for _ in $(seq 1 40); do alive "${workers[@]}" || break; sleep 0.25; done
+  if alive "${workers[@]}"; then
+    for pid in "${workers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for _ in $(seq 1 20); do alive "${workers[@]}" || break; sleep 0.25; done
+    for pid in "${workers[@]}"; do kill_tree KILL "$pid"; done
   fi
-  [ -z "$worker" ] || kill -TERM "$worker" 2>/dev/null || true
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -f var/synkro.pid
   echo "Stopped."
@@ -70,9 +85,12 @@ stop() {
 trap 'stop INT' INT
 trap stop TERM EXIT
 
+# Two queues: bulk work (imports, reconciliations, the schedules) and live work (webhook and stream notices,
+# retries, recovery), each with its own workers, so a live change never waits behind an import.
 $PY manage.py qcluster &
-worker=$!
-pids+=("$worker")
+workers+=($!)
+Q_CLUSTER_NAME=synkro-live $PY manage.py qcluster &
+workers+=($!)
 $PY manage.py runserver "$HOST:$PORT" --noreload &
 web=$!
 pids+=("$web")

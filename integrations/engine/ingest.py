@@ -19,6 +19,9 @@ from integrations.systems.base import WebhookAction
 
 from .sql import columns, table
 
+#: Sources whose events are bulk work (a run's): they go to the bulk queue, everything else to the live one.
+BULK_SOURCES = (EventSource.IMPORT, EventSource.RECONCILE)
+
 #: A delete outranks everything; a create outranks an update (the record is still new to us).
 _ACTION_RANK = {WebhookAction.UPDATED: 0, WebhookAction.CREATED: 1, WebhookAction.DELETED: 2}
 
@@ -85,12 +88,14 @@ def event_ingest(
     A pending event of the same record absorbs the notice (its delivery count goes up), so five
     deliveries of one change mean one piece of work.
     """
-    from integrations.tasks import event_enqueue
+    from integrations.tasks import event_enqueue, events_enqueue
 
     event_id, created = event_upsert(
         tenant_id=integration.tenant_id, integration_id=integration.pk, system=system, entity=entity, action=action,
         external_id=external_id, payload=payload, source=source)
-    if created:
+    if created and source in BULK_SOURCES:
+        events_enqueue(event_ids=[event_id])  # a run's record stored alone (a batch's fallback): still bulk work
+    elif created:
         event_enqueue(event_id=event_id)
     return InboundEvent.objects.get(pk=event_id), created
 
@@ -124,7 +129,7 @@ def events_ingest_batch(
                 InboundEvent(tenant_id=integration.tenant_id, action=action, source=source, external_id=external_id,
                              run_id=run_id, **key)
                 for external_id in ids if external_id not in pending])
-            events_enqueue(event_ids=[event.pk for event in created])
+            events_enqueue(event_ids=[event.pk for event in created], live=source not in BULK_SOURCES)
     except IntegrityError:  # another process stored one of these records a moment ago
         for external_id in ids:
             event, _ = event_ingest(integration=integration, system=system, entity=entity, action=action,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from integrations.models import Connection, InboundEvent, Integration, WebhookStat
+from integrations.models import Connection, InboundEvent, Integration, SyncLink, WebhookStat
 from integrations.systems.base import WebhookEvent
 from integrations.systems.errors import WebhookRejected
 from mappings.models import WebhookToggle
@@ -154,10 +155,11 @@ def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -
     A few statements whatever the call holds: one upsert per notice and one health counter upsert for
     the call (last, so a busy entity's counter row is locked only until the commit).
     """
-    from integrations.tasks import events_enqueue_each
+    from integrations.tasks import events_enqueue, events_enqueue_each
 
     outcome = WebhookOutcome(stored=[], coalesced=0, dropped=0)
     created_ids: list[int] = []
+    created_records: dict[int, tuple[str, str]] = {}
     counts: dict[str, list[int]] = {}  # entity -> [received, dropped by toggle]
     with transaction.atomic():
         for event in events:
@@ -175,10 +177,35 @@ def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -
             outcome.coalesced += 0 if created else 1
             if created:
                 created_ids.append(event_id)
+                created_records[event_id] = (entity, str(event.external_id))
         if counts:
             webhook_stats_add(source, counts)
-        events_enqueue_each(event_ids=created_ids)
+        echoes = probable_echoes(source.integration_id, created_records)
+        events_enqueue_each(event_ids=[event_id for event_id in created_ids if event_id not in echoes])
+        events_enqueue(event_ids=[event_id for event_id in created_ids if event_id in echoes])
     return outcome
+
+
+#: A notice of a record Synkro wrote this recently is most likely the echo of that write.
+ECHO_WINDOW = timedelta(minutes=2)
+
+
+def probable_echoes(integration_id: int, records: Mapping[int, tuple[str, str]]) -> set[int]:
+    """Of new events (event id → (entity, record id)), those naming a record Synkro wrote within ``ECHO_WINDOW``.
+
+    They are still processed (an echo is recognised by its digest; a person's edit in the same minutes is synced),
+    but as bulk work: an import's or a reconciliation's writes come back as a stream of notices, and a person's
+    change elsewhere must not wait behind them. One query.
+    """
+    if not records:
+        return set()
+    ids = {record_id for _entity, record_id in records.values()}
+    recent = SyncLink.objects.filter(integration_id=integration_id,
+                                     entity__in={entity for entity, _ in records.values()},
+                                     synced_at__gte=timezone.now() - ECHO_WINDOW)
+    written = set(recent.filter(crm_id__in=ids).values_list("entity", "crm_id")) | \
+        set(recent.filter(erp_id__in=ids).values_list("entity", "erp_id"))
+    return {event_id for event_id, record in records.items() if record in written}
 
 
 def webhook_stats_add(source: WebhookSource, counts: Mapping[str, list[int]]) -> None:

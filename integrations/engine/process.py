@@ -29,6 +29,7 @@ from integrations.systems.errors import (
 from . import wording
 from .apply import record_label, record_sync
 from .context import context_for
+from .ingest import BULK_SOURCES
 from .locks import RecordBusy, record_key, record_locked
 from .log import log_entry_create
 from .outcome import Outcome
@@ -135,7 +136,8 @@ def _retry_later(event: InboundEvent, reason: str, *, delay: timedelta, count_at
         except IntegrityError:  # the newer notice arrived this very moment
             _finish(event, EventState.DONE, "Superseded by a newer notice of the same record.")
             return
-    _enqueue_later(event.pk)
+    # Not handed to a worker now: it is not due yet, and a task now would find nothing to claim. The every-minute
+    # dispatcher hands it over once due (``events_to_dispatch``), to the queue of its kind of work.
 
 
 def _enqueue_later(event_id: int) -> None:
@@ -282,6 +284,11 @@ def events_to_dispatch(*, now=None, limit: int = 500) -> list[int]:
                 .filter(Q(next_attempt_at__lte=now) |
                         Q(next_attempt_at__isnull=True, received_at__lte=now - LOST_PUSH_AFTER))
                 .order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def bulk_events(event_ids: list[int]) -> set[int]:
+    """Of ``event_ids``, those that are bulk work (an import's or a reconciliation's)."""
+    return set(InboundEvent.objects.filter(pk__in=event_ids, source__in=BULK_SOURCES).values_list("pk", flat=True))
 
 
 def event_replay(*, event: InboundEvent, run: SyncRun | None = None) -> InboundEvent:

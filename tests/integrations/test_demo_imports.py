@@ -87,6 +87,6 @@ def test_the_dashboard_and_the_runs_screen_show_the_first_imports(client):
     client.force_login(get_user_model().objects.get(username="demo-support"))
     home = client.get(reverse("tenant-home", args=["demo"])).content.decode()
     assert f"{runs.count()} runs in progress" in home
-    assert "Initial import of organisation — webCRM ↔ Uniconta" in home
+    assert "Initial import of organisations / debtors — webCRM ↔ Uniconta" in home
     listed = client.get(reverse("run-list", args=["demo"])).content.decode()
     assert all(f'data-run="{run.pk}"' in listed for run in runs)

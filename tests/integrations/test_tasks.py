@@ -83,12 +83,12 @@ def test_the_dispatcher_takes_up_due_retries_and_vanished_workers(world, monkeyp
 def test_the_dispatcher_adds_no_copies_to_a_busy_queue(world, monkeypatch):
     sent = []
     monkeypatch.setattr(tasks, "async_task", lambda func, *args, **kwargs: sent.append(args[0]))
-    monkeypatch.setattr(tasks, "_queue_size", lambda: tasks.DISPATCH_QUEUE_LIMIT + 1)
+    monkeypatch.setattr(tasks, "_queue_size", lambda queue=None: tasks.DISPATCH_QUEUE_LIMIT + 1)
     InboundEvent.objects.create(tenant=world.tenant, integration=world.integration, system="webcrm",
                                 entity="organisation", action="updated", external_id="1",
                                 next_attempt_at=timezone.now() - timedelta(seconds=1))
     assert tasks.events_dispatch_task() == 0 and sent == []
-    monkeypatch.setattr(tasks, "_queue_size", lambda: 0)
+    monkeypatch.setattr(tasks, "_queue_size", lambda queue=None: 0)
     assert tasks.events_dispatch_task() == 1
 
 
@@ -103,3 +103,76 @@ def test_reconciliations_start_one_interval_after_the_last(world):
     SyncRun.objects.filter(pk=run.pk).update(started_at=later - timedelta(hours=1))
     assert "organisation" not in {e.entity for e in reconciliations_due(now=later) if
                                   e.integration == world.integration}
+
+
+@pytest.mark.django_db
+def test_live_notices_and_bulk_runs_go_to_separate_queues(world, settings):
+    """A webhook's change never waits behind an import: each has its own queue (django-q2 cluster) and workers."""
+    from django_q.models import OrmQ
+
+    from integrations.engine.ingest import event_ingest, events_ingest_batch
+    from integrations.models import EventSource
+
+    live, _ = event_ingest(integration=world.integration, system="webcrm", entity="organisation", action="updated",
+                           external_id="1")
+    events_ingest_batch(integration=world.integration, system="uniconta", entity="organisation",
+                        external_ids=[str(n) for n in range(100, 125)], source=EventSource.IMPORT)
+    events_ingest_batch(integration=world.integration, system="uniconta", entity="item",
+                        external_ids=["A-1", "A-2"], source=EventSource.POLL)
+    # a run's record stored on its own (a batch that met a concurrent notice falls back to this) stays bulk work
+    event_ingest(integration=world.integration, system="uniconta", entity="item", action="updated",
+                 external_id="B-1", source=EventSource.RECONCILE)
+    queues = {}
+    for task in OrmQ.objects.all():
+        queues.setdefault(task.key, []).append((task.func(), task.args()))
+    assert queues[settings.Q_LIVE_CLUSTER][0] == (tasks.EVENT_TASK, (live.pk,))
+    assert [func for func, _ in queues[settings.Q_LIVE_CLUSTER]] == [tasks.EVENT_TASK, tasks.EVENTS_TASK]
+    bulk = queues[settings.Q_CLUSTER["name"]]
+    assert [len(args[0]) for _, args in bulk] == [10, 10, 5, 1]  # the import's 25 events in small chunks, then B-1
+
+
+@pytest.mark.django_db
+def test_the_recovery_runs_on_the_live_workers_and_hands_each_event_to_its_own_queue(world, settings):
+    from django_q.models import OrmQ
+
+    from integrations.models import EventSource
+
+    tasks.schedules_ensure()
+    dispatcher = Schedule.objects.get(func="integrations.tasks.events_dispatch_task")
+    assert dispatcher.cluster == settings.Q_LIVE_CLUSTER
+    assert Schedule.objects.get(func="integrations.tasks.reconciliations_task").cluster is None
+    due = timezone.now() - timedelta(seconds=1)
+    made = {source: InboundEvent.objects.create(tenant=world.tenant, integration=world.integration, system="webcrm",
+                                                entity="organisation", action="updated", external_id=source,
+                                                source=source, next_attempt_at=due)
+            for source in (EventSource.WEBHOOK, EventSource.IMPORT)}
+    tasks.events_dispatch_task()
+    handed = {task.args()[0]: task.key for task in OrmQ.objects.all()}
+    assert handed == {made[EventSource.WEBHOOK].pk: settings.Q_LIVE_CLUSTER,
+                      made[EventSource.IMPORT].pk: settings.Q_CLUSTER["name"]}
+
+
+@pytest.mark.django_db
+def test_a_notice_of_a_record_synkro_just_wrote_waits_with_the_bulk_work(world, settings):
+    """Echoes of an import's writes must not queue ahead of a person's change: they go to the bulk queue."""
+    from django_q.models import OrmQ
+
+    from integrations.engine.intake import WebhookSource, webhook_events_store
+    from integrations.models import SyncLink
+    from integrations.systems.base import WebhookEvent
+
+    SyncLink.objects.create(tenant=world.tenant, integration=world.integration, entity="organisation",
+                            crm_id="7", erp_id="10007", synced_at=timezone.now())
+    SyncLink.objects.create(tenant=world.tenant, integration=world.integration, entity="organisation",
+                            crm_id="8", erp_id="10008", synced_at=timezone.now() - timedelta(hours=1))
+    source = WebhookSource(tenant_id=world.tenant.pk, integration_id=world.integration.pk, system="webcrm",
+                           connection_id=world.integration.crm_connection_id,
+                           enabled=frozenset({("organisation", "updated")}))
+    webhook_events_store(source=source, events=[
+        WebhookEvent(entity="organisation", action="updated", external_id=record_id) for record_id in "789"])
+    by_record = {event.pk: event.external_id for event in InboundEvent.objects.all()}
+    queued = {}
+    for task in OrmQ.objects.all():
+        for event_id in (task.args()[0] if isinstance(task.args()[0], list) else [task.args()[0]]):
+            queued[by_record[event_id]] = task.key
+    assert queued == {"7": settings.Q_CLUSTER["name"], "8": settings.Q_LIVE_CLUSTER, "9": settings.Q_LIVE_CLUSTER}
