@@ -21,6 +21,7 @@ from .validation import (
     Problem,
     conversion_notes,
     length_warnings,
+    rows_refusing_longer,
     validate_entity_config,
 )
 
@@ -84,6 +85,13 @@ def entity_length_warnings(*, entity_sync: EntitySync) -> dict[object, list[str]
                     *conversion_notes(config=config, rows=rows, crm=crm, erp=erp)]:
         warnings.setdefault(warning.row, []).append(warning.message)
     return warnings
+
+
+def entity_rows_refusing_longer(*, entity_sync: EntitySync) -> set[object]:
+    """Ids of the mapping rows whose target never takes a shortened value (``validation.rows_refusing_longer``)."""
+    crm, erp = entity_sides(entity_sync)
+    rows = [_row(m) for m in entity_sync.field_mappings.all()]
+    return rows_refusing_longer(config=EntityConfig(direction=entity_sync.direction), rows=rows, crm=crm, erp=erp)
 
 
 def ownership_problems(*, entity_sync: EntitySync, rows: list[MappingRow], field: str, row: object = None

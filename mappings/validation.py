@@ -195,6 +195,23 @@ def length_warnings(*, config: EntityConfig, rows: Iterable[MappingRow], crm: Si
     return warnings
 
 
+def rows_refusing_longer(*, config: EntityConfig, rows: Iterable[MappingRow], crm: Side,
+                         erp: Side) -> set[object]:
+    """Keys of the rows that refuse a longer value whatever their "if longer" setting says: their target (in a
+    direction the row writes) holds a number, code, id or address that a shortened copy would make wrong (the
+    catalog's ``exact`` fields and the entity's identifying fields). The mapping table shows them as refused."""
+    refusing: set[object] = set()
+    for row in rows:
+        erp_field, crm_field = _lookup(erp, row.erp_field), _lookup(crm, row.crm_field)
+        if erp_field is None or crm_field is None:
+            continue
+        for flow in row_directions(config.direction, row.direction):
+            target, target_side = (erp_field, erp) if flow == TO_ERP else (crm_field, crm)
+            if target.exact or (target_side.spec is not None and target.name in target_side.spec.exact_fields()):
+                refusing.add(row.key)
+    return refusing
+
+
 _KIND_WORDS = {
     "country_name": "country names (Danmark, Sverige)", "country_name_en": "English country names",
     "country_code": "two-letter country codes (DK, SE)", "country_code_lower": "two-letter country codes (dk, se)",

@@ -21,6 +21,7 @@ from .services import (
     ConfigInvalid,
     entity_length_warnings,
     entity_problems,
+    entity_rows_refusing_longer,
     entity_sync_update,
     field_mapping_add,
     field_mapping_remove,
@@ -58,18 +59,22 @@ def _tab_context(request: HttpRequest, integration: Integration, entity_sync: En
         "direction_label": direction_label(integration, entity_sync.direction), "section": "settings", **extra,
     }
     context["mapping_rows"] = mapping_rows(context["mappings"], row_form=context["row_form"],
-                                           length_warnings=context["length_warnings"])
+                                           length_warnings=context["length_warnings"],
+                                           always_refused=entity_rows_refusing_longer(entity_sync=entity_sync))
     return context
 
 
-def mapping_rows(mappings, *, row_form: MappingRowForm, length_warnings: dict[object, list[str]]) -> list[dict]:
+def mapping_rows(mappings, *, row_form: MappingRowForm, length_warnings: dict[object, list[str]],
+                 always_refused: set[object] | frozenset[object] = frozenset()) -> list[dict]:
     """The mapping table's rows: each mapping with the catalog's labels of its two fields and its length notes.
 
-    Returns ``[{"mapping": FieldMapping, "erp_label": "Name", "crm_label": "Organisation name", "warnings": [...]}]``;
-    a label is "" where the catalog has none (the API name is then the only name shown).
+    Returns ``[{"mapping": FieldMapping, "erp_label": "Name", "crm_label": "Organisation name", "warnings": [...],
+    "refuses_longer": bool}]``; a label is "" where the catalog has none (the API name is then the only name shown);
+    ``refuses_longer`` for a row set to refuse, or whose target never takes a shortened value (``always_refused``).
     """
     return [{"mapping": m, "erp_label": row_form.erp_labels.get(m.erp_field, ""),
-             "crm_label": row_form.crm_labels.get(m.crm_field, ""), "warnings": length_warnings.get(m.pk, [])}
+             "crm_label": row_form.crm_labels.get(m.crm_field, ""), "warnings": length_warnings.get(m.pk, []),
+             "refuses_longer": m.overflow == "refuse" or m.pk in always_refused}
             for m in mappings]
 
 

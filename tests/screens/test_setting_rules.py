@@ -77,3 +77,26 @@ def test_the_mapping_table_shows_labels_with_the_api_name_below(client, world):
     assert 'fieldset class="plain" disabled' in body and "Save organisations" not in body
     client.force_login(world.admin)
     assert "Only administrators of" not in client.get(url).content.decode()
+
+
+
+def test_a_row_whose_target_is_an_identifier_reads_refused_whatever_its_setting(client, world):
+    """The "Longer values" column and the row's note agree: an identifier is never shortened, so it reads "Refused"
+    even on a row set to shorten; a name row set to shorten reads "Shortened"."""
+    from mappings.models import FieldMapping
+
+    organisation = world.integration.entity_syncs.get(entity="organisation")
+    rows = FieldMapping.objects.filter(entity_sync=organisation)
+    number = rows.filter(crm_field="OrganisationExtraCustom1").first() or rows.exclude(overflow="refuse").first()
+    FieldMapping.objects.filter(pk__in=[m.pk for m in rows]).update(overflow="shorten")
+    client.force_login(world.admin)
+    body = client.get(f"/t/{world.tenant.slug}/integrations/{world.integration.pk}/settings/organisation/")
+    html = body.content.decode()
+
+    def longer_cell(mapping):
+        row = html[html.index(f'id="mapping-{mapping.pk}"'):]
+        return row[row.index('<td class="longer">') + len('<td class="longer">'):].split("<", 1)[0].strip()
+
+    name = rows.get(crm_field="OrganisationName")
+    assert longer_cell(name) == "Shortened"
+    assert longer_cell(number) == "Refused", number.crm_field
