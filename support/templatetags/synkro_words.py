@@ -26,3 +26,16 @@ def entity_label(key: str) -> str:
     """An entity's key → its label on the settings screens ("Organisations / debtors"); other keys in words."""
     key = str(key or "")
     return str(SyncEntity(key).label) if key in SyncEntity.values else entity_words(key)
+
+
+@register.filter
+def ago(moment) -> str:
+    """A past moment in words: "just now" within a minute, else Django's "3 minutes ago"."""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"

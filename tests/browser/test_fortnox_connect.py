@@ -60,7 +60,7 @@ def test_admin_connects_fortnox_through_its_consent_page(page, live_server, sett
     page.wait_for_selector("text=Fortnox is connected")
     row = page.locator("#connections tbody tr", has_text="Fortnox")
     assert "Working" in row.inner_text()
-    assert "last successful call" in row.inner_text()
+    assert "Last successful call just now" in row.inner_text()
     assert DEMO_CLIENT_SECRET not in page.content()
 
     connection = Connection.objects.get(tenant=tenant, name="Fortnox")

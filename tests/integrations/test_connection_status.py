@@ -179,7 +179,7 @@ def test_the_list_says_how_long_ago_it_last_worked_and_since_when_it_fails(clien
 
     page = client.get(reverse("connection-list", args=[world.tenant.slug])).content.decode()
 
-    assert "Working</span>" in page and "— last successful call 3\xa0minutes ago" in page
+    assert "Working</span>" in page and "Last successful call 3\xa0minutes ago" in page
     assert "Failing</span>" in page and "since " in page and "Uniconta refused the credentials: Invalid login" in page
 
 
