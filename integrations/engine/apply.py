@@ -8,7 +8,7 @@ and our own writes coming back are recognised by the hash of the mapped fields.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +20,7 @@ from integrations.systems.catalog import Entity
 from integrations.systems.errors import NotFoundError, VendorValidationError
 
 from . import identity, plan, pos
+from .activation import timestamp_zone, vendor_moment
 from .candidates import record_label
 from .context import CRM, ERP, SideContext, SyncContext
 from .documents_sync import DOCUMENT_ENTITIES, document_sync
@@ -268,9 +269,12 @@ def _write_back_number(ctx: SyncContext, *, link: SyncLink, crm: SideContext, cr
         crm_record = as_synced(crm_record, changed, crm.client.update_record(crm.entity, crm.record_id(crm_record),
                                                                               changed))
         written = 1
-    if written or link.pending:
+    if written:
         link.pending = {}
         _remember(ctx, link, source=crm, source_record=crm_record, target=erp, target_record=erp_record)
+    elif link.pending:  # nothing left to write: only the mark goes (the digests were stored with the link)
+        link.pending = {}
+        link.save(update_fields=["pending"])
     return written
 
 
@@ -404,7 +408,7 @@ def crm_changed_last(*, crm: SideContext, crm_record: Record, erp: SideContext, 
     """Whether webCRM's record changed after the ERP's, for "newest change wins".
 
     Compares the records' own change times (the catalogs' ``modified_field``: webCRM's ``…UpdatedAt``, Visma.net's
-    ``lastModifiedDateTime`` …), each read in its vendor's zone (the client's ``change_filter_zone``). Where one
+    ``lastModifiedDateTime`` …), each read in its vendor's timestamp zone (``activation.timestamp_zone``). Where one
     side keeps no change time on the record (Uniconta debtors, Fortnox customers) or both fall in the same second,
     the change being handled (``handling``: the role of the side whose notice this is) counts as the newer.
     """
@@ -418,19 +422,10 @@ def crm_changed_last(*, crm: SideContext, crm_record: Record, erp: SideContext, 
 
 
 def changed_at(side: SideContext, record: Record) -> datetime | None:
-    """When ``record`` last changed by its own change time, as an aware UTC datetime; None when it keeps none."""
+    """When ``record`` last changed by its own change time (the catalog's ``modified_field``, read in the vendor's
+    timestamp zone), as an aware datetime; None when it keeps none."""
     name = side.spec.modified_field if side.spec is not None else None
-    value = record.get(name) if name else None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T", 1))
-        except ValueError:
-            return None
-    if not isinstance(value, datetime):
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=side.client.change_filter_zone)
-    return value.astimezone(UTC)
+    return vendor_moment(record.get(name), zone=timestamp_zone(side)) if name else None
 
 
 def _back(rule: FieldRule, value: Any) -> Any:
