@@ -14,6 +14,7 @@ from .models import Connection, ConnectionStatus, Integration, PollCursor
 from .systems.base import plain_vendor_text
 from .systems.errors import AuthError, ExternalSystemError, RateLimitedError, TransientError
 from .systems.hosts import BaseUrlRefused, host_of, same_host
+from .systems.words import joined
 
 logger = logging.getLogger(__name__)
 #: The longest connection error kept: a sentence of ours and at most the vendor's capped words.
@@ -356,7 +357,7 @@ def integration_hooks_follow(*, integration: Integration) -> list[RegistrationRe
     updated = Integration.objects.filter(pk=integration.pk, active=integration.active).update(
         hooks_owed=owed, hooks_error=error)
     if updated and paused and error and not integration.hooks_error:  # the first failure since the pause
-        names = " and ".join(dict.fromkeys(r.system_name for r in failed))
+        names = joined(list(dict.fromkeys(r.system_name for r in failed)))
         config_change_record(integration=integration, user=None, action="noted",
                              subject=f"Webhooks could not be removed at {names}; Synkro tries again every few "
                                      "minutes and when the integration is switched on again",

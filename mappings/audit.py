@@ -15,6 +15,7 @@ from django.db import models
 from django.forms.models import model_to_dict
 
 from integrations.models import Integration
+from integrations.systems.words import joined
 
 from .models import (
     ConfigChange,
@@ -134,10 +135,7 @@ class ChangeWords:
 
 def words_joined(values: list[Any]) -> str:
     """“Kunde”, “Kund – Företag” and “Kund – Privat”; "none" for an empty list."""
-    quoted = [f"“{v}”" for v in values]
-    if not quoted:
-        return "none"
-    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    return joined([f"“{v}”" for v in values]) or "none"
 
 
 def _system_name(key: str) -> str:

@@ -30,6 +30,7 @@ from integrations.models import (
 )
 from integrations.systems.base import Record
 from integrations.systems.catalog import Entity
+from integrations.systems.words import joined
 
 from .activation import LEFT_TO_IMPORT, changed_after_activation
 from .apply import _gates
@@ -131,7 +132,7 @@ def _report_copies(ctx: SyncContext, side: SideContext, keys: dict[str, list[str
         log_entry_create(
             integration=ctx.integration, entity=ctx.entity, action=LogAction.REVIEW, erp_id=ids[0], run=run,
             label=f"{what} {', '.join(ids)}",
-            reason=f"{what} {' and '.join([', '.join(ids[:-1]), ids[-1]])} in {side.name} carry the same Synkro key "
+            reason=f"{what} {joined(ids)} in {side.name} carry the same Synkro key "
                    f"({key}): all but one are copies made by an attempt whose answer was lost. Keep the one webCRM "
                    f"names and delete the others in {side.name}.")
     if copies:

@@ -40,3 +40,10 @@ def with_article(phrase: str, *, capital: bool = False) -> str:
     """``phrase`` with its indefinite article in front: "an organisation"; "An organisation" with ``capital``."""
     article = indefinite_article(phrase)
     return f"{article.capitalize() if capital else article} {phrase}"
+
+
+def joined(items: list[str]) -> str:
+    """Items in running text: "12", "12 and 15", "12, 15 and 19"; "" for none."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
