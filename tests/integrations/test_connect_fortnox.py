@@ -140,10 +140,15 @@ def test_a_state_from_another_session_is_refused(client, world, fortnox, django_
     assert not Connection.objects.filter(tenant=world.tenant, system="fortnox").exists()
 
 
+def session_with_state(*, expires: float) -> dict:
+    """A session holding one state started by user 1 for a new connection, valid until ``expires``."""
+    return {SESSION_KEY: {"s" * 43: {"tenant_slug": "nordlys", "user_id": 1, "connection_id": None,
+                                     "name": "Fortnox", "base_url": BASE, "redirect_uri": RETURN,
+                                     "expires": expires}}}
+
+
 def test_an_expired_state_is_refused():
-    session = {SESSION_KEY: {"s" * 43: {"tenant_slug": "nordlys", "user_id": 1, "connection_id": None,
-                                        "name": "Fortnox", "base_url": BASE, "redirect_uri": RETURN,
-                                        "expires": 1000.0}}}
+    session = session_with_state(expires=1000.0)
     with pytest.raises(ConnectRefused, match="after more than 10 minutes"):
         fortnox_connect_state_take(session=session, state="s" * 43, user_id=1, now=1000.0)
     assert session[SESSION_KEY] == {}  # and it is gone
@@ -151,9 +156,7 @@ def test_an_expired_state_is_refused():
 
 
 def test_a_state_started_by_another_user_is_refused():
-    session = {SESSION_KEY: {"s" * 43: {"tenant_slug": "nordlys", "user_id": 1, "connection_id": None,
-                                        "name": "Fortnox", "base_url": BASE, "redirect_uri": RETURN,
-                                        "expires": 2000.0}}}
+    session = session_with_state(expires=2000.0)
     with pytest.raises(ConnectRefused, match="started by someone else"):
         fortnox_connect_state_take(session=session, state="s" * 43, user_id=2, now=1000.0)
 
