@@ -17,7 +17,7 @@ from django.utils import timezone
 from integrations.models import Conflict, InboundEvent, LogAction, SyncLink, SyncRun
 from integrations.systems.base import Record
 from integrations.systems.catalog import Entity
-from integrations.systems.errors import NotFoundError, VendorValidationError
+from integrations.systems.errors import ChangedSinceRead, NotFoundError, VendorValidationError
 
 from . import identity, plan, pos
 from .activation import timestamp_zone, vendor_moment
@@ -42,6 +42,7 @@ from .matching import counterpart_find, link_adopt, link_for, number_collision_o
 from .merge import merge_two_way
 from .outcome import Outcome, ids_for
 from .possible import possible_matches_settle
+from .unchanged import still_as_read
 from .values import COUNTRY_KINDS, COUNTRY_NAME, country_name_like, same_country
 
 
@@ -73,6 +74,7 @@ def record_sync(ctx: SyncContext, *, source: SideContext, external_id: str, acti
             integration=ctx.integration, entity=ctx.entity, action=outcome.action, direction=flow,
             crm_id=outcome.crm_id, erp_id=outcome.erp_id, label=outcome.label, changes=outcome.changes,
             reason=outcome.reason, event=event, run=run, replayable=outcome.replayable,
+            config_version_id=ctx.config_version_id,
         )
     return outcome
 
@@ -266,8 +268,9 @@ def _write_back_number(ctx: SyncContext, *, link: SyncLink, crm: SideContext, cr
     if row is not None and not is_blank(number) and str(held or "") != str(number) and \
             (is_blank(held) or replace_held):
         changed = {row.crm_field: number}
-        crm_record = as_synced(crm_record, changed, crm.client.update_record(crm.entity, crm.record_id(crm_record),
-                                                                              changed))
+        answer = crm.client.update_record(crm.entity, crm.record_id(crm_record), changed,
+                                          check=still_as_read(crm_record, changed, system=crm.name))
+        crm_record = as_synced(crm_record, changed, answer)
         written = 1
     if written:
         link.pending = {}
@@ -308,12 +311,21 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
     changes: dict[str, list[Any]] = {}
     if to_target:
         changes.update(changed_fields(project(current, list(to_target)), to_target))
-        current = as_synced(current, to_target, target.client.update_record(target.entity, target_id, to_target))
+        answer = target.client.update_record(target.entity, target_id, to_target,
+                                             check=still_as_read(current, to_target, system=target.name))
+        current = as_synced(current, to_target, answer)
         writes += 1
     if to_source:
         changes.update({f"{source.name}: {k}": v for k, v in
                         changed_fields(project(record, list(to_source)), to_source).items()})
-        record = as_synced(record, to_source, source.client.update_record(source.entity, source_id, to_source))
+        try:
+            answer = source.client.update_record(source.entity, source_id, to_source,
+                                                 check=still_as_read(record, to_source, system=source.name))
+        except ChangedSinceRead:
+            if writes:  # what went to the target stays known, so the retry sees only the person's edit as new
+                _remember(ctx, link, source=source, source_record=record, target=target, target_record=current)
+            raise
+        record = as_synced(record, to_source, answer)
         writes += 1
     with transaction.atomic():
         _remember(ctx, link, source=source, source_record=record, target=target, target_record=current)

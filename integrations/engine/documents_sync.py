@@ -33,6 +33,7 @@ from .limits import value_fit
 from .mapping import as_synced, changed_fields, is_blank, payload_hash
 from .matching import counterpart_id, link_for
 from .outcome import Outcome, ids_for
+from .unchanged import still_as_read
 
 HEADER_ROLES = ("customer", "date", "currency", "description")
 LINE_ROLES = ("item", "text", "quantity", "price", "discount", "vat", "cost", "list_price")
@@ -305,8 +306,8 @@ def _delivery_to_erp(ctx: SyncContext, *, source: SideContext, target: SideConte
         return Outcome(LogAction.SKIPPED, f"{target.name} already holds the same order.",
                        **ids_for(source, external_id, link.erp_id), label=label)
     try:
-        updated_document = as_synced(current, values,
-                                     target_side.client.update_record(target_side.entity, link.erp_id, values))
+        updated_document = as_synced(current, values, target_side.client.update_record(
+            target_side.entity, link.erp_id, values, check=still_as_read(current, values, system=target.name)))
     except (VendorValidationError, NotFoundError):
         # Refused: booked, cancelled or invoiced between our read and our write? Then it is left alone.
         state = _locked_after_refusal(target_side, link.erp_id)
@@ -566,7 +567,8 @@ def _erp_document_to_delivery(ctx: SyncContext, *, source: SideContext, target: 
                                                     *fit_notes]), **ids_for(source, external_id, crm_id),
                        label=label, writes=1, changes={k: [None, str(v)] for k, v in totals.as_dict().items()})
     current = target.client.get_record(target.entity, link.crm_id)
-    updated = as_synced(current, values, target.client.update_record(target.entity, link.crm_id, values))
+    updated = as_synced(current, values, target.client.update_record(
+        target.entity, link.crm_id, values, check=still_as_read(current, values, system=target.name)))
     _remember(link, crm=target, erp=source, delivery=updated, document=record)
     changes = changed_fields({k: current.get(k) for k in values if k != "lines"},
                              {k: v for k, v in values.items() if k != "lines"})

@@ -20,6 +20,7 @@ from django.utils import timezone
 from integrations.models import EventSource, EventState, InboundEvent, LogAction, SyncLink, SyncRun
 from integrations.systems.errors import (
     AuthError,
+    ChangedSinceRead,
     ExternalSystemError,
     NotFoundError,
     VendorValidationError,
@@ -85,6 +86,9 @@ def event_process(*, event_id: int, client_options: dict | None = None) -> Outco
     except RecordBusy:
         _retry_later(event, "Another worker is writing this record; trying again in a moment.",
                      delay=timedelta(seconds=2), count_attempt=False)
+        return None
+    except ChangedSinceRead as error:  # a person's edit met Synkro's write: plan again against the record as it is
+        _retry_later(event, str(error), delay=timedelta(seconds=1))
         return None
     except ExternalSystemError as error:
         _fail_or_retry(event, error, ctx)
@@ -214,6 +218,7 @@ def _park(event: InboundEvent, message: str, *, ctx=None, vendor_message: str = 
             erp_id="" if event.system == crm_system else event.external_id, label=_failed_record_label(event, ctx),
             reason=_failed_reason(event, ctx), error=message,
             vendor_message=vendor_message, event=event, run=event.run,
+            **({"config_version_id": ctx.config_version_id} if ctx is not None else {}),
         )
 
 

@@ -533,7 +533,14 @@ class ApiClient:
         """
         return [self.create_record(entity, row) for row in rows]
 
-    def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
+    def update_record(self, entity: Entity, record_id: str, data: Record, *,
+                      check: Callable[[Record], None] | None = None) -> Record:
+        """Write ``data`` (fields by the vendor's names) onto the record; returns the record as the vendor keeps it.
+
+        ``check`` is for vendors that take only whole records (read, merge, put back): it is called with the
+        record as the vendor holds it just before the write and may raise (:class:`.errors.ChangedSinceRead`)
+        to stop the write. Clients whose vendor updates only the fields sent never read first and ignore it.
+        """
         raise NotImplementedError
 
     def delete_record(self, entity: Entity, record_id: str) -> None:

@@ -105,6 +105,20 @@ class TransientError(ExternalSystemError):
         self.retry_after = retry_after
 
 
+class ChangedSinceRead(TransientError):
+    """A record changed at the vendor, in a field about to be written, since the engine read it.
+
+    Raised by a client whose vendor takes only whole records (read, merge, put back) when the fresh read it
+    makes just before the write no longer holds what the engine planned against: writing would erase a
+    person's edit. ``fields`` names the fields that moved (the vendor's names); nothing was written. The
+    engine plans again against the record as it now stands; if the error escapes, the event is retried.
+    """
+
+    def __init__(self, message: str, *, fields: list[str], **kwargs):
+        super().__init__(message, **kwargs)
+        self.fields = fields
+
+
 class WebhookRejected(Exception):
     """An inbound webhook that is malformed or fails its signature check."""
 

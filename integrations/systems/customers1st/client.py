@@ -8,7 +8,7 @@ Our own writes carry ``X-Suppress-Hooks`` so they do not come back to us as REST
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -201,10 +201,14 @@ class Customers1stClient(ApiClient):
         created = answer if resource.bare_create else answer.get("content", answer)
         return self._to_record(resource, created)
 
-    def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
-        """Read, merge, put: a PUT nulls every field it does not name."""
+    def update_record(self, entity: Entity, record_id: str, data: Record, *,
+                      check: Callable[[Record], None] | None = None) -> Record:
+        """Read, merge, put: a PUT nulls every field it does not name. ``check`` sees the record as read just
+        before the write (Synkro's record shape) and may stop it."""
         resource = self._resource(entity, write=True)
         current = self._get_vendor(entity, resource, record_id)
+        if check is not None:
+            check(self._to_record(resource, current))
         merged = _merge(current, self._to_vendor(entity, resource, data, drop_read_only=True))
         answer = self.json("PUT", f"{resource.path}/{int(record_id)}", json={"content": merged},
                            headers=self._write_headers())

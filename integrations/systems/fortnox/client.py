@@ -16,7 +16,7 @@ import base64
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -303,11 +303,13 @@ class FortnoxClient(ApiClient):
         body = self.json("POST", resource.path, json={resource.singular: to_wire(entity, data)})
         return flatten(entity, body[resource.singular])
 
-    def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
+    def update_record(self, entity: Entity, record_id: str, data: Record, *,
+                      check: Callable[[Record], None] | None = None) -> Record:
         """Fortnox updates only the fields sent; rows sent replace the document's rows.
 
         The description requires ``Name`` / ``CustomerNumber`` ... in every body, updates included, so a
-        change without them is completed from the current record (one extra read).
+        change without them is completed from the current record (one extra read). Only the fields sent change,
+        so a person's edit of another field is kept and ``check`` is not needed (ignored).
         """
         resource = self._resource(entity)
         missing = [f.name for f in entity_spec(entity).fields if f.required and f.name not in data]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
@@ -294,12 +294,17 @@ class UnicontaClient(ApiClient):
         rows = [{**line, "OrderNumber": order_number} for line in lines]
         return self.insert_rows(ORDER_LINE.vendor_name, rows) if rows else []
 
-    def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
+    def update_record(self, entity: Entity, record_id: str, data: Record, *,
+                      check: Callable[[Record], None] | None = None) -> Record:
+        """Read the row, merge ``data`` and update it whole (``api/Entities/Update`` takes whole rows); an order's
+        lines are replaced when given. ``check`` sees the row as read just before the write and may stop it."""
         spec = self._spec(entity)
         if entity == Entity.INVOICE:
             raise VendorValidationError("A posted invoice cannot be changed in Uniconta",
                                         vendor_message="Posted invoices are read-only")
         current = self._read_row(spec, record_id)
+        if check is not None:
+            check(current)
         changes = {k: v for k, v in data.items() if k != "lines"}
         updated = self.update_row(spec.vendor_name, {**current, **changes})
         if lines_spec(entity) is ORDER_LINE and "lines" in data:

@@ -10,7 +10,7 @@ it is ``https://connect.visma.com/connect/token``; for any other base URL (a san
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -267,8 +267,12 @@ class VismaNetClient(ApiClient):
                                         status=response.status_code)
         return self.record_from_dto(entity, self.json("GET", location))
 
-    def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
-        """PUT the changed fields (204), then read the record back as Visma.net stored it."""
+    def update_record(self, entity: Entity, record_id: str, data: Record, *,
+                      check: Callable[[Record], None] | None = None) -> Record:
+        """PUT the changed fields (204), then read the record back as Visma.net stored it.
+
+        Only the fields sent change (a sales order's write carries its ``If-Match`` ETag), so ``check`` is ignored.
+        """
         self._refuse_read_only_entity(entity)
         if entity == Entity.DELIVERY:
             return self._update_order(record_id, data)

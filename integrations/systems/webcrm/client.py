@@ -12,7 +12,7 @@ docs/vendors/webcrm.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -296,10 +296,17 @@ class WebcrmClient(ApiClient):
             self._write_lines(new_id, body.get("DeliveryOrganisationId"), [], data.get(LINES) or [])
         return self.get_record(entity, str(new_id))
 
-    def update_record(self, entity: Entity, record_id: str, data: Record) -> Record:
-        """Merge into the current record and PUT it whole; a delivery's lines are replaced when given."""
+    def update_record(self, entity: Entity, record_id: str, data: Record, *,
+                      check: Callable[[Record], None] | None = None) -> Record:
+        """Merge into the current record and PUT it whole; a delivery's lines are replaced when given.
+
+        webCRM's ``PUT`` takes the whole DTO and has no version or ``If-Match`` (spec), so the record is read
+        just before and ``check`` sees that read: a field changed since the engine read it stops the write.
+        """
         resource = self._resource(entity)
         current = self.get_record(entity, record_id)
+        if check is not None:
+            check(current)
         old_lines = current.pop(LINES, [])
         body = self._outgoing(entity, {**self._writable(entity, current), **self._writable(entity, data)})
         body[resource.id_field] = int(record_id)

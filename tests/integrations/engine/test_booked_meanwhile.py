@@ -36,9 +36,9 @@ def _change_while(monkeypatch, client_class, pair, delivery, lock):
     """Change the delivery; ``lock`` runs in the ERP just before Synkro's write reaches it."""
     original = client_class.update_record
 
-    def locked_first(client, entity, record_id, data):
+    def locked_first(client, entity, record_id, data, **options):
         lock(record_id)
-        return original(client, entity, record_id, data)
+        return original(client, entity, record_id, data, **options)
 
     monkeypatch.setattr(client_class, "update_record", locked_first)
     pair.crm_client.update_record(DELIVERY, str(delivery["DeliveryId"]), {"DeliveryDescription": "Offert 7b"})
@@ -105,7 +105,7 @@ def test_a_refusal_of_an_open_document_is_still_a_failure(fortnox, monkeypatch):
     assert not SyncLogEntry.objects.filter(entity="delivery", reason__contains="meanwhile").exists()
 
 
-def _refused(client, entity, record_id, data):
+def _refused(client, entity, record_id, data, **options):
     raise VendorValidationError("Fortnox refused the data", vendor_message="Ogiltig parameter i anropet.",
                                 system="fortnox")
 

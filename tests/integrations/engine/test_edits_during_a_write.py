@@ -26,12 +26,12 @@ def edit_before_write_back(monkeypatch, pair, entity, record_id, **changes):
     original = WebcrmClient.update_record
     state = {"done": False}
 
-    def edited_first(client, entity_, record_id_, data):
+    def edited_first(client, entity_, record_id_, data, **options):
         if not state["done"] and entity_ == entity and str(record_id_) == str(record_id):
             state["done"] = True
             pair.crm.change_in_webcrm("Deliveries" if entity == DELIVERY else "Organisations", int(record_id),
                                       **changes)
-        return original(client, entity_, record_id_, data)
+        return original(client, entity_, record_id_, data, **options)
 
     monkeypatch.setattr(WebcrmClient, "update_record", edited_first)
     return state
@@ -53,12 +53,12 @@ def test_a_line_price_edited_during_the_write_back_arrives(pair, monkeypatch):
     original = WebcrmClient.update_record
     state = {"done": False}
 
-    def edited_first(client, entity, record_id, data):
+    def edited_first(client, entity, record_id, data, **options):
         if not state["done"] and entity == DELIVERY:
             state["done"] = True
             client_lines = [dict(lines[0], QuotationLinePrice="1300.00")]
             original(client, entity, record_id, {"lines": client_lines})  # the person's edit, through the API
-        return original(client, entity, record_id, data)
+        return original(client, entity, record_id, data, **options)
 
     monkeypatch.setattr(WebcrmClient, "update_record", edited_first)
     drain()
