@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 
 from bench.common import ROOT, SCALE
 
-BENCHES = ["ingest", "latency", "fortnox_stream", "economy", "ratelimit", "initial_import", "synclog"]
+BENCHES = ["ingest", "latency", "live_under_bulk", "fortnox_stream", "economy", "ratelimit", "initial_import",
+           "synclog"]
 
 
 def run_one(name: str) -> dict:
@@ -45,6 +46,7 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
     ing, lat, eco = r.get("ingest", {}), r.get("latency", {}), r.get("economy", {})
     rl, imp, log = r.get("ratelimit", {}), r.get("initial_import", {}), r.get("synclog", {})
     fxs = r.get("fortnox_stream", {})
+    lub = r.get("live_under_bulk", {})
 
     def ok(cond):
         try:
@@ -67,6 +69,21 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             f"p50 {get('latency', 'p50_s')} s, p95 {get('latency', 'p95_s')} s, max {get('latency', 'max_s')} s",
             "p95 < 1 s",
             met(ok(lambda: lat["p95_s"] < 1)),
+        ),
+        (
+            "Live change during a reconciliation backlog (qcluster processes, "
+            f"{get('live_under_bulk', 'broker')} broker)",
+            f"p50 {get('live_under_bulk', 'live_p50_s')} s, p95 {get('live_under_bulk', 'live_p95_s')} s, max "
+            f"{get('live_under_bulk', 'live_max_s')} s with {get('live_under_bulk', 'bulk_backlog_at_start', '{:,}')}"
+            " bulk changes waiting",
+            "p95 ≤ 2 s",
+            met(ok(lambda: lub["live_p95_s"] <= 2)),
+        ),
+        (
+            "Killed worker → its change taken up / written",
+            f"{get('live_under_bulk', 'kill_to_taken_up_s')} s / {get('live_under_bulk', 'kill_to_written_s')} s",
+            "≤ 30 s",
+            met(ok(lambda: lub["kill_to_written_s"] <= 30)),
         ),
         (
             "Fortnox change → webCRM, s",
@@ -129,7 +146,8 @@ def sizes(results: dict) -> str:
         f"ingest {r.get('ingest', {}).get('requests', '—')} notices"
         + (f" in {r['ingest']['seconds']:.0f} s" if "seconds" in r.get("ingest", {}) else "")
         + f"; latency "
-        f"{r.get('latency', {}).get('changes', '—')} changes; Fortnox stream "
+        f"{r.get('latency', {}).get('changes', '—')} changes; live under bulk "
+        f"{r.get('live_under_bulk', {}).get('records_linked', '—')} linked records; Fortnox stream "
         f"{r.get('fortnox_stream', {}).get('changes', '—')} changes; economy "
         f"{r.get('economy', {}).get('records', '—')} "
         f"linked records; rate limit {r.get('ratelimit', {}).get('records', '—')} records; import "

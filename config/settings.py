@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "integrations",
     "mappings",
     "support",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +252,9 @@ Q_CLUSTER: dict = {
 }
 #: The queue (django-q2 cluster name) of live work; the default cluster takes bulk work and the schedules.
 Q_LIVE_CLUSTER = "synkro-live"
+#: Each worker process runs a keeper thread renewing its short leases and taking up what dead workers left
+#: (integrations/keeper.py). Off only where no worker runs (the test suite drives the engine by hand).
+LEASE_KEEPER = env.bool("LEASE_KEEPER", default=True)
 if Q_BROKER.startswith(("redis://", "rediss://", "unix://")):
     Q_CLUSTER["redis"] = Q_BROKER
 else:
@@ -280,6 +284,11 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # the sandbox's demo app instead.
 FORTNOX_CLIENT_ID = env.str("FORTNOX_CLIENT_ID", default="")
 FORTNOX_CLIENT_SECRET = env.str("FORTNOX_CLIENT_SECRET", default="")
+# Where alert digests are sent through (alerts/digest.py): an e-mail URL, e.g. smtp+tls://user:password@host:587;
+# consolemail:// writes them to the console. Default: the console when DEBUG, else an SMTP server on localhost.
+vars().update(env.email("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Synkro <synkro@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # A webhook URL's token is its credential: every handler takes it out of what it writes (config/logredact.py).
 # Django's own loggers are named so that they lose the default handlers (and the mail to ADMINS) that bypass it.

@@ -11,3 +11,13 @@ class IntegrationsConfig(AppConfig):
 
         # The periodic tasks exist wherever the database does, without a manual step.
         post_migrate.connect(schedules_ensure, sender=self, dispatch_uid="synkro-schedules")
+        # Every worker process keeps its leases alive and takes up what dead workers left, from its first moment.
+        from django_q.signals import post_spawn
+
+        post_spawn.connect(_keeper_start, dispatch_uid="synkro-keeper")
+
+
+def _keeper_start(sender, **kwargs) -> None:
+    from .keeper import keeper_ensure
+
+    keeper_ensure()

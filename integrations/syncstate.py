@@ -203,6 +203,11 @@ class SyncLogEntry(TenantOwned):
     #: A skip for data a person can fix (a missing customer number, an empty required field): offered for replay
     #: like a failure. Skips that are final by design (direction, trigger, paused) are not.
     replayable = models.BooleanField(default=False)
+    #: The settings version in force when the entry was written: the integration's newest configuration change then
+    #: (``mappings.provenance``); null when it had none or the entry predates versions. The audit trail is never
+    #: removed by retention, so a kept entry's version stays.
+    config_version = models.ForeignKey("mappings.ConfigChange", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -9,6 +9,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from .engine import process
+from .keeper import keeper_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +69,22 @@ def events_enqueue(*, event_ids: list[int], live: bool = False) -> None:
 
 def events_process_task(event_ids: list[int]) -> int:
     """Process a chunk of events one after the other; each is claimed on its own, so a retry is harmless."""
+    keeper_ensure()
     return sum(1 for event_id in event_ids if process.event_process(event_id=event_id) is not None)
 
 
 def event_process_task(event_id: int) -> str:
+    keeper_ensure()
     outcome = process.event_process(event_id=event_id)
     return outcome.action if outcome else "nothing to do"
+
+
+def events_hand_over(*, event_ids: list[int]) -> None:
+    """Hand due events to their queue now (bulk work to the bulk queue, the rest to the live one), a task each."""
+    bulk = process.bulk_events(event_ids)
+    for event_id in event_ids:
+        async_task(EVENT_TASK, event_id, group="events",
+                   cluster=bulk_queue() if event_id in bulk else settings.Q_LIVE_CLUSTER)
 
 
 #: Above this many tasks waiting in the broker the dispatcher adds none: what it would hand over is most
@@ -174,6 +185,9 @@ SCHEDULES = {
     "synkro: start safety reconciliations": ("integrations.tasks.reconciliations_task", 15),
     "synkro: post POS daily reports": ("integrations.tasks.daily_reports_task", 15),
     "synkro: bring webhooks in line with paused and active integrations": ("integrations.tasks.hooks_owed_task", 5),
+    # daily, on the bulk workers; each run removes a bounded amount in short batches (``tenants.retention``)
+    "synkro: remove sync history older than each tenant keeps": ("tenants.tasks.history_clean_task", 24 * 60),
+    "synkro: send alert digests": ("alerts.tasks.alert_digests_task", 60),
 }
 
 

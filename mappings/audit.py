@@ -51,8 +51,11 @@ def config_change_record(*, integration: Integration, user: Any, action: str, su
     """Store one change; an update that changed nothing is not recorded.
 
     ``action``: created / updated / deleted for settings, activated / paused for the integration itself, noted for
-    what Synkro reports about it (webhooks that could not be removed). ``subject`` says what, in words.
+    what Synkro reports about it (webhooks that could not be removed). ``subject`` says what, in words. Call it after
+    the change is saved: the entry keeps the integration's whole configuration as it then stands (a settings version).
     """
+    from .provenance import integration_settings
+
     changes = diff(before or {}, after or {})
     if action == "updated" and not changes:
         return None
@@ -60,6 +63,8 @@ def config_change_record(*, integration: Integration, user: Any, action: str, su
         tenant_id=integration.tenant_id, integration=integration,
         user=user if getattr(user, "is_authenticated", False) else None,
         action=action, subject=subject[:200], changes=changes,
+        # the settings version later log entries name (``mappings.provenance``): the whole configuration as saved
+        settings_after=integration_settings(integration_id=integration.pk),
     )
 
 

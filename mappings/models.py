@@ -236,6 +236,9 @@ class ConfigChange(TenantOwned):
     action = models.CharField(max_length=10)  # created / updated / deleted
     subject = models.CharField(max_length=200, help_text="What was changed, in words")
     changes = models.JSONField(default=dict, help_text="{field: [before, after]}")
+    #: The integration's whole configuration right after this change (``provenance.integration_settings``): the
+    #: settings version a log entry written later names. Null for changes recorded before versions were kept.
+    settings_after = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -57,7 +57,7 @@ class LogEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = SyncLogEntry
         fields = ["id", "at", "integration", "entity", "direction", "action", "crm_id", "erp_id", "label", "changes",
-                  "reason", "error", "vendor_message", "replayed", "replayable", "event", "run"]
+                  "reason", "error", "vendor_message", "replayed", "replayable", "event", "run", "config_version"]
         read_only_fields = fields
 
 

@@ -54,6 +54,9 @@ class LogEntryFilter(django_filters.FilterSet):
     until = LogDateFilter(method="filter_until", label="To")
     q = django_filters.CharFilter(method="filter_text", label="Text",
                                   help_text="Words in the record's name, the reason or the error")
+    unresolved = django_filters.BooleanFilter(
+        method="filter_unresolved", label="Only failures not synced since", widget=forms.CheckboxInput,
+        help_text="Leave out failures whose record was synced by a later change or replay")
 
     class Meta:
         model = SyncLogEntry
@@ -72,6 +75,13 @@ class LogEntryFilter(django_filters.FilterSet):
 
     def filter_until(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset.filter(at__lt=_day_start(value + timedelta(days=1)))
+
+    def filter_unresolved(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        from .selectors import failure_resolved  # the selectors build on this filter
+
+        if not value:
+            return queryset
+        return queryset.filter(action=LogAction.FAILED).exclude(failure_resolved())
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

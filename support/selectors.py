@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -36,20 +36,70 @@ from .review_selectors import possible_matches_open_counts
 
 PAGE_SIZE = 50
 
-#: The log entries whose change can be put back in the queue: a failure still parked, or a skip for data a person
-#: can fix (``SyncLogEntry.replayable``) whose change has finished and was not replayed yet. Skips that are final by
-#: design (direction, trigger, paused) are never replayable.
-REPLAYABLE_ENTRIES = (Q(action=LogAction.FAILED, event__state=EventState.FAILED)
-                      | Q(action=LogAction.SKIPPED, replayable=True, replayed=False, event__state=EventState.DONE))
+# -- failures, and which of them a later success resolved -------------------------------------------------------
+
+#: Log actions that prove a record of a failure was synced since: something was written (or deleted) for it, or a
+#: conflict was resolved by its owner. A skip proves nothing: the change was not carried out.
+RESOLVING_ACTIONS = (LogAction.CREATED, LogAction.UPDATED, LogAction.DELETED, LogAction.CONFLICT)
+
+
+def failure_resolved() -> Q:
+    """The condition, on ``SyncLogEntry`` rows, "a failure that a later success of the same record resolved".
+
+    Resolved means: a later entry (``at`` later, or the same moment and a higher id) of the same integration, entity
+    and direction, with an action of ``RESOLVING_ACTIONS``, for the same record — each record id the failure names
+    (``crm_id``, ``erp_id``; a failure usually names only its source's) must be the success's too. A failure naming
+    no record is never resolved. Correlated ``EXISTS`` subqueries on the (integration, crm_id) and (integration,
+    erp_id) indexes: no query per entry. Use it on any queryset of log entries; it is true only of failures.
+    """
+    later = SyncLogEntry.objects.filter(
+        Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk")),
+        integration=OuterRef("integration"), entity=OuterRef("entity"), direction=OuterRef("direction"),
+        action__in=RESOLVING_ACTIONS)
+    by_crm = Exists(later.filter(crm_id=OuterRef("crm_id")))
+    by_erp = Exists(later.filter(erp_id=OuterRef("erp_id")))
+    by_both = Exists(later.filter(crm_id=OuterRef("crm_id"), erp_id=OuterRef("erp_id")))
+    return Q(action=LogAction.FAILED) & (
+        (Q(erp_id="") & ~Q(crm_id="") & by_crm)
+        | (Q(crm_id="") & ~Q(erp_id="") & by_erp)
+        | (~Q(crm_id="") & ~Q(erp_id="") & by_both))
+
+
+def unresolved_failures(*, tenant: Tenant, entries: QuerySet[SyncLogEntry] | None = None,
+                        since: dt.datetime | None = None) -> QuerySet[SyncLogEntry]:
+    """The failures of ``tenant`` that no later success of the same record resolved (``failure_resolved``).
+
+    ``entries`` narrows what is looked at (a filtered log, one integration); it is scoped to ``tenant`` here as well.
+    ``since`` keeps failures logged at or after that moment (aware datetime). Returns a queryset of failed
+    ``SyncLogEntry`` rows, unordered, for counting (``.count()``, ``.values(...).annotate(...)``) or listing. This is
+    the one place that says which failures still count: the dashboard, the dead letters, the replay offers and the
+    alerts use it.
+    """
+    failures = (entries if entries is not None else SyncLogEntry.objects.all()).filter(
+        tenant=tenant, action=LogAction.FAILED)
+    if since is not None:
+        failures = failures.filter(at__gte=since)
+    return failures.exclude(failure_resolved())
+
+
+def replayable_entries() -> Q:
+    """The condition on ``SyncLogEntry`` rows of "offers Replay": a failure still parked that no later success of
+    the same record resolved (``failure_resolved``), or a skip for data a person can fix (``SyncLogEntry.replayable``)
+    whose change has finished and was not replayed yet. Skips that are final by design (direction, trigger, paused)
+    are never replayable."""
+    return ((Q(action=LogAction.FAILED, event__state=EventState.FAILED) & ~failure_resolved())
+            | Q(action=LogAction.SKIPPED, replayable=True, replayed=False, event__state=EventState.DONE))
 
 
 def log_entry_replayable(entry: SyncLogEntry) -> bool:
-    """Whether ``entry`` offers "Replay" (see ``REPLAYABLE_ENTRIES``); reads the entry's event."""
+    """Whether ``entry`` offers "Replay" (see ``replayable_entries``); reads the entry's event, and for a failure
+    whether a later success resolved it."""
     event = entry.event
     if event is None:
         return False
     if entry.action == LogAction.FAILED:
-        return event.state == EventState.FAILED
+        return (event.state == EventState.FAILED
+                and not SyncLogEntry.objects.filter(pk=entry.pk).filter(failure_resolved()).exists())
     return (entry.action == LogAction.SKIPPED and entry.replayable and not entry.replayed
             and event.state == EventState.DONE)
 
@@ -185,8 +235,8 @@ def dashboard(*, tenant: Tenant, now: dt.datetime | None = None) -> list[Integra
                scoped(InboundEvent, tenant).filter(state=EventState.PENDING)
                .values("integration", "entity").annotate(n=Count("id"))}
     failed = {(r["integration"], r["entity"]): r["n"] for r in
-              scoped(SyncLogEntry, tenant).filter(action=LogAction.FAILED, at__gte=now - dt.timedelta(hours=24))
-              .values("integration", "entity").annotate(n=Count("id"))}
+              unresolved_failures(tenant=tenant, since=now - dt.timedelta(hours=24))
+              .values("integration", "entity").annotate(n=Count("id")).order_by()}
     by_integration: dict[int, list[EntityHealth]] = {}
     for entity_sync in syncs:
         key = (entity_sync.integration_id, entity_sync.entity)
@@ -211,14 +261,19 @@ class HourBucket:
 
 
 def hourly_activity(*, tenant: Tenant, now: dt.datetime | None = None, hours: int = 7 * 24) -> list[HourBucket]:
-    """Syncs and failures per hour over the last ``hours`` hours (oldest first), from one grouped query."""
+    """Syncs and failures per hour over the last ``hours`` hours (oldest first), from one grouped query.
+
+    A failure counts only while no later success of the same record resolved it (``failure_resolved``); a resolved
+    one is neither a failure nor a sync (its success is counted when it happened)."""
     now = now or timezone.now()
     last = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
     first = last - dt.timedelta(hours=hours - 1)
+    failed = Q(action=LogAction.FAILED)
     rows = (scoped(SyncLogEntry, tenant).filter(at__gte=first)
             .annotate(hour=TruncHour("at", tzinfo=dt.UTC)).values("hour")
-            .annotate(failures=Count("id", filter=Q(action=LogAction.FAILED)), total=Count("id")).order_by())
-    counts = {row["hour"].astimezone(dt.UTC): (row["total"] - row["failures"], row["failures"]) for row in rows}
+            .annotate(failed=Count("id", filter=failed), failures=Count("id", filter=failed & ~failure_resolved()),
+                      total=Count("id")).order_by())
+    counts = {row["hour"].astimezone(dt.UTC): (row["total"] - row["failed"], row["failures"]) for row in rows}
     buckets = []
     for n in range(hours):
         hour = first + dt.timedelta(hours=n)
@@ -255,14 +310,33 @@ def conflicts_recent(*, tenant: Tenant, integration: Integration | None = None, 
     return list(conflicts[:limit])
 
 
+def _parked(tenant: Tenant) -> QuerySet[InboundEvent]:
+    return scoped(InboundEvent, tenant).filter(state=EventState.FAILED)
+
+
+def _open_parked(tenant: Tenant) -> Q:
+    """Of parked events: those with a failure no later success resolved (``unresolved_failures``), and those without
+    a logged failure at all (nothing proves them resolved)."""
+    failures = SyncLogEntry.objects.filter(event=OuterRef("pk"), action=LogAction.FAILED)
+    return (Exists(unresolved_failures(tenant=tenant).filter(event=OuterRef("pk")))
+            | ~Exists(failures))
+
+
 def dead_letters(*, tenant: Tenant) -> QuerySet[InboundEvent]:
-    """Events parked as failed: they wait for a person to replay them."""
-    return (scoped(InboundEvent, tenant).filter(state=EventState.FAILED).select_related("integration")
+    """Events parked as failed that wait for a person to replay them: newest first, without those whose record was
+    synced since by a later change (their failure is resolved, ``failure_resolved``)."""
+    return (_parked(tenant).filter(_open_parked(tenant)).select_related("integration")
             .order_by("-received_at", "-id"))
 
 
+def dead_letters_resolved_count(*, tenant: Tenant) -> int:
+    """How many parked events are left out of ``dead_letters`` because a later success resolved their failure."""
+    return _parked(tenant).exclude(_open_parked(tenant)).count()
+
+
 def dead_letter_get(*, tenant: Tenant, event_id: int) -> InboundEvent:
-    return get_scoped_or_404(InboundEvent, tenant, pk=event_id, state=EventState.FAILED)
+    """A dead letter of ``tenant`` (as ``dead_letters`` lists them); 404 for anything else."""
+    return get_scoped_or_404(dead_letters(tenant=tenant), tenant, pk=event_id)
 
 
 # -- webhooks and the queue ------------------------------------------------------------------------------------
@@ -335,4 +409,4 @@ def queue_overview(*, tenant: Tenant, staff: bool, limit: int = 20) -> QueueOver
                          "result": str(task.result or "")[:200]}
                         for task in Failure.objects.order_by("-stopped")[:limit]]
     return QueueOverview(depth=depth, pending_events=events.filter(state=EventState.PENDING).count(),
-                         failed_events=events.filter(state=EventState.FAILED).count(), failed_tasks=failed_tasks)
+                         failed_events=dead_letters(tenant=tenant).count(), failed_tasks=failed_tasks)

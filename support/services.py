@@ -29,7 +29,7 @@ from mappings.models import Direction, EntitySync
 from tenants.access import scoped
 from tenants.models import Tenant
 
-from .selectors import REPLAYABLE_ENTRIES
+from .selectors import replayable_entries
 
 #: The most events one bulk replay puts back; a person can press again for the rest.
 BULK_LIMIT = 5000
@@ -105,8 +105,8 @@ def replay_events(*, tenant: Tenant, events: Iterable[InboundEvent], user=None) 
 
 def replay_entries(*, tenant: Tenant, entries: QuerySet[SyncLogEntry], user=None) -> ReplayOutcome:
     """Replay the events behind the replayable entries among ``entries`` (e.g. all that match a filter): parked
-    failures and skips a person can fix (``support.selectors.REPLAYABLE_ENTRIES``)."""
-    event_ids = (entries.filter(REPLAYABLE_ENTRIES, tenant=tenant)
+    failures and skips a person can fix (``support.selectors.replayable_entries``)."""
+    event_ids = (entries.filter(replayable_entries(), tenant=tenant)
                  .order_by().values_list("event_id", flat=True).distinct())
     ids = list(event_ids[: BULK_LIMIT + 1])
     left_over = max(0, event_ids.count() - BULK_LIMIT) if len(ids) > BULK_LIMIT else 0

@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from integrations.engine.runs import run_progress
-from integrations.models import Integration, RunState
+from integrations.engine.runs import run_progress, run_state_words
+from integrations.models import Integration, LogAction, RunState
 from integrations.services import integration_webhooks_register
 from mappings.models import SyncEntity
 from tenants.access import get_scoped_or_404, row_id, scoped
@@ -59,9 +59,15 @@ def log_list(request: HttpRequest) -> HttpResponse:
 @tenant_view()
 @require_safe
 def log_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
+    from mappings.provenance import settings_in_force
+
     entry = selectors.log_entry_get(tenant=request.tenant, entry_id=entry_id)
     chain = selectors.log_entry_chain(tenant=request.tenant, entry=entry)
-    return render(request, "support/log_detail.html", {"chain": chain, "entry": entry, "section": "log"})
+    # the settings the entry was written under (its settings version), beside today's
+    provenance = settings_in_force(integration=entry.integration, entity=entry.entity,
+                                   version_id=entry.config_version_id)
+    return render(request, "support/log_detail.html", {"chain": chain, "entry": entry, "provenance": provenance,
+                                                       "section": "log"})
 
 
 @tenant_view(allow=can_replay)
@@ -92,7 +98,9 @@ def log_replay_matching(request: HttpRequest) -> HttpResponse:
 @require_safe
 def dead_letter_list(request: HttpRequest) -> HttpResponse:
     events = list(selectors.dead_letters(tenant=request.tenant)[:200])
-    return render(request, "support/dead_letters.html", {"events": events, "section": "dead-letters"})
+    resolved = selectors.dead_letters_resolved_count(tenant=request.tenant)
+    return render(request, "support/dead_letters.html", {"events": events, "resolved": resolved,
+                                                         "section": "dead-letters"})
 
 
 @tenant_view(allow=can_replay)
@@ -116,6 +124,7 @@ def dead_letters_replay_all(request: HttpRequest) -> HttpResponse:
 def _run_rows(request: HttpRequest, runs: list) -> list[dict]:
     counts = selectors.run_counts(tenant=request.tenant, runs=runs)
     return [{"run": run, "counts": counts.get(run.pk, {}), "guard": run_guard_words(run),
+             "state_words": run_state_words(run, failed=counts.get(run.pk, {}).get(LogAction.FAILED, 0)),
              "notes": [(n, key.replace("_", " ")) for key, n in (run.counts or {}).items()]} for run in runs]
 
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+#: How long sync history is kept, in days (``tenants.retention``): the default, and the bounds a tenant may choose.
+RETENTION_DAYS_DEFAULT = 90
+RETENTION_DAYS_MIN = 7
+RETENTION_DAYS_MAX = 3650
 
 
 class Tenant(models.Model):
@@ -13,9 +19,26 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=60, unique=True, help_text="Appears in every URL of the tenant: /t/<slug>/")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: Sync history (inbound events, log entries, finished runs, resolved conflicts) older than this many days is
+    #: removed by the daily clean-up; what still waits for a person is kept whatever its age (``tenants.retention``).
+    retention_days = models.PositiveSmallIntegerField(
+        default=RETENTION_DAYS_DEFAULT,
+        validators=[MinValueValidator(RETENTION_DAYS_MIN), MaxValueValidator(RETENTION_DAYS_MAX)],
+        help_text=f"Keep sync history this many days ({RETENTION_DAYS_MIN}–{RETENTION_DAYS_MAX})",
+    )
+    #: When the last clean-up of this tenant's history ran, and what it removed:
+    #: ``{"log_entries": n, "events": n, "runs": n, "conflicts": n, "complete": bool}`` (complete: nothing old was
+    #: left behind; false when the run's budget ran out and the next run goes on).
+    history_cleaned_at = models.DateTimeField(null=True, blank=True)
+    history_removed = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(retention_days__gte=RETENTION_DAYS_MIN, retention_days__lte=RETENTION_DAYS_MAX),
+                name="tenant_retention_days_in_range"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -10,6 +10,7 @@ from integrations.models import Connection, Integration
 from integrations.systems.base import ApiClient, SystemProvider
 from integrations.systems.catalog import Entity, EntitySpec
 from mappings.models import EntitySync, FieldMapping
+from mappings.provenance import latest_version_query
 from mappings.selectors import FRONT_ENTITY_FALLBACK
 from mappings.validation import row_directions
 
@@ -19,11 +20,16 @@ from .ratelimit import DatabaseRateLimiter
 CRM, ERP = "crm", "erp"
 
 
-def client_for(connection: Connection, **kwargs: Any) -> ApiClient:
-    """A client with the connection's shared rate limiter, when its vendor publishes a limit."""
+def client_for(connection: Connection, *, bulk: bool = False, **kwargs: Any) -> ApiClient:
+    """A client with the connection's shared rate limiter, when its vendor publishes a limit.
+
+    ``bulk``: the client does bulk work (an import's or a reconciliation's), which leaves part of the limit to
+    live work (:mod:`.ratelimit`).
+    """
     limit = connection.provider.rate_limit
     if limit and "rate_limiter" not in kwargs:
-        kwargs["rate_limiter"] = DatabaseRateLimiter(connection_id=connection.pk, limit=limit[0], window=limit[1])
+        kwargs["rate_limiter"] = DatabaseRateLimiter(connection_id=connection.pk, limit=limit[0], window=limit[1],
+                                                     bulk=bulk)
     return connection.client(**kwargs)
 
 
@@ -67,6 +73,10 @@ class SyncContext:
     rows: list[FieldMapping]
     crm: SideContext
     erp: SideContext
+    #: The settings version these settings are (``mappings.provenance``): the integration's newest configuration
+    #: change when they were read, None when it has none or when the context plans proposed settings. Log entries
+    #: written with this context name it, so their detail shows the settings as they were.
+    config_version_id: int | None = None
 
     @property
     def entity(self) -> str:
@@ -111,10 +121,15 @@ def context_for(integration: Integration, entity: str, *, entity_settings: dict[
     ``entity_settings`` (field → value) and ``mapping_rows`` (unsaved rows) replace the stored configuration in
     this context only, so that a proposed change can be planned without saving it.
     """
+    # The settings version comes in the same statement as the entity's settings, so the two agree.
     entity_sync = (EntitySync.objects.filter(integration=integration, entity=entity)
+                   .annotate(config_version_id=latest_version_query(integration.pk))
                    .select_related("integration").first())
     if entity_sync is None:
         return None
+    version_id = getattr(entity_sync, "config_version_id", None)
+    if entity_settings or mapping_rows is not None:
+        version_id = None  # proposed settings are no stored version
     for name, value in (entity_settings or {}).items():
         setattr(entity_sync, name, value)
     rows = mapping_rows if mapping_rows is not None else \
@@ -127,4 +142,5 @@ def context_for(integration: Integration, entity: str, *, entity_settings: dict[
         integration=integration, entity_sync=entity_sync, rows=rows,
         crm=SideContext(CRM, crm_conn, crm_entity, crm_catalog.entity(crm_entity), dict(client_options)),
         erp=SideContext(ERP, erp_conn, wanted, erp_catalog.entity(wanted), dict(client_options)),
+        config_version_id=version_id,
     )

@@ -5,14 +5,17 @@ A delete notice is a hint like any other. The source is read again and only a re
 target system's API cannot delete that kind of record, or where it is an ERP customer with activity
 (sales orders or invoices): accounting records with activity are never deleted. Those end as a plain skip
 with the reason, never as a failure; the link is removed so that no later write goes to a record that
-is gone on the other side.
+is gone on the other side. The record left standing then waits for a person under "Possible matches" (without
+candidates: its counterpart is gone): "Create new" makes it again on the other side, "Skip" keeps it out of the sync.
+Until then nothing is created for it — not by its next change, nor by a reconciliation — so a record deleted on
+purpose in one system is never brought back on its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integrations.models import LogAction, SyncLink
+from integrations.models import LogAction, MatchState, PossibleMatch, SyncLink
 from integrations.systems.base import Record
 from integrations.systems.catalog import Entity
 from integrations.systems.errors import NotFoundError
@@ -81,6 +84,9 @@ def record_delete(ctx: SyncContext, *, source: SideContext, target: SideContext,
 
     if not target.client.can_delete(target.entity):
         link.delete()
+        survivor_waits(ctx, survivor=target, survivor_id=target_id, label=label,
+                       why=f"{source_what} was deleted, and {target.name}'s API cannot delete "
+                           f"{plural(noun(target))}")
         return Outcome(LogAction.SKIPPED, f"{source_what} was deleted; {target.name}'s API cannot delete "
                        f"{plural(noun(target))}, so {noun(target)} {target_id} stays in {target.name} — delete it "
                        "there by hand if it should go.", **ids, label=label)
@@ -94,6 +100,8 @@ def record_delete(ctx: SyncContext, *, source: SideContext, target: SideContext,
             link.delete()
             found = (f"{target_what} has invoices or orders" if activity else
                      f"{target.name} could not tell whether {noun(target)} {target_id} has invoices or orders")
+            survivor_waits(ctx, survivor=target, survivor_id=target_id, label=label,
+                           why=f"{source_what} was deleted; {found}, so it was kept")
             return Outcome(LogAction.SKIPPED, f"{source_what} was deleted. {found}, so it is not deleted; "
                            "accounting records with activity are never deleted.", **ids, label=label)
 
@@ -104,6 +112,53 @@ def record_delete(ctx: SyncContext, *, source: SideContext, target: SideContext,
     link.delete()
     return Outcome(LogAction.DELETED, f"Deleted in {source.name}, so deleted in {target.name} as well.", **ids,
                    label=label, writes=1, plan="delete")
+
+
+def record_gone(source: SideContext, external_id: str) -> bool:
+    """Whether ``external_id`` is proven deleted in ``source`` by reading it by id (see ``source_check``): not found,
+    or read back marked deleted. A record merely missing from a list page is never proof; vendor errors other than
+    "not found" are raised."""
+    return _read_source(source, external_id).gone
+
+
+def deleted_while_notices_off(ctx: SyncContext, *, source: SideContext, target: SideContext, link: SyncLink,
+                              external_id: str) -> Outcome:
+    """A linked record found deleted in ``source`` by a reconciliation while ``source``'s delete notices are switched
+    off for the entity: nothing is deleted in ``target`` (deletes are never carried over unless switched on); the link
+    is removed, as on every other path that leaves the counterpart standing, so no later write goes to a record
+    that is gone. Returns the skip, for the log."""
+    target_id = str(getattr(link, f"{target.role}_id"))
+    ids, label = ids_for(source, external_id, target_id), link.label
+    link.delete()
+    survivor_waits(ctx, survivor=target, survivor_id=target_id, label=label,
+                   why=f"{source.name} {noun(source)} {external_id} was deleted while delete notices from "
+                       f"{source.name} are switched off")
+    return Outcome(LogAction.SKIPPED, f"{source.name} {noun(source)} {external_id} was deleted. Delete notices from "
+                   f"{source.name} are switched off for {plural(noun(source))}, so {target.name} {noun(target)} "
+                   f"{target_id} was left alone and the two are no longer linked.", **ids, label=label)
+
+
+def survivor_waits(ctx: SyncContext, *, survivor: SideContext, survivor_id: str, label: str, why: str) -> None:
+    """Have ``survivor_id`` of ``survivor``, whose counterpart was deleted, wait for a person: an open possible
+    match without candidates, saying ``why`` (a clause, without the full stop). See ``counterpart_deleted_waits``."""
+    reason = (f"{why}. Its counterpart is gone, so nothing is created for it until a person decides: "
+              f"“Create new” makes it again in the other system, “Skip” keeps it out of the sync.")
+    PossibleMatch.objects.update_or_create(
+        integration=ctx.integration, entity=ctx.entity, source_role=survivor.role, source_id=survivor_id,
+        state=MatchState.OPEN, defaults={"tenant_id": ctx.integration.tenant_id, "source_label": label[:200],
+                                         "source_values": {}, "candidates": [], "reason": reason})
+
+
+def counterpart_deleted_waits(ctx: SyncContext, *, source: SideContext, source_id: str, label: str) -> Outcome | None:
+    """The outcome for an unlinked record that waits because its counterpart was deleted (``survivor_waits``):
+    nothing is written, the record waits for a person. None when it does not wait so."""
+    waiting = (PossibleMatch.objects.filter(integration=ctx.integration, entity=ctx.entity, source_role=source.role,
+                                            source_id=source_id, state=MatchState.OPEN)
+               .only("candidates", "reason").first())
+    if waiting is None or waiting.candidates:
+        return None
+    return Outcome(LogAction.REVIEW, f"{waiting.reason} Nothing was written; it waits under “Possible matches”.",
+                   **ids_for(source, source_id, ""), label=label, plan="possible")
 
 
 def _read_source(source: SideContext, external_id: str) -> SourceCheck:

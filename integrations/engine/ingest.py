@@ -38,6 +38,19 @@ def event_upsert(
     no partial index), and this statement is the webhook endpoint's hottest path. A new row starts at
     one delivery and an absorbed notice makes it at least two, which tells the caller which happened.
     """
+    event_id, created, _source = event_upsert_sourced(
+        tenant_id=tenant_id, integration_id=integration_id, system=system, entity=entity, action=action,
+        external_id=external_id, payload=payload, source=source)
+    return event_id, created
+
+
+def event_upsert_sourced(
+    *, tenant_id: int, integration_id: int, system: str, entity: str, action: str, external_id: str,
+    payload: Mapping[str, Any] | None = None, source: str = EventSource.WEBHOOK,
+) -> tuple[int, bool, str]:
+    """:func:`event_upsert`, also answering the source of the pending event that absorbed the notice (its own
+    ``source`` when it made a new one): a live notice absorbed by an import's or a reconciliation's event is
+    work a person waits for, to be moved to the live queue (:func:`events_promote`)."""
     params = [
         tenant_id, integration_id, system, entity, action, str(external_id), source,
         _PAYLOAD.get_db_prep_save(dict(payload or {}), connection),
@@ -46,8 +59,20 @@ def event_upsert(
     ]
     with connection.cursor() as cursor:
         cursor.execute(_event_upsert_sql(), params)
-        event_id, deliveries = cursor.fetchone()
-    return event_id, deliveries == 1
+        event_id, deliveries, stored_source = cursor.fetchone()
+    return event_id, deliveries == 1, stored_source
+
+
+def events_promote(*, event_ids: list[int], source: str) -> list[int]:
+    """Bulk events that absorbed a live notice become live work (``source``); returns those changed, to hand to
+    the live queue. They keep their run, whose progress still counts them."""
+    if not event_ids:
+        return []
+    promoted = list(InboundEvent.objects.filter(pk__in=event_ids, state=EventState.PENDING,
+                                                source__in=BULK_SOURCES).values_list("pk", flat=True))
+    if promoted:
+        InboundEvent.objects.filter(pk__in=promoted).update(source=source)
+    return promoted
 
 
 @cache
@@ -71,7 +96,7 @@ def _event_upsert_sql() -> str:
         f"DO UPDATE SET {col['deliveries']} = {events}.{col['deliveries']} + 1, "
         f"{col['action']} = CASE WHEN {rank(incoming)} > {rank(current)} THEN {incoming} ELSE {current} END, "
         f"{col['payload']} = excluded.{col['payload']} "
-        f"RETURNING {col['id']}, {col['deliveries']}"
+        f"RETURNING {col['id']}, {col['deliveries']}, {col['source']}"
     )
 
 
@@ -90,12 +115,13 @@ def event_ingest(
     """
     from integrations.tasks import event_enqueue, events_enqueue
 
-    event_id, created = event_upsert(
+    event_id, created, stored_source = event_upsert_sourced(
         tenant_id=integration.tenant_id, integration_id=integration.pk, system=system, entity=entity, action=action,
         external_id=external_id, payload=payload, source=source)
     if created and source in BULK_SOURCES:
         events_enqueue(event_ids=[event_id])  # a run's record stored alone (a batch's fallback): still bulk work
-    elif created:
+    elif created or (stored_source in BULK_SOURCES and source not in BULK_SOURCES
+                     and events_promote(event_ids=[event_id], source=source)):
         event_enqueue(event_id=event_id)
     return InboundEvent.objects.get(pk=event_id), created
 

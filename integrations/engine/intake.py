@@ -19,14 +19,14 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from integrations.models import Connection, InboundEvent, Integration, SyncLink, WebhookStat
+from integrations.models import Connection, EventSource, InboundEvent, Integration, SyncLink, WebhookStat
 from integrations.systems.base import WebhookEvent
 from integrations.systems.errors import WebhookRejected
 from mappings.models import WebhookToggle
 from tenants.models import Tenant
 
 from . import wording
-from .ingest import event_upsert
+from .ingest import BULK_SOURCES, event_upsert_sourced, events_promote
 from .sql import columns, table
 
 
@@ -160,6 +160,7 @@ def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -
     outcome = WebhookOutcome(stored=[], coalesced=0, dropped=0)
     created_ids: list[int] = []
     created_records: dict[int, tuple[str, str]] = {}
+    absorbed: list[int] = []  # notices absorbed by a bulk run's waiting event
     counts: dict[str, list[int]] = {}  # entity -> [received, dropped by toggle]
     with transaction.atomic():
         for event in events:
@@ -170,17 +171,22 @@ def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -
                 count[1] += 1
                 outcome.dropped += 1
                 continue
-            event_id, created = event_upsert(
+            event_id, created, stored_source = event_upsert_sourced(
                 tenant_id=source.tenant_id, integration_id=source.integration_id, system=source.system,
                 entity=entity, action=action, external_id=event.external_id, payload=event.payload or {})
             outcome.stored.append(event_id)
             outcome.coalesced += 0 if created else 1
-            if created:
-                created_ids.append(event_id)
+            if created or stored_source in BULK_SOURCES:  # new, or waiting in a bulk run's backlog
                 created_records[event_id] = (entity, str(event.external_id))
+                if created:
+                    created_ids.append(event_id)
+                else:
+                    absorbed.append(event_id)
         if counts:
             webhook_stats_add(source, counts)
         echoes = probable_echoes(source.integration_id, created_records)
+        # A person's change to a record that waits in an import's or reconciliation's backlog goes ahead of it.
+        created_ids += events_promote(event_ids=[e for e in absorbed if e not in echoes], source=EventSource.WEBHOOK)
         events_enqueue_each(event_ids=[event_id for event_id in created_ids if event_id not in echoes])
         events_enqueue(event_ids=[event_id for event_id in created_ids if event_id in echoes])
     return outcome

@@ -16,7 +16,10 @@ from django.utils import timezone
 
 from integrations.models import RecordLock
 
-DEFAULT_LEASE = timedelta(minutes=5)
+from .leases import LEASE, record_held, record_let_go
+
+#: A record's lease: short, and renewed while its holder lives (:mod:`.leases`).
+DEFAULT_LEASE = LEASE
 
 
 class RecordBusy(Exception):
@@ -57,7 +60,9 @@ def record_locked(*keys: str, lease: timedelta = DEFAULT_LEASE) -> Iterator[None
             if owner is None:
                 raise RecordBusy(key)
             held.append((key, owner))
+            record_held(key, owner)
         yield
     finally:
         for key, owner in reversed(held):
+            record_let_go(key)
             lock_release(key=key, owner=owner)

@@ -204,5 +204,19 @@ def as_synced(before: Mapping[str, Any], written: Mapping[str, Any], answer: Map
     and the vendor's answer to the write (the record read back). Out: a record to take the link's digest of. The
     answer's other fields are not taken: a person's edit that landed between Synkro's read and its write is in the
     answer, and taking it would make that edit look like Synkro's own echo, so it would never be sent on.
+    A written field is taken as answered only where the answer holds the same value (the vendor's spelling of it);
+    an answer holding another value (a person's save that put an old value back just after Synkro's write: neither
+    webCRM's nor Uniconta's API has a version to refuse it) keeps what Synkro wrote, so that save is seen as a change.
+    A document's lines are taken as answered (the vendor adds its own line fields).
     """
-    return {**before, **{name: answer.get(name) for name in written}}
+    return {**before, **{name: answer.get(name) if name == "lines" else _as_answered(value, answer.get(name))
+                         for name, value in written.items()}}
+
+
+def _as_answered(wrote: Any, answered: Any) -> Any:
+    """The vendor's spelling of the value Synkro wrote, or the written value when the answer holds another one.
+
+    A blank written is taken as answered: clients leave some blanks out of the write (a number webCRM keeps)."""
+    if is_blank(wrote) or _canonical(wrote) == _canonical(answered):
+        return answered
+    return wrote

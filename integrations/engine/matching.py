@@ -80,6 +80,11 @@ def counterpart_find(ctx: SyncContext, *, source: SideContext, target: SideConte
     company is refused. Nothing found: create (an empty result).
     """
     source_id = source.record_id(record)
+    from .deletes import counterpart_deleted_waits  # deletes reads the review words, which build on this module
+
+    waits = counterpart_deleted_waits(ctx, source=source, source_id=source_id, label=label)
+    if waits is not None:  # its counterpart was deleted: a person decides whether it is made again
+        return MatchResult(outcome=waits)
     decision = decision_for(ctx, source=source, source_id=source_id)
     if decision is not None and decision.state == MatchState.SKIPPED:
         return MatchResult(outcome=Outcome(LogAction.SKIPPED, decided_skip_reason(decision, source),

@@ -31,6 +31,7 @@ from . import wording
 from .apply import record_label, record_sync
 from .context import context_for
 from .ingest import BULK_SOURCES
+from .leases import LEASE, event_held, event_let_go
 from .locks import RecordBusy, record_key, record_locked
 from .log import log_entry_create
 from .outcome import Outcome
@@ -41,7 +42,8 @@ MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(seconds=15)
 BACKOFF_MAX = timedelta(minutes=30)
 #: A claimed event whose worker vanished (killed mid-way) is taken up again after this.
-PROCESSING_LEASE = timedelta(minutes=5)
+#: A claim runs out this long after its worker last renewed it (:mod:`.leases`).
+PROCESSING_LEASE = LEASE
 LOCK_WAIT_SECONDS = 5.0
 
 
@@ -72,8 +74,17 @@ def event_process(*, event_id: int, client_options: dict | None = None) -> Outco
     event = event_claim(event_id=event_id)
     if event is None:
         return None
+    event_held(event.pk)
+    try:
+        return _event_process(event, client_options=client_options)
+    finally:
+        event_let_go(event.pk)
+
+
+def _event_process(event: InboundEvent, *, client_options: dict | None) -> Outcome | None:
     integration = event.integration
-    ctx = context_for(integration, event.entity, **(client_options or {}))
+    options = {**(client_options or {}), **({"bulk": True} if event.source in BULK_SOURCES else {})}
+    ctx = context_for(integration, event.entity, **options)
     if ctx is None:
         _finish(event, EventState.DROPPED, "This integration does not sync that entity.")
         return None
@@ -253,15 +264,23 @@ def _failed_record_label(event: InboundEvent, ctx) -> str:
 
 
 def events_requeue_stale(*, now=None) -> int:
-    """Events whose worker vanished mid-way (killed, machine lost) become pending again."""
+    """Events whose worker vanished mid-way (killed, machine lost) become pending again; returns how many."""
+    return len(events_take_up_stale(now=now))
+
+
+def events_take_up_stale(*, now=None) -> list[int]:
+    """Events whose claim ran out (their worker stopped renewing it: killed, machine lost) become pending and due
+    now; returns their ids, to hand to the workers. One covered by a newer waiting notice is finished instead."""
     now = now or timezone.now()
-    requeued = 0
+    requeued = []
     for event in InboundEvent.objects.filter(state=EventState.PROCESSING, processed_at__lt=now - PROCESSING_LEASE):
         try:
             with transaction.atomic():
-                requeued += InboundEvent.objects.filter(pk=event.pk, state=EventState.PROCESSING).update(
-                    state=EventState.PENDING, next_attempt_at=now,
-                    last_error="The worker handling this change stopped; it is being taken up again.")
+                if InboundEvent.objects.filter(pk=event.pk, state=EventState.PROCESSING,
+                                               processed_at__lt=now - PROCESSING_LEASE).update(
+                        state=EventState.PENDING, next_attempt_at=now,
+                        last_error="The worker handling this change stopped; it is being taken up again."):
+                    requeued.append(event.pk)
         except IntegrityError:  # a newer notice of the same record already waits, and covers this one
             _finish(event, EventState.DONE, "Superseded by a newer notice of the same record.")
     return requeued

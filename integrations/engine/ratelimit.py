@@ -4,6 +4,10 @@ Vendors count requests in a sliding window (webCRM 250/min, Fortnox 25 per 5 s).
 bucket of the window's size would allow almost two windows' worth at a boundary and earn 429s, so
 the bucket is small (a tenth of the window) and refills at the rest of the limit: any window then
 holds at most ``limit`` requests, and a long bulk sync still runs at about 90% of the ceiling.
+
+Bulk work (imports, reconciliations) leaves a reserve in the bucket for live work (webhook notices, replays):
+it takes a token only while more than the reserve remains, so a live change never waits for the vendor's window
+behind a running import, and whenever both wait, the live one is served first.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from django.db import IntegrityError, transaction
 
 from integrations.models import RateBucket
 
+#: The share of the bucket bulk work leaves to live work: enough for a few live changes' requests at once.
+LIVE_SHARE = 0.3
+
 
 def bucket_shape(limit: int, window: float) -> tuple[float, float]:
     """(capacity, tokens per second) such that capacity + rate × window ≤ limit."""
@@ -23,13 +30,22 @@ def bucket_shape(limit: int, window: float) -> tuple[float, float]:
     return float(capacity), (limit - capacity) / window
 
 
-class DatabaseRateLimiter:
-    """``acquire()`` blocks until the connection may make one more request."""
+def live_reserve(capacity: float) -> float:
+    """The tokens bulk work leaves in a bucket of ``capacity`` for live work: at least one."""
+    return float(max(1, math.ceil(capacity * LIVE_SHARE)))
 
-    def __init__(self, *, connection_id: int, limit: int, window: float,
+
+class DatabaseRateLimiter:
+    """``acquire()`` blocks until the connection may make one more request.
+
+    ``bulk``: the requests are bulk work's, which leaves :func:`live_reserve` tokens in the bucket for live work.
+    """
+
+    def __init__(self, *, connection_id: int, limit: int, window: float, bulk: bool = False,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
         self.connection_id = connection_id
         self.capacity, self.rate = bucket_shape(limit, window)
+        self.reserve = live_reserve(self.capacity) if bulk and self.capacity > 1 else 0.0
         self.clock, self.sleep = clock, sleep
 
     def acquire(self, cost: int = 1) -> None:
@@ -49,10 +65,11 @@ class DatabaseRateLimiter:
                 connection_id=self.connection_id, defaults={"tokens": self.capacity, "refilled_at": self.clock()})
             now = self.clock()
             tokens = min(self.capacity, bucket.tokens + max(0.0, now - bucket.refilled_at) * self.rate)
-            if tokens >= cost - 1e-9:  # float dust must not leave a worker waiting forever
+            needed = cost + self.reserve
+            if tokens >= needed - 1e-9:  # float dust must not leave a worker waiting forever
                 bucket.tokens, bucket.refilled_at = max(0.0, tokens - cost), now
                 bucket.save(update_fields=["tokens", "refilled_at"])
                 return 0.0
             bucket.tokens, bucket.refilled_at = tokens, now
             bucket.save(update_fields=["tokens", "refilled_at"])
-            return max(0.001, (cost - tokens) / self.rate)
+            return max(0.001, (needed - tokens) / self.rate)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from itertools import islice
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from integrations.models import (
@@ -28,13 +29,14 @@ from integrations.models import (
     SyncLink,
     SyncRun,
 )
-from integrations.systems.base import Record
+from integrations.systems.base import Record, WebhookAction
 from integrations.systems.catalog import Entity
 from integrations.systems.words import joined
 
 from .activation import LEFT_TO_IMPORT, changed_after_activation
 from .apply import _gates
 from .context import CRM, ERP, SideContext, SyncContext, context_for
+from .documents_sync import DOCUMENT_ENTITIES
 from .drift import linked_record_differs, list_proofs_store
 from .ingest import events_ingest_batch
 from .log import log_entry_create
@@ -63,7 +65,7 @@ def _is_active(side: SideContext, record: Record) -> bool:
 
 def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int:
     """Compare both sides of ``run.entity`` with the links; store an event for each difference."""
-    ctx = context_for(run.integration, run.entity, **(client_options or {}))
+    ctx = context_for(run.integration, run.entity, **{"bulk": True, **(client_options or {})})
     if ctx is None:
         run_finish(run, error="This integration does not sync that entity.")
         return 0
@@ -83,9 +85,14 @@ def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int
                       .values_list(f"{side.role}_id", f"{side.role}_hash", "pending")}
             records = side.client.list_records(side.entity)
             keys: dict[str, list[str]] = {}
+            listed: set[str] = set()
             while batch := list(islice(records, BATCH)):
                 _keys_seen(side, batch, keys)
-                differing = [r for r in batch if _differs(ctx, side, r, hashes)]
+                # A list item marked deleted (Customers 1st may list soft-deleted customers) is not there: it is
+                # checked by id with the unlisted ones (``_deleted_linked``), never sent as a change.
+                present = [r for r in batch if not side.client.is_deleted(side.entity, r)]
+                listed.update(side.record_id(r) for r in present)
+                differing = [r for r in present if _differs(ctx, side, r, hashes)]
                 _store(ctx, side, differing, EventSource.RECONCILE, run)
                 list_proofs_store(ctx, side)
                 drift += len(differing)
@@ -95,6 +102,13 @@ def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int
                     run.counts = {**(run.counts or {}), LEFT_TO_IMPORT: len(left)}
                 SyncRun.objects.filter(pk=run.pk).update(done=seen, drift=drift, counts=run.counts)
             _report_copies(ctx, side, keys, run)
+            gone = _deleted_linked(ctx, side, [record_id for record_id in hashes if record_id not in listed], run)
+            if gone:
+                drift += gone
+                SyncRun.objects.filter(pk=run.pk).update(drift=drift)
+        from alerts.services import drift_history_record  # the drift history outlives the run
+
+        drift_history_record(run=run, checked=seen, drift=drift)
         # Listed: the run goes on until the events it stored are processed (or parked), counted by run_progress.
         waiting = run.events.count()
         if waiting:
@@ -110,6 +124,47 @@ def reconcile_entity(*, run: SyncRun, client_options: dict | None = None) -> int
     finally:
         ctx.close()
     return drift
+
+
+def _deleted_linked(ctx: SyncContext, side: SideContext, unlisted: list[str], run: SyncRun) -> int:
+    """Linked records of ``side`` its list did not show: each is read by id, and only one proven deleted (not found,
+    or marked deleted: ``deletes.record_gone``) counts; a record a list page left out but still readable is not.
+
+    Those are handed to the delete handling a delete notice gets: with ``side``'s delete notices switched on for the
+    entity, a "deleted" event of the run (processed by ``deletes.record_delete``, which reads the record again and
+    applies the entity's rules); with them off, nothing is deleted and the link is removed with a log entry
+    (``deletes.deleted_while_notices_off``). Either way the pair is unlinked, so the next reconciliation finds
+    nothing. Returns how many were found deleted (drift).
+
+    Orders, invoices, POS sales and day reports are left out: a deleted one is never carried over (accounting keeps
+    its history, ``documents_sync.document_sync``), so there is nothing to repair.
+    """
+    from mappings.models import WebhookToggle
+
+    from .deletes import deleted_while_notices_off, record_gone
+
+    if Entity(ctx.entity) in DOCUMENT_ENTITIES or ctx.entity in (Entity.POS_SALE, Entity.DAILY_REPORT):
+        return 0
+    gone = [record_id for record_id in sorted(unlisted) if record_gone(side, record_id)]
+    if not gone:
+        return 0
+    notices_on = WebhookToggle.objects.filter(integration=ctx.integration, system=side.system, entity=ctx.entity,
+                                              action=WebhookAction.DELETED, enabled=True).exists()
+    if notices_on:
+        events_ingest_batch(integration=ctx.integration, system=side.system, entity=ctx.entity, external_ids=gone,
+                            source=EventSource.RECONCILE, run_id=run.pk, action=WebhookAction.DELETED)
+        return len(gone)
+    target = ctx.other(side)
+    for record_id in gone:
+        link = SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity,
+                                       **{f"{side.role}_id": record_id}).first()
+        if link is None:
+            continue
+        outcome = deleted_while_notices_off(ctx, source=side, target=target, link=link, external_id=record_id)
+        log_entry_create(integration=ctx.integration, entity=ctx.entity, action=outcome.action,
+                         direction=TO_ERP if side.role == CRM else TO_CRM, crm_id=outcome.crm_id,
+                         erp_id=outcome.erp_id, label=outcome.label, reason=outcome.reason, run=run)
+    return len(gone)
 
 
 def _keys_seen(side: SideContext, records: list[Record], keys: dict[str, list[str]]) -> None:
@@ -192,7 +247,7 @@ def _store(ctx: SyncContext, side: SideContext, records: list[Record], source: s
 
 def import_entity(*, run: SyncRun, client_options: dict | None = None) -> int:
     """Store an event for every active record of the ERP (resuming where a crashed start stopped)."""
-    ctx = context_for(run.integration, run.entity, **(client_options or {}))
+    ctx = context_for(run.integration, run.entity, **{"bulk": True, **(client_options or {})})
     if ctx is None:
         run_finish(run, error="This integration does not sync that entity.")
         return 0
@@ -225,8 +280,10 @@ def import_entity(*, run: SyncRun, client_options: dict | None = None) -> int:
     return stored
 
 
-#: Event states that end an event's part in a run.
+#: Event states that end an event's part in a run: synced (or skipped, superseded, covered), dropped, or parked.
 FINISHED_STATES = (EventState.DONE, EventState.DROPPED, EventState.FAILED)
+#: Event states in which an event still waits for a worker (or is being worked on).
+WAITING_STATES = (EventState.PENDING, EventState.PROCESSING)
 
 
 def runs_settle() -> int:
@@ -237,22 +294,55 @@ def runs_settle() -> int:
     return sum(run_progress(run).state != RunState.RUNNING for run in running)
 
 
-def run_progress(run: SyncRun) -> SyncRun:
-    """Bring a running run's progress up to date and finish it when all its events are.
+def run_done_count(*, total: int | None, waiting: int, finished: int) -> int:
+    """How many of a run's events are behind it, for its progress bar.
 
-    An import and a replay are measured by their events (the share finished of ``total``); so is a reconciliation
-    once it has listed both sides (``total`` is then the number of differences it stored; while it lists, ``done``
-    counts what it listed).
+    Once the run knows its ``total`` (it has stored all its events), every event not ``waiting`` is done — also one
+    that left the run since: replayed again under a newer replay run, or removed with old log data; counting only
+    the ``finished`` ones still there would leave such a run short of its total for good. Before that (an import
+    still listing) it is the ``finished`` ones.
+    """
+    if total is None:
+        return finished
+    return max(0, min(total, total - waiting))
+
+
+def run_progress(run: SyncRun) -> SyncRun:
+    """Bring a running run's progress up to date and finish it when none of its events waits any more.
+
+    An import and a replay are measured by their events (``done`` of ``total``, see ``run_done_count``); so is a
+    reconciliation once it has listed both sides (``total`` is then the number of differences it stored; while it
+    lists, ``done`` counts what it listed). A run finishes when every event it stored is done, skipped, dropped,
+    superseded, parked as failed, or gone; never while one still waits.
     """
     if run.state != RunState.RUNNING:
         return run
     if run.kind in (RunKind.IMPORT, RunKind.REPLAY) or (run.kind == RunKind.RECONCILE and run.total is not None):
-        finished = run.events.filter(state__in=FINISHED_STATES).count()
-        SyncRun.objects.filter(pk=run.pk).update(done=finished)
-        if run.total is not None and finished >= run.total:
+        states = dict(run.events.order_by().values("state").annotate(n=Count("id")).values_list("state", "n"))
+        waiting = sum(states.get(state, 0) for state in WAITING_STATES)
+        finished = sum(states.get(state, 0) for state in FINISHED_STATES)
+        done = run_done_count(total=run.total, waiting=waiting, finished=finished)
+        SyncRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(done=done)
+        if run.total is not None and not waiting:
             run_finish(run)
     run.refresh_from_db()
     return run
+
+
+def run_state_words(run: SyncRun, *, failed: int = 0) -> str:
+    """A run's state in plain words for its row: "Running, 3 of 10 waiting", "Finished", "Finished with 1 failed".
+
+    ``failed`` is how many of the run's changes were parked as failed (its log's "failed" entries, which stay the
+    run's even when the change is replayed again later). A run with work still waiting never reads "Finished".
+    """
+    if run.state == RunState.RUNNING:
+        if run.total is not None and run.kind != RunKind.PREVIEW:
+            waiting = max(0, run.total - run.done)
+            return f"Running, {waiting} of {run.total} waiting" if waiting else "Running"
+        return "Running"
+    if run.state == RunState.DONE:
+        return f"Finished with {failed} failed" if failed else "Finished"
+    return str(run.get_state_display())
 
 
 def reconciliations_due(*, now=None) -> list:
@@ -285,8 +375,10 @@ __all__ = [
     "import_entity",
     "reconcile_entity",
     "reconciliations_due",
+    "run_done_count",
     "run_finish",
     "run_progress",
     "run_start",
+    "run_state_words",
     "runs_settle",
 ]

@@ -3,7 +3,8 @@
 A vendor's ``sandbox.py`` subclasses :class:`SandboxApp`, declares its routes with the vendor's
 real paths and implements its auth handshake, store and error bodies. This base adds what every
 sandbox needs the same way: added latency, a share of 5xx and 429 answers, a request-per-window
-rate limit, webhook delivery with a share silently dropped, and a log of what was asked.
+rate limit, webhook delivery with a share silently dropped, duplicated or delayed (late and out of order),
+writes whose answer is lost or comes too late, and a log of what was asked.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from .sandbox_state import SandboxState
 
 logger = logging.getLogger(__name__)
 
+#: The methods that change something at a vendor (Uniconta's OData also takes MERGE).
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "MERGE", "DELETE"})
+
 
 @dataclass
 class SandboxKnobs:
@@ -45,6 +49,18 @@ class SandboxKnobs:
     rate_limit: tuple[int, float] | None = None
     #: Deliver webhooks in a background thread (like a real vendor) instead of inline.
     webhook_async: bool = False
+    #: Share (0..1) of webhook deliveries sent twice (a call repeated, as after a timeout on the sender's side).
+    webhook_duplicate_rate: float = 0.0
+    #: Each webhook waits a random 0..``webhook_delay_ms`` before it is sent, from a background thread: notices
+    #: come late and out of order. 0 sends at once.
+    webhook_delay_ms: int = 0
+    #: Share (0..1) of writes (POST, PUT, PATCH, MERGE, DELETE) that are applied, webhooks and all, and then
+    #: answered with a 500: the change is made but the caller never hears so.
+    lost_answer_rate: float = 0.0
+    #: Share (0..1) of writes that are applied and answered only after ``late_answer_ms``.
+    late_answer_rate: float = 0.0
+    #: How late a late answer comes, in ms: longer than the client waits (its read timeout, 30 s) loses it.
+    late_answer_ms: int = 35_000
     seed: int | None = None
 
 
@@ -62,6 +78,8 @@ class WebhookDelivery:
     body: bytes
     headers: dict[str, str]
     dropped: bool = False
+    #: A second sending of a delivery already made (the duplicate knob).
+    duplicate: bool = False
     status: int | None = None
     error: str = ""
 
@@ -88,6 +106,9 @@ class SandboxApp:
     #: The vendor's default limit as (requests, window seconds); None for none.
     default_rate_limit: tuple[int, float] | None = None
     rules: list[Rule] = []
+    #: Paths of the sign-in calls (webCRM's ``/Auth/ApiLogin``, Fortnox's and Visma.net's token endpoints): a POST
+    #: there changes no record, so its answer is never lost on purpose.
+    sign_in_paths: tuple[str, ...] = ("/Auth", "/oauth-v1/token", "/connect/token")
 
     def __init__(self, *, knobs: SandboxKnobs | None = None, **knob_values: Any):
         self.knobs = knobs or SandboxKnobs(**knob_values)
@@ -193,7 +214,29 @@ class SandboxApp:
             return self.rate_limited_response(1.0)
         if roll < self.knobs.throttle_rate + self.knobs.error_rate:
             return self.server_error_response()
-        return self.route(request)
+        response = self.route(request)
+        if request.method in WRITE_METHODS and response.status_code < 400 \
+                and not request.path.startswith(self.sign_in_paths):
+            return self._answer_of_a_write(response)
+        return response
+
+    def _answer_of_a_write(self, response: Response) -> Response:
+        """The answer to a write already applied: lost (a 500) or late, as the knobs ask; else ``response``.
+
+        Draws from the sandbox's random series only while one of the two knobs is set, so seeded drills
+        without them see the same series as before.
+        """
+        lost = late = False
+        if self.knobs.lost_answer_rate or self.knobs.late_answer_rate:
+            with self.lock:
+                roll = self.random.random()
+            lost = roll < self.knobs.lost_answer_rate
+            late = not lost and roll < self.knobs.lost_answer_rate + self.knobs.late_answer_rate
+        if lost:
+            return self.server_error_response(500)
+        if late:
+            time.sleep(self.knobs.late_answer_ms / 1000)
+        return response
 
     def route(self, request: Request) -> Response:
         """Call the endpoint the request's path names, past the knobs (latency, limits, drills)."""
@@ -226,22 +269,35 @@ class SandboxApp:
     # -- webhooks ----------------------------------------------------------------------------
     def deliver_webhook(self, url: str, body: bytes | Mapping[str, Any] | list[Any],
                         headers: Mapping[str, str] | None = None, *, method: str = "POST") -> WebhookDelivery:
-        """Call a subscriber like the vendor would; the drop knob may silently lose it."""
+        """Call a subscriber like the vendor would. Returns the (first) delivery.
+
+        The knobs may silently drop it, send it twice (``webhook_duplicate_rate``) or hold each sending back a
+        random while (``webhook_delay_ms``, from a background thread, so later notices can overtake it).
+        """
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         delivery = WebhookDelivery(url=url, body=raw, headers={"Content-Type": "application/json", **(headers or {})})
+        deliveries = [delivery]
         with self.lock:
             dropped = self.random.random() < self.knobs.webhook_drop_rate
-            self.webhooks.append(delivery)
+            if not dropped and self.knobs.webhook_duplicate_rate \
+                    and self.random.random() < self.knobs.webhook_duplicate_rate:
+                deliveries.append(WebhookDelivery(url=url, body=raw, headers=dict(delivery.headers), duplicate=True))
+            delays = [self.random.uniform(0, self.knobs.webhook_delay_ms / 1000) if self.knobs.webhook_delay_ms
+                      else 0.0 for _ in deliveries]
+            self.webhooks.extend(deliveries)
         if dropped:
             delivery.dropped = True
             return delivery
-        if self.knobs.webhook_async:
-            threading.Thread(target=self._post, args=(delivery, method), daemon=True).start()
-        else:
-            self._post(delivery, method)
+        for sending, delay in zip(deliveries, delays, strict=True):
+            if delay or self.knobs.webhook_async:
+                threading.Thread(target=self._post, args=(sending, method, delay), daemon=True).start()
+            else:
+                self._post(sending, method)
         return delivery
 
-    def _post(self, delivery: WebhookDelivery, method: str) -> None:
+    def _post(self, delivery: WebhookDelivery, method: str, delay: float = 0.0) -> None:
+        if delay:
+            time.sleep(delay)
         session = transport.build_session()
         try:
             response = session.request(method, delivery.url, data=delivery.body or None,

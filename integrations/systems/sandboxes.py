@@ -2,7 +2,8 @@
 
 ``/sandbox/_knobs/<system>`` is the drill panel of a demo sandbox: GET answers its knobs and a count of
 the requests it served (by method and status class); POST a JSON object sets knobs (``latency_ms``,
-``error_rate``, ``throttle_rate``, ``webhook_drop_rate``, ``rate_limit``, ``webhook_async``) and
+``error_rate``, ``throttle_rate``, ``webhook_drop_rate``, ``rate_limit``, ``webhook_async``,
+``webhook_duplicate_rate``, ``webhook_delay_ms``, ``lost_answer_rate``, ``late_answer_rate``, ``late_answer_ms``) and
 ``{"clear_log": true}`` empties its request log. It exists only where the sandboxes are mounted.
 ``SANDBOX_DEMO_DATA=false`` starts the demo sandboxes empty (drills that count every record).
 ``SANDBOX_STATE_DIR`` (``var/sandboxes`` under ``make run``) keeps each sandbox's data in its own SQLite file
@@ -31,7 +32,9 @@ _lock = threading.Lock()
 SANDBOX_PREFIX = "/sandbox"
 KNOBS_PREFIX = f"{SANDBOX_PREFIX}/_knobs"
 #: Knobs the drill panel may set; the seed stays as the sandbox was built.
-SETTABLE_KNOBS = ("latency_ms", "error_rate", "throttle_rate", "webhook_drop_rate", "rate_limit", "webhook_async")
+SETTABLE_KNOBS = ("latency_ms", "error_rate", "throttle_rate", "webhook_drop_rate", "rate_limit", "webhook_async",
+                  "webhook_duplicate_rate", "webhook_delay_ms", "lost_answer_rate", "late_answer_rate",
+                  "late_answer_ms")
 
 
 def demo_sandbox(key: str) -> Any:
@@ -68,8 +71,11 @@ def sandbox_knobs_state(sandbox: Any) -> dict[str, Any]:
     with sandbox.lock:
         served = Counter(f"{r.method} {r.status // 100}xx" for r in sandbox.requests
                          if not r.path.startswith("/Auth"))
-        webhooks = Counter("dropped" if w.dropped else "sent" for w in sandbox.webhooks)
-    return {"knobs": dataclasses.asdict(sandbox.knobs), "requests": dict(served), "webhooks": dict(webhooks)}
+        webhooks = Counter("dropped" if w.dropped else "duplicated" if w.duplicate else "sent"
+                           for w in sandbox.webhooks)
+        throttled = sum(1 for r in sandbox.requests if r.status == 429)
+    return {"knobs": dataclasses.asdict(sandbox.knobs), "requests": dict(served), "webhooks": dict(webhooks),
+            "throttled": throttled}
 
 
 def sandbox_knobs_app(environ, start_response):

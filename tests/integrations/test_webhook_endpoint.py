@@ -171,3 +171,29 @@ def test_events_of_an_entity_without_toggles_are_not_acted_upon(client, world, p
     WebhookToggle.objects.filter(integration=world.integration, entity="person").delete()
     assert post(client, world.integration, notice(entity="person")).json()["ignored"] == 1
     assert not InboundEvent.objects.exists()
+
+
+def test_a_notice_of_a_record_waiting_in_a_reconciliation_goes_ahead_of_it(client, world, parser, monkeypatch,
+                                                                            django_capture_on_commit_callbacks):
+    from integrations import tasks
+    from integrations.engine.ingest import events_ingest_batch
+    from integrations.engine.runs import run_start
+    from integrations.models import EventSource
+
+    queued: list[tuple[object, str]] = []
+    monkeypatch.setattr(tasks, "async_task", lambda func, arg, **kw: queued.append((arg, kw.get("cluster"))))
+    run = run_start(integration=world.integration, kind="reconcile", entity="organisation")
+    with django_capture_on_commit_callbacks(execute=True):
+        events_ingest_batch(integration=world.integration, system="webcrm", entity="organisation",
+                            external_ids=["41", "42"], source=EventSource.RECONCILE, run_id=run.pk)
+    waiting = InboundEvent.objects.get(external_id="42")
+    queued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, world.integration, notice("42")).status_code == 200
+    waiting.refresh_from_db()
+    assert (waiting.source, waiting.run_id, waiting.deliveries) == (EventSource.WEBHOOK, run.pk, 2)
+    assert queued == [(waiting.pk, "synkro-live")]  # handed to the live workers, still counted in its run
+    assert InboundEvent.objects.get(external_id="41").source == EventSource.RECONCILE
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, world.integration, notice("42")).status_code == 200
+    assert queued == [(waiting.pk, "synkro-live")]  # already live: nothing handed twice
