@@ -225,7 +225,6 @@ def daily_reports_task() -> int:
     return posted
 
 
-
 HOOKS_TASK = "integrations.tasks.hooks_follow_task"
 
 
