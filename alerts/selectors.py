@@ -14,12 +14,11 @@ from integrations.models import (
     Connection,
     ConnectionStatus,
     EventSource,
-    EventState,
     InboundEvent,
     Integration,
     WebhookStat,
 )
-from support.selectors import unresolved_failures
+from support.selectors import dead_letters, unresolved_failures
 from tenants.access import scoped
 from tenants.models import Tenant
 
@@ -44,8 +43,9 @@ def failures_unresolved_count(*, tenant: Tenant, since: dt.datetime) -> int:
 
 
 def dead_letters_count(*, tenant: Tenant) -> int:
-    """Events parked as failed (``InboundEvent.state == failed``): they wait for a person to replay them."""
-    return scoped(InboundEvent, tenant).filter(state=EventState.FAILED).count()
+    """The dead letters the Dead letters screen lists (``support.selectors.dead_letters``): events parked as failed
+    whose record no later change has synced since."""
+    return dead_letters(tenant=tenant).count()
 
 
 @dataclass(frozen=True)

@@ -191,8 +191,10 @@ SCHEDULES = {
 }
 
 
-#: Schedules the live workers run: recovery must never wait behind bulk work.
-LIVE_SCHEDULES = ("integrations.tasks.events_dispatch_task", "integrations.tasks.hooks_owed_task")
+#: Schedules the live workers run: recovery, and alerts to people, must never wait behind bulk work (an import
+#: can fill the bulk queue for an hour).
+LIVE_SCHEDULES = ("integrations.tasks.events_dispatch_task", "integrations.tasks.hooks_owed_task",
+                  "alerts.tasks.alert_digests_task")
 
 
 def schedules_ensure(**_: object) -> None:

@@ -153,6 +153,28 @@ def _row_key(row: dict[str, Any]) -> Any:
     return row.get("id")
 
 
+def _as_the_engine_reads(integration: Integration, entity: str, direction: str, rows: list[dict[str, Any]]
+                         ) -> list[dict[str, Any]]:
+    """``rows`` (snapshot dicts) with ``overflow`` as the engine applies it: a row whose target holds a number, code
+    or id refuses a longer value whatever its stored setting (``validation.rows_refusing_longer``), as the mapping
+    table shows it."""
+    from types import SimpleNamespace
+
+    from .selectors import entity_sides
+    from .validation import EntityConfig, MappingRow, rows_refusing_longer
+
+    try:
+        crm, erp = entity_sides(SimpleNamespace(integration=integration, entity=entity))
+    except ValueError:  # an entity the catalogs no longer know: shown as stored
+        return rows
+    refusing = rows_refusing_longer(
+        config=EntityConfig(direction=direction),
+        rows=[MappingRow(erp_field=row.get("erp_field", ""), crm_field=row.get("crm_field", ""),
+                         direction=row.get("direction", ""), key=_row_key(row)) for row in rows],
+        crm=crm, erp=erp)
+    return [{**row, "overflow": "refuse"} if _row_key(row) in refusing else row for row in rows]
+
+
 def _row_cells(integration: Integration, label: str, row: dict[str, Any], today: dict[str, Any] | None
                ) -> tuple[list[str], list[str]]:
     other = today if today is not None else row
@@ -195,6 +217,8 @@ def settings_in_force(*, integration: Integration, entity: str, version_id: int 
         pos_changes = {name: [value, pos_today.get(name)] for name, value in pos_then.items() if name != "registers"}
         result.settings += [SettingLine(label=lbl, then=a, today=b, changed=a != b)
                             for lbl, a, b in _words(integration, "POS settings", pos_changes)]
+    then["rows"] = _as_the_engine_reads(integration, entity, then["settings"].get("direction", ""), then["rows"])
+    today["rows"] = _as_the_engine_reads(integration, entity, today["settings"].get("direction", ""), today["rows"])
     today_rows = {_row_key(row): row for row in today["rows"]}
     then_keys = set()
     for row in then["rows"]:

@@ -48,9 +48,11 @@ def failure_resolved() -> Q:
 
     Resolved means: a later entry (``at`` later, or the same moment and a higher id) of the same integration, entity
     and direction, with an action of ``RESOLVING_ACTIONS``, for the same record — each record id the failure names
-    (``crm_id``, ``erp_id``; a failure usually names only its source's) must be the success's too. A failure naming
-    no record is never resolved. Correlated ``EXISTS`` subqueries on the (integration, crm_id) and (integration,
-    erp_id) indexes: no query per entry. Use it on any queryset of log entries; it is true only of failures.
+    (``crm_id``, ``erp_id``; a failure usually names only its source's) must be the success's too; or the failure's
+    own change, taken up again (replayed, retried), ended done — also when it found nothing left to write, which
+    writes no entry. Otherwise a failure naming no record is never resolved. Correlated ``EXISTS`` subqueries on the
+    (integration, crm_id) and (integration, erp_id) indexes: no query per entry. Use it on any queryset of log
+    entries; it is true only of failures.
     """
     later = SyncLogEntry.objects.filter(
         Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk")),
@@ -62,7 +64,10 @@ def failure_resolved() -> Q:
     return Q(action=LogAction.FAILED) & (
         (Q(erp_id="") & ~Q(crm_id="") & by_crm)
         | (Q(crm_id="") & ~Q(erp_id="") & by_erp)
-        | (~Q(crm_id="") & ~Q(erp_id="") & by_both))
+        | (~Q(crm_id="") & ~Q(erp_id="") & by_both)
+        # its own change was taken up again (a replay, a retry) and ended well, even with nothing left to write:
+        # the record was back to what was last synced
+        | Q(event__state=EventState.DONE))
 
 
 def unresolved_failures(*, tenant: Tenant, entries: QuerySet[SyncLogEntry] | None = None,
@@ -180,6 +185,8 @@ class EntryChain:
     replays: list[SyncRun] = field(default_factory=list)
     #: Whether the entry offers "Replay": a parked failure, or a skip a person can fix (``log_entry_replayable``).
     replayable: bool = False
+    #: A failure that a later success of the same record settled (``failure_resolved``): nothing left to replay.
+    resolved: bool = False
 
 
 def log_entry_chain(*, tenant: Tenant, entry: SyncLogEntry) -> EntryChain:
@@ -196,7 +203,9 @@ def log_entry_chain(*, tenant: Tenant, entry: SyncLogEntry) -> EntryChain:
         replays = list(scoped(SyncRun, tenant).filter(kind=RunKind.REPLAY, events=entry.event))
     return EntryChain(entry=entry, event=entry.event, run=entry.run, entity_sync=entity_sync,
                       mappings=list(entity_sync.field_mappings.all()) if entity_sync else [], link=link,
-                      replays=replays, replayable=log_entry_replayable(entry))
+                      replays=replays, replayable=log_entry_replayable(entry),
+                      resolved=entry.action == LogAction.FAILED and
+                      SyncLogEntry.objects.filter(pk=entry.pk).filter(failure_resolved()).exists())
 
 
 # -- the dashboard ---------------------------------------------------------------------------------------------

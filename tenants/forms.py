@@ -12,6 +12,7 @@ class RetentionForm(forms.Form):
 
     retention_days = forms.IntegerField(
         label="Keep sync history for (days)", min_value=RETENTION_DAYS_MIN, max_value=RETENTION_DAYS_MAX,
+        help_text=f"From {RETENTION_DAYS_MIN} to {RETENTION_DAYS_MAX} days.",
         error_messages={
             "required": "Say how many days to keep the sync history.",
             "invalid": "Give a whole number of days.",

@@ -88,7 +88,8 @@ def retention_update(request: HttpRequest) -> HttpResponse:
         days = form.cleaned_data["retention_days"]
         tenant_retention_set(tenant=request.tenant, days=days)
         messages.success(request, f"Sync history is now kept for {days} days; the next daily clean-up applies it.")
-    else:
-        problems = " ".join(error for errors in form.errors.values() for error in errors)
-        messages.error(request, f"The history setting was not changed. {problems}")
-    return redirect(reverse("tenant-settings", args=[request.tenant.slug]) + "#retention")
+        return redirect(reverse("tenant-settings", args=[request.tenant.slug]) + "#retention")
+    problems = " ".join(error for errors in form.errors.values() for error in errors)
+    messages.error(request, f"The history setting was not changed. {problems}")
+    # the page's top, where the message stands: a jump to the section would hide it on a phone
+    return redirect(reverse("tenant-settings", args=[request.tenant.slug]))

@@ -193,7 +193,7 @@ def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -
 
 
 #: A notice of a record Synkro wrote this recently is most likely the echo of that write.
-ECHO_WINDOW = timedelta(minutes=2)
+ECHO_WINDOW = timedelta(seconds=30)
 
 
 def probable_echoes(integration_id: int, records: Mapping[int, tuple[str, str]]) -> set[int]:

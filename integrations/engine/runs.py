@@ -339,6 +339,8 @@ def run_state_words(run: SyncRun, *, failed: int = 0) -> str:
         if run.total is not None and run.kind != RunKind.PREVIEW:
             waiting = max(0, run.total - run.done)
             return f"Running, {waiting} of {run.total} waiting" if waiting else "Running"
+        if not run.done and not run.cursor and run.kind in (RunKind.RECONCILE, RunKind.IMPORT):
+            return "Queued: starts when a bulk worker is free"  # behind an import or a reconciliation
         return "Running"
     if run.state == RunState.DONE:
         return f"Finished with {failed} failed" if failed else "Finished"

@@ -218,3 +218,16 @@ def test_a_pos_entry_shows_the_pos_settings_as_then(world):
     shown = settings_in_force(integration=pos, entity="daily_report", version_id=version)
     journal = _by_label(shown.settings)["POS journal"]
     assert (journal.then, journal.today, journal.changed) == ("(empty)", "KASSE", True)
+
+
+def test_a_row_whose_target_is_a_number_reads_as_refusing_whatever_its_stored_setting(world):
+    """The engine refuses to shorten an identifier (a debtor number), so the settings then say so, as the mapping
+    table does — not the "shorten" the row stores."""
+    integration = world.integration
+    shown = settings_in_force(integration=integration, entity=ORG,
+                              version_id=latest_version_id(integration_id=integration.pk))
+    erp_fields = [row.erp_field for row in _organisation_sync(integration).field_mappings.order_by("position", "pk")]
+    by_erp = dict(zip(erp_fields, shown.rows, strict=True))
+    assert _row(integration, "Account").overflow == "shorten"
+    assert "Refuse: the record waits, nothing written" in by_erp["Account"].cells
+    assert "Shorten at a word boundary (and log it)" in by_erp["Name"].cells

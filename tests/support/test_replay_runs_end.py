@@ -161,3 +161,15 @@ def test_done_counts_every_change_no_longer_waiting_once_the_total_is_known():
     assert run_done_count(total=5, waiting=2, finished=1) == 3  # two left the run meanwhile
     assert run_done_count(total=5, waiting=0, finished=0) == 5
     assert run_done_count(total=2, waiting=3, finished=0) == 0
+
+
+def test_a_reconciliation_waiting_for_a_bulk_worker_says_it_is_queued():
+    from integrations.engine.runs import run_state_words
+    from integrations.models import RunKind, RunState, SyncRun
+
+    waiting = SyncRun(kind=RunKind.RECONCILE, state=RunState.RUNNING, done=0)
+    assert run_state_words(waiting) == "Queued: starts when a bulk worker is free"
+    listing = SyncRun(kind=RunKind.RECONCILE, state=RunState.RUNNING, done=500)
+    assert run_state_words(listing) == "Running"
+    replay = SyncRun(kind=RunKind.REPLAY, state=RunState.RUNNING, done=0)
+    assert run_state_words(replay) == "Running"

@@ -57,11 +57,32 @@ def test_a_later_success_of_another_tenant_or_integration_resolves_nothing(world
 
 def test_the_dashboard_and_the_dead_letters_screen_say_so(client, world, log):
     event = parked(world, "17")
-    log(minutes_ago=30, action="failed", crm_id="17", event=event)
+    failure = log(minutes_ago=30, action="failed", crm_id="17", event=event)
+    open_failure = log(minutes_ago=30, action="failed", crm_id="18", event=parked(world, "18"))
     log(minutes_ago=10, action="updated", crm_id="17", erp_id="D17")
     client.force_login(world.support)
+    detail = client.get(f"/t/{world.tenant.slug}/log/{failure.pk}/").content.decode()
+    assert "synced since by a later change of the record; nothing to replay" in detail
+    assert "Failed (parked, can be replayed)" not in detail and "/replay/" not in detail
+    open_detail = client.get(f"/t/{world.tenant.slug}/log/{open_failure.pk}/").content.decode()
+    assert "Failed (parked, can be replayed)" in open_detail and "nothing to replay" not in open_detail
     page = client.get(f"/t/{world.tenant.slug}/dead-letters/").content.decode()
     assert f'data-event="{event.pk}"' not in page
     assert "1 earlier failed change is not listed: its record was synced since by a later change." in page
     log_page = client.get(f"/t/{world.tenant.slug}/log/?action=failed&unresolved=on").content.decode()
     assert "Only failures not synced since" in log_page
+
+
+def test_a_failure_whose_replayed_change_found_nothing_left_to_write_no_longer_counts(world, log):
+    """The record was put back as it was last synced and the replay ended well without writing: settled."""
+    from alerts.selectors import dead_letters_count
+
+    settled_event, open_event = parked(world, "21"), parked(world, "22")
+    settled = log(minutes_ago=30, action="failed", crm_id="21", event=settled_event)
+    still = log(minutes_ago=30, action="failed", crm_id="22", event=open_event)
+    InboundEvent.objects.filter(pk=settled_event.pk).update(
+        state=EventState.DONE, last_error="No mapped field changed since the last sync (or it was our own write).")
+    open_ids = set(unresolved_failures(tenant=world.tenant).values_list("pk", flat=True))
+    assert settled.pk not in open_ids and still.pk in open_ids
+    # the alert counts the dead letters the screen lists
+    assert dead_letters_count(tenant=world.tenant) == dead_letters(tenant=world.tenant).count() == 1
