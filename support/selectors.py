@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -369,9 +369,10 @@ def webhook_health(*, tenant: Tenant, integration: Integration, now: dt.datetime
     """Per system of the integration, per entity: last received, how many in 24 h, the last error."""
     now = now or timezone.now()
     webhook_events = scoped(InboundEvent, tenant).filter(integration=integration, source=EventSource.WEBHOOK)
+    # notices, not stored changes: five deliveries of one change are five notices, as the "ever" counter counts them
     recent = {(r["system"], r["entity"]): r["n"] for r in
               webhook_events.filter(received_at__gte=now - dt.timedelta(hours=24))
-              .values("system", "entity").annotate(n=Count("id")).order_by()}
+              .values("system", "entity").annotate(n=Sum("deliveries")).order_by()}
     last_ever = {(r["system"], r["entity"]): r["last"] for r in
                  webhook_events.values("system", "entity").annotate(last=Max("received_at")).order_by()}
     stats = {(s.system, s.entity): s for s in scoped(WebhookStat, tenant).filter(integration=integration)}
