@@ -48,6 +48,12 @@ class SyncLink(TenantOwned):
             models.UniqueConstraint(fields=["integration", "entity", "erp_id"], condition=~Q(erp_id=""),
                                     name="link_unique_erp_record"),
         ]
+        # A record's link is looked up by its id on one side. SQLite cannot use the partial unique indexes above
+        # for that (the lookup does not repeat their condition) and scanned every link of the integration.
+        indexes = [
+            models.Index(fields=["integration", "crm_id"], name="link_crm_record"),
+            models.Index(fields=["integration", "erp_id"], name="link_erp_record"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entity} webCRM {self.crm_id or '—'} ↔ ERP {self.erp_id or '—'}"
