@@ -79,12 +79,17 @@ def event_process_task(event_id: int) -> str:
     return outcome.action if outcome else "nothing to do"
 
 
-def events_hand_over(*, event_ids: list[int]) -> None:
-    """Hand due events to their queue now (bulk work to the bulk queue, the rest to the live one), a task each."""
+def _queues_of(event_ids: list[int]) -> dict[int, str]:
+    """Each event's queue, in the order given: bulk work (an import's, a reconciliation's) to the bulk queue, the
+    rest to the live one. One query."""
     bulk = process.bulk_events(event_ids)
-    for event_id in event_ids:
-        async_task(EVENT_TASK, event_id, group="events",
-                   cluster=bulk_queue() if event_id in bulk else settings.Q_LIVE_CLUSTER)
+    return {event_id: bulk_queue() if event_id in bulk else settings.Q_LIVE_CLUSTER for event_id in event_ids}
+
+
+def events_hand_over(*, event_ids: list[int]) -> None:
+    """Hand due events to their queue now, a task each (:func:`_queues_of`)."""
+    for event_id, queue in _queues_of(event_ids).items():
+        async_task(EVENT_TASK, event_id, group="events", cluster=queue)
 
 
 #: Above this many tasks waiting in the broker the dispatcher adds none: what it would hand over is most
@@ -100,12 +105,10 @@ def events_dispatch_task() -> int:
     process.events_requeue_stale()
     runs_settle()
     due = process.events_to_dispatch()
-    bulk = process.bulk_events(due)
     # Each queue is filled only while it is short: what it would be handed is most likely in it already.
     room = {queue: _queue_size(queue) <= DISPATCH_QUEUE_LIMIT for queue in (bulk_queue(), settings.Q_LIVE_CLUSTER)}
     handed = 0
-    for event_id in due:
-        queue = bulk_queue() if event_id in bulk else settings.Q_LIVE_CLUSTER
+    for event_id, queue in _queues_of(due).items():
         if room[queue]:
             async_task(EVENT_TASK, event_id, group="events", cluster=queue)
             handed += 1
