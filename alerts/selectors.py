@@ -52,10 +52,11 @@ def dead_letters_count(*, tenant: Tenant) -> int:
 class NoticeSilence:
     """One system of one running integration: when it last sent a notice, and what else found its changes.
 
-    ``last_notice_at`` is the newest ``WebhookStat.last_received_at`` of the system (webhooks, and Fortnox's change
-    stream, which goes through the same intake); None when it never sent one. ``found_by_reconcile`` and
-    ``found_by_poll`` count the changes of that system stored by a reconciliation / by polling since the window's
-    start (``InboundEvent.source``); ``reconciled_at`` is when the newest of those reconciliation changes was stored.
+    ``last_notice_at`` is the newest notice of the system (webhooks, and Fortnox's change stream, which goes through
+    the same intake): the newest ``InboundEvent.last_notice_at`` or ``WebhookStat.last_received_at``; None when it
+    never sent one. ``found_by_reconcile`` and ``found_by_poll`` count the changes of that system stored by a
+    reconciliation / by polling since the window's start (``InboundEvent.source``); ``reconciled_at`` is when the
+    newest of those reconciliation changes was stored.
     """
 
     integration: Integration
@@ -81,9 +82,16 @@ def notice_silences(*, tenant: Tenant, since: dt.datetime) -> list[NoticeSilence
                         .select_related("crm_connection", "erp_connection"))
     if not integrations:
         return []
-    last_notice = {(row["integration"], row["system"]): row["last"] for row in
-                   scoped(WebhookStat, tenant).values("integration", "system")
-                   .annotate(last=Max("last_received_at")).order_by()}
+    # stored notices are counted on their events, the counter rows hold the rest (``engine.intake``): one query
+    last_notice: dict[tuple[int, str], dt.datetime] = {}
+    counted = (scoped(WebhookStat, tenant).values("integration", "system").annotate(last=Max("last_received_at"))
+               .order_by())
+    stored = (scoped(InboundEvent, tenant).filter(notices__gt=0).values("integration", "system")
+              .annotate(last=Max("last_notice_at")).order_by())
+    for row in counted.union(stored, all=True):
+        key = (row["integration"], row["system"])
+        if row["last"] is not None and (key not in last_notice or row["last"] > last_notice[key]):
+            last_notice[key] = row["last"]
     found = {(row["integration"], row["system"]): row for row in
              scoped(InboundEvent, tenant)
              .filter(received_at__gte=since, source__in=[EventSource.RECONCILE, EventSource.POLL])

@@ -16,15 +16,18 @@ from datetime import UTC, datetime
 
 from bench.common import ROOT, SCALE
 
-BENCHES = ["ingest", "latency", "live_under_bulk", "fortnox_stream", "economy", "ratelimit", "initial_import",
-           "synclog"]
+BENCHES = ["ingest", "ingest_pg", "per_record", "per_record_pg", "latency", "live_under_bulk", "fortnox_stream",
+           "economy", "ratelimit", "initial_import", "synclog"]
+#: Benchmarks run a second time on a throwaway PostgreSQL (``scripts/with-postgres.sh``), under this suffix.
+ON_POSTGRES = "_pg"
 
 
 def run_one(name: str) -> dict:
     began = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", f"bench.{name}"], cwd=ROOT, capture_output=True, text=True, timeout=3600
-    )
+    command = [sys.executable, "-m", f"bench.{name.removesuffix(ON_POSTGRES)}"]
+    if name.endswith(ON_POSTGRES) and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        command = [str(ROOT / "scripts" / "with-postgres.sh"), *command]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=3600)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         sys.stderr.write(done.stderr[-3000:])
@@ -64,6 +67,8 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             met(ok(lambda: ing["req_per_s"] >= 1000 and ing["accepted_not_stored"] == 0
                    and ing.get("stored_within_sent", True))),
         ),
+        *ingest_ratio_rows(r),
+        *per_record_rows(r),
         (
             "Webhook → target write latency",
             f"p50 {get('latency', 'p50_s')} s, p95 {get('latency', 'p95_s')} s, max {get('latency', 'max_s')} s",
@@ -119,12 +124,7 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
                 )
             ),
         ),
-        (
-            "Initial import (processing sample)",
-            f"{get('initial_import', 'process_rec_per_s')} rec/s, one worker",
-            "(no target; see notes)",
-            "—",
-        ),
+        *import_rows(imp),
         (
             "Sync log, first page",
             f"{get('synclog', 'first_page_ms')} ms",
@@ -138,6 +138,93 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             met(ok(lambda: log["filtered_page_ms"] < 150)),
         ),
     ]
+
+
+#: Per-record targets: statements for a create / an update, requests for a record's own sync.
+SQL_TARGET = {"create": 10, "update": 8}
+HTTP_TARGET = 3
+COST_KINDS = [("create_to_erp", "create → ERP"), ("create_to_crm", "create → CRM"),
+              ("update_to_erp", "update → ERP"), ("update_to_crm", "update → CRM"),
+              ("echo_from_erp", "echo from ERP"), ("echo_from_crm", "echo from CRM")]
+
+
+def ingest_ratio_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """Webhook ingest against a plain Django view doing one INSERT, both served by the same gunicorn in one run."""
+    out = []
+    for name, database in (("ingest", "SQLite"), ("ingest_pg", "PostgreSQL")):
+        figures = results.get(name) or {}
+        if "ratio_to_reference" not in figures:
+            out.append((f"Ingest ÷ one-INSERT view ({database})", figures.get("error", "not measured"), "≥ 0.85", "—"))
+            continue
+        out.append((f"Ingest ÷ one-INSERT view ({database})",
+                    f"{figures['req_per_s']:,.0f} ÷ {figures['reference_req_per_s']:,.0f} req/s = "
+                    f"{figures['ratio_to_reference']:.2f}; "
+                    f"{figures.get('accepted_not_stored')} accepted but not stored",
+                    "≥ 0.85; all stored",
+                    "yes" if figures["ratio_to_reference"] >= 0.85 and figures.get("accepted_not_stored") == 0
+                    else "**no**"))
+    return out
+
+
+def import_rows(figures: dict) -> list[tuple[str, str, str, str]]:
+    """Each direction of the initial import end to end, its requests per record and its share of the vendor limits."""
+    out = []
+    for prefix, words in (("to_erp_", "webCRM → Uniconta (list inserts)"), ("", "Uniconta → webCRM (one by one)")):
+        if f"{prefix}end_to_end_rec_per_s" not in figures:
+            continue
+
+        def f(key, prefix=prefix):
+            return figures.get(f"{prefix}{key}")
+
+        out.append((
+            f"Initial import {words}, sample of {f('processed_sample')}",
+            f"{f('end_to_end_rec_per_s')} rec/s end to end (one worker, vendors unthrottled); per record "
+            f"{f('webcrm_requests_per_record')} webCRM and {f('uniconta_requests_per_record')} Uniconta requests; "
+            f"the vendors' limits allow {f('limit_bound_rec_per_s')} rec/s",
+            "(reference: the vendor limits)",
+            "—",
+        ))
+    return out
+
+
+def per_record_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """Statements and requests per record, and time per event as links grow, on each database measured."""
+    out = []
+    for name, database in (("per_record", "SQLite"), ("per_record_pg", "PostgreSQL")):
+        figures = results.get(name) or {}
+        cost = figures.get("cost") or {}
+        if not cost:
+            out.append((f"Per-record cost ({database})", figures.get("error", "not measured"), "", "—"))
+            continue
+        sql_parts, http_parts, sql_ok, http_ok = [], [], True, True
+        for key, words in COST_KINDS:
+            kind = cost.get(key) or {}
+            if not kind:
+                continue
+            target = SQL_TARGET.get(key.split("_")[0])
+            ratio = f" ({kind['sql'] / target:.2f}×)" if target else ""
+            sql_parts.append(f"{words} {kind['sql']:g}{ratio}")
+            if target:
+                sql_ok = sql_ok and kind["sql_max"] <= target
+            systems = ", ".join(f"{system} {n:g}" for system, n in kind.get("http_by_system", {}).items() if n)
+            http_parts.append(f"{words} {kind['http']:g}" + (f" ({systems})" if systems else ""))
+            if key.startswith("update"):
+                http_ok = http_ok and kind["http"] <= HTTP_TARGET
+        out.append((f"SQL statements per record ({database})", "; ".join(sql_parts),
+                    f"≤ {SQL_TARGET['create']} create, ≤ {SQL_TARGET['update']} update (ratio to target)",
+                    "yes" if sql_ok else "**no**"))
+        out.append((f"HTTP requests per record ({database})", "; ".join(http_parts),
+                    f"≤ {HTTP_TARGET} for the record's own sync", "yes" if http_ok else "**no**"))
+        times = figures.get("time_per_event") or {}
+        if times:
+            steps = sorted(times, key=int)
+            measured = " / ".join(f"{times[s]['median_ms']:g}" for s in steps)
+            ratios = " / ".join(f"{times[s]['ratio_to_empty']:.2f}×" for s in steps)
+            links = " / ".join(f"{int(s):,}" for s in steps)
+            worst = times[steps[-1]]["ratio_to_empty"]
+            out.append((f"Time per event at {links} links ({database})", f"median {measured} ms ({ratios} empty)",
+                        "≤ 1.25× empty", "yes" if worst <= 1.25 else "**no**"))
+    return out
 
 
 def sizes(results: dict) -> str:

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "integrations.url_secrets.SecretsInUrlMiddleware",
+    # Webhook calls (a token, no person) skip the rest of the stack (integrations/webhooks.py).
+    "integrations.webhooks.WebhookShortcutMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -255,11 +257,15 @@ Q_LIVE_CLUSTER = "synkro-live"
 #: Each worker process runs a keeper thread renewing its short leases and taking up what dead workers left
 #: (integrations/keeper.py). Off only where no worker runs (the test suite drives the engine by hand).
 LEASE_KEEPER = env.bool("LEASE_KEEPER", default=True)
+# django-q2's own brokers, whose live queue also takes up the events webhooks stored without a task
+# (integrations/brokers.py): a webhook call writes its event and nothing else.
 if Q_BROKER.startswith(("redis://", "rediss://", "unix://")):
     Q_CLUSTER["redis"] = Q_BROKER
+    Q_CLUSTER["broker_class"] = "integrations.brokers.RedisBroker"
 else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.2)
+    Q_CLUSTER["broker_class"] = "integrations.brokers.OrmBroker"
 
 # The external systems Synkro knows, found through integrations.systems.registry.
 SYNKRO_SYSTEMS = [

@@ -11,6 +11,10 @@ class IntegrationsConfig(AppConfig):
 
         # The periodic tasks exist wherever the database does, without a manual step.
         post_migrate.connect(schedules_ensure, sender=self, dispatch_uid="synkro-schedules")
+        # A later migration that rebuilds a watched table on SQLite drops its triggers: put them back every time.
+        from .settings_triggers import settings_triggers_on_migrate
+
+        post_migrate.connect(settings_triggers_on_migrate, sender=self, dispatch_uid="synkro-settings-triggers")
         # Every worker process keeps its leases alive and takes up what dead workers left, from its first moment.
         from django_q.signals import post_spawn
 

@@ -114,6 +114,7 @@ class Connection(TenantOwned):
         kwargs.setdefault("token_store", DjangoCacheTokenStore())
         kwargs.setdefault("credentials_changed", store)
         kwargs.setdefault("credentials_held", held)
+        kwargs.setdefault("connection_id", self.pk)  # keys the pooled HTTP session: never shared between connections
         if self.pk is not None:
             from .connection_status import call_observer_for
 
@@ -149,6 +150,10 @@ class Integration(TenantOwned):
     hooks_owed = models.CharField(max_length=10, blank=True, default="")
     #: Why the last attempt to remove or register the webhooks did not succeed, in words; blank after a success.
     hooks_error = models.TextField(blank=True, default="")
+    #: Goes up with every change of what the engine reads to sync (this row, its connections' address and
+    #: credentials, its entities' settings, mapping rows, POS settings, a new settings version), by database
+    #: triggers (migration 0019), so a worker reuses its settings only while this number is unchanged.
+    settings_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -100,6 +100,12 @@ class InboundEvent(TenantOwned):
     run = models.ForeignKey("integrations.SyncRun", null=True, blank=True, on_delete=models.SET_NULL,
                             related_name="events")
     processed_at = models.DateTimeField(null=True, blank=True)
+    #: Webhook (and Fortnox stream) notices this event took in, and when the last came: the webhook health
+    #: screen counts from here, so storing a notice writes no shared counter row (``engine.intake``).
+    notices = models.PositiveIntegerField(default=0, db_default=0)
+    last_notice_at = models.DateTimeField(null=True, blank=True)
+    #: Stored by a webhook without a task: the live workers' broker takes it up (``engine.handover``).
+    awaits_worker = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["received_at", "pk"]
@@ -109,7 +115,8 @@ class InboundEvent(TenantOwned):
                 name="one_pending_event_per_record",
             ),
         ]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="event_due")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="event_due"),
+                   models.Index(fields=["id"], condition=Q(awaits_worker=True), name="event_awaits_worker")]
 
     def __str__(self) -> str:
         return f"{self.system} {self.entity} {self.external_id} {self.action} ({self.state})"

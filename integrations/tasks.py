@@ -68,9 +68,12 @@ def events_enqueue(*, event_ids: list[int], live: bool = False) -> None:
 
 
 def events_process_task(event_ids: list[int]) -> int:
-    """Process a chunk of events one after the other; each is claimed on its own, so a retry is harmless."""
+    """Process a chunk of events; each is claimed on its own, so a retry is harmless. An import's or a
+    reconciliation's event leads a batch of its kind where the target has a list insert (``engine.bulk_create``)."""
+    from .engine.bulk_create import events_batch_process
+
     keeper_ensure()
-    return sum(1 for event_id in event_ids if process.event_process(event_id=event_id) is not None)
+    return events_batch_process(event_ids=event_ids)
 
 
 def event_process_task(event_id: int) -> str:

@@ -14,6 +14,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from integrations.engine.intake import webhook_notices
 from integrations.models import (
     Conflict,
     EventSource,
@@ -376,20 +377,26 @@ def webhook_health(*, tenant: Tenant, integration: Integration, now: dt.datetime
     last_ever = {(r["system"], r["entity"]): r["last"] for r in
                  webhook_events.values("system", "entity").annotate(last=Max("received_at")).order_by()}
     stats = {(s.system, s.entity): s for s in scoped(WebhookStat, tenant).filter(integration=integration)}
+    # stored notices are counted on their events; the counter row holds the rest (dropped ones, removed events')
+    notices = {(system, entity): count for (_, system, entity), count in
+               webhook_notices(events=scoped(InboundEvent, tenant).filter(integration=integration)).items()}
     toggles: dict[tuple[str, str], list[str]] = {}
     for toggle in scoped(WebhookToggle, tenant).filter(integration=integration).order_by("system", "entity"):
         actions = toggles.setdefault((toggle.system, toggle.entity), [])
         if toggle.enabled:
             actions.append(toggle.action)
     health: dict[str, list[WebhookHealth]] = {}
-    for key in sorted(set(toggles) | set(stats) | set(last_ever)):
+    for key in sorted(set(toggles) | set(stats) | set(last_ever) | set(notices)):
         stat = stats.get(key)
         count = recent.get(key, 0)
-        candidates = [t for t in (last_ever.get(key), stat.last_received_at if stat else None) if t]
+        stored = notices.get(key)
+        candidates = [t for t in (last_ever.get(key), stat.last_received_at if stat else None,
+                                  stored.last_notice_at if stored else None) if t]
         health.setdefault(key[0], []).append(WebhookHealth(
             system=key[0], entity=key[1], enabled_actions=toggles.get(key, []),
             last_received=max(candidates) if candidates else None, received_24h=count,
-            total_received=stat.received if stat else 0, dropped_by_toggle=stat.dropped_by_toggle if stat else 0,
+            total_received=(stat.received if stat else 0) + (stored.notices if stored else 0),
+            dropped_by_toggle=stat.dropped_by_toggle if stat else 0,
             dropped_while_paused=stat.dropped_while_paused if stat else 0,
             last_error=stat.last_error if stat else "", last_error_at=stat.last_error_at if stat else None))
     return health

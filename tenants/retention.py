@@ -33,6 +33,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from integrations.engine.intake import webhook_notices_keep
 from integrations.models import Conflict, EventState, InboundEvent, LogAction, RunState, SyncLogEntry, SyncRun
 from integrations.safety import MatchState, PossibleMatch
 
@@ -142,6 +143,8 @@ def _delete_batch(queryset: QuerySet, ids: list[int]) -> int:
     """Delete the rows of ``ids`` that ``queryset`` still selects, in one short transaction; returns how many of
     ``queryset``'s model went (rows removed with them, such as a preview's planned changes, are not counted)."""
     with transaction.atomic():
+        if queryset.model is InboundEvent:  # the webhook health screen's "ever" figure keeps their notices
+            webhook_notices_keep(events=queryset.filter(pk__in=ids))
         _, per_model = queryset.filter(pk__in=ids).delete()
     return per_model.get(queryset.model._meta.label, 0)
 

@@ -53,7 +53,9 @@ def linked_organisations(pair, count: int, **values: Any) -> list[tuple[dict, di
 
 def rename_in_webcrm(pair, org: dict, name: str) -> None:
     """Change an organisation's name in webCRM's store, as a person would (no webhook is sent)."""
-    pair.crm.store.tables["Organisations"].rows[str(org["OrganisationId"])]["OrganisationName"] = name
+    rows = pair.crm.store.tables["Organisations"].rows
+    rows[str(org["OrganisationId"])]["OrganisationName"] = name
+    rows.touch(str(org["OrganisationId"]))  # a change in place: the store's indexes are told
 
 
 def writes(sandbox) -> int:

@@ -25,6 +25,7 @@ from .candidates import record_label
 from .context import CRM, ERP, SideContext, SyncContext
 from .documents_sync import DOCUMENT_ENTITIES, document_sync
 from .limits import SHORTEN, value_fit
+from .links import link_insert
 from .log import log_entry_create
 from .mapping import (
     TO_CRM,
@@ -38,7 +39,13 @@ from .mapping import (
     map_value,
     payload_hash,
 )
-from .matching import counterpart_find, link_adopt, link_for, number_collision_on_update, parent_reference
+from .matching import (
+    counterpart_find,
+    link_adopt,
+    link_for,
+    number_collision_on_update,
+    parent_reference,
+)
 from .merge import merge_two_way
 from .outcome import Outcome, ids_for
 from .possible import possible_matches_settle
@@ -188,10 +195,11 @@ def _daily_report(ctx: SyncContext, *, external_id: str) -> Outcome:
     return Outcome("echo", f"Posted {len(posted)} daily report(s).", crm_id=external_id)
 
 
-def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, record: Record,
-            values: dict[str, Any], missing: list[str], label: str, source_hash: str,
-            fit_notes: dict[str, str] | None = None) -> Outcome:
-    source_id = source.record_id(record)
+def create_payload(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, source_id: str,
+                   values: dict[str, Any], missing: list[str], label: str) -> dict[str, Any] | Outcome:
+    """What a create of the record in ``target`` sends (mapped values without blanks, the target's create defaults,
+    no customer number where the ERP assigns it), or the skip outcome when a required value or the number rule
+    stops the create. One rule for the single path and the bulk path (:mod:`.bulk_create`)."""
     verdict = plan.required_verdict(missing=missing, target_name=target.name)
     number_field = target.role_field("number")
     if verdict.go and ctx.entity == Entity.ORGANISATION and flow == TO_ERP and number_field:
@@ -210,10 +218,20 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
     if target.spec is not None:
         for name, value in target.spec.create_defaults:
             payload.setdefault(name, value)
-        number = target.role_field("number")
-        spec = target.spec.field(number) if number else None
-        if ctx.entity == Entity.USER and spec is not None and spec.required and is_blank(payload.get(number)):
-            payload[number] = f"W{source_id}"  # an employee number is required; webCRM's user id keeps it unique
+        spec = target.spec.field(number_field) if number_field else None
+        if ctx.entity == Entity.USER and spec is not None and spec.required and is_blank(payload.get(number_field)):
+            payload[number_field] = f"W{source_id}"  # an employee number is required; webCRM's user id keeps it unique
+    return payload
+
+
+def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow: str, record: Record,
+            values: dict[str, Any], missing: list[str], label: str, source_hash: str,
+            fit_notes: dict[str, str] | None = None) -> Outcome:
+    source_id = source.record_id(record)
+    payload = create_payload(ctx, source=source, target=target, flow=flow, source_id=source_id, values=values,
+                             missing=missing, label=label)
+    if isinstance(payload, Outcome):
+        return payload
     try:
         created = target.client.create_record(target.entity, payload)
     except VendorValidationError:
@@ -221,15 +239,23 @@ def _create(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
             raise LinkedMeanwhile from None
         raise
     target_id = target.record_id(created)
-    with transaction.atomic():
-        link, _ = SyncLink.objects.update_or_create(
-            tenant_id=ctx.integration.tenant_id, integration=ctx.integration, entity=ctx.entity,
-            **{f"{source.role}_id": source_id}, defaults={f"{target.role}_id": target_id})
-        if _number_comes_back(ctx) and source.role == CRM:
-            # Stored with the link, so a crash before the write-back leaves it to do, not "done".
-            link.pending = {"write_back": CRM}
-        _remember(ctx, link, source=source, source_record=record, target=target, target_record=created)
-        possible_matches_settle(ctx, link)
+    link = SyncLink(tenant_id=ctx.integration.tenant_id, integration=ctx.integration, entity=ctx.entity,
+                    **{f"{source.role}_id": source_id, f"{target.role}_id": target_id})
+    if _number_comes_back(ctx) and source.role == CRM:
+        # Stored with the link, so a crash before the write-back leaves it to do, not "done".
+        link.pending = {"write_back": CRM}
+    _remember(ctx, link, source=source, source_record=record, target=target, target_record=created, save=False)
+    if not link_insert(link):  # a link of one of the two records was made meanwhile: it is brought up to date
+        with transaction.atomic():
+            pending, digests = link.pending, _digests(link)
+            link, _ = SyncLink.objects.update_or_create(
+                tenant_id=ctx.integration.tenant_id, integration=ctx.integration, entity=ctx.entity,
+                **{f"{source.role}_id": source_id}, defaults={f"{target.role}_id": target_id})
+            link.pending = pending
+            for name, value in digests.items():
+                setattr(link, name, value)
+            link.save()
+    possible_matches_settle(ctx, link)
     writes = 1 + _write_back_number(ctx, link=link, just_created=True, **_by_role(source, record, target, created))
     shortened = [note for name, note in (fit_notes or {}).items() if name in payload]
     return Outcome(LogAction.CREATED, " ".join([f"Created in {target.name}.", *shortened]),
@@ -298,7 +324,12 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
     to_target = without_respellings(target, current, to_target)
     to_source = without_respellings(source, record, to_source)
     number_field = target.role_field("number")
+    # The target as just read, handed to its client's write so that a client which reads before it writes need
+    # not read the same record again ms later. The client takes it only while nothing went to the target since
+    # (``ApiClient.read_is_latest``; a number search does) and where its vendor allows (webCRM reads again).
+    just_read: Record | None = current
     if ctx.entity == Entity.ORGANISATION and target.role == ERP and number_field in to_target:
+        just_read = None
         collision = number_collision_on_update(ctx, source=source, target=target, record=record, target_id=target_id,
                                                number=to_target[number_field], label=label)
         if collision is not None:
@@ -312,7 +343,8 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
     if to_target:
         changes.update(changed_fields(project(current, list(to_target)), to_target))
         answer = target.client.update_record(target.entity, target_id, to_target,
-                                             check=still_as_read(current, to_target, system=target.name))
+                                             check=still_as_read(current, to_target, system=target.name),
+                                             read=just_read)
         current = as_synced(current, to_target, answer)
         writes += 1
     if to_source:
@@ -327,12 +359,15 @@ def _update(ctx: SyncContext, *, source: SideContext, target: SideContext, flow:
             raise
         record = as_synced(record, to_source, answer)
         writes += 1
-    with transaction.atomic():
+    entry_action = LogAction.CONFLICT if conflicts else (LogAction.UPDATED if writes else LogAction.SKIPPED)
+    if conflicts:  # the link and its conflicts are stored together
+        with transaction.atomic():
+            _remember(ctx, link, source=source, source_record=record, target=target, target_record=current)
+            for conflict in conflicts:
+                Conflict.objects.create(tenant_id=ctx.integration.tenant_id, integration=ctx.integration, link=link,
+                                        entity=ctx.entity, **conflict)
+    else:  # one statement: no transaction needed around it
         _remember(ctx, link, source=source, source_record=record, target=target, target_record=current)
-        entry_action = LogAction.CONFLICT if conflicts else (LogAction.UPDATED if writes else LogAction.SKIPPED)
-        for conflict in conflicts:
-            Conflict.objects.create(tenant_id=ctx.integration.tenant_id, integration=ctx.integration, link=link,
-                                    entity=ctx.entity, **conflict)
     number_written = _write_back_number(ctx, link=link, **_by_role(source, record, target, current))
     if number_written:
         writes += number_written
@@ -445,9 +480,16 @@ def _back(rule: FieldRule, value: Any) -> Any:
     return map_value(rule, value)
 
 
+def _digests(link: SyncLink) -> dict[str, Any]:
+    """What :func:`_remember` sets on a link, by field name."""
+    return {name: getattr(link, name) for name in ("crm_hash", "erp_hash", "synced_values", "label", "synced_at")}
+
+
 def _remember(ctx: SyncContext, link: SyncLink, *, source: SideContext, source_record: Record,
-              target: SideContext, target_record: Record) -> None:
-    """Store both sides' hashes after a write: the next notice with the same hash is our own echo."""
+              target: SideContext, target_record: Record, save: bool = True) -> None:
+    """Store both sides' hashes after a write: the next notice with the same hash is our own echo.
+
+    ``save`` False only sets them on ``link`` (the caller stores it, e.g. with :func:`.links.link_insert`)."""
     setattr(link, f"{source.role}_hash", side_hash(ctx, source, source_record))
     setattr(link, f"{target.role}_hash", side_hash(ctx, target, target_record))
     if ctx.entity_sync.direction == "two_way" and not link.synced_values:
@@ -457,7 +499,8 @@ def _remember(ctx: SyncContext, link: SyncLink, *, source: SideContext, source_r
                               for r in ctx.rules(TO_ERP)}
     link.label = record_label(source, source_record) or link.label
     link.synced_at = timezone.now()
-    link.save()
+    if save:
+        link.save()
 
 
 def _delete(ctx: SyncContext, *, source: SideContext, target: SideContext, link: SyncLink | None,

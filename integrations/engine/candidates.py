@@ -103,19 +103,25 @@ def candidates_find(ctx: SyncContext, *, source: SideContext, target: SideContex
 
     Each candidate carries the roles it was found by, its own identity values, and whether it is already
     linked (in this integration) to another record of the source side.
+
+    Every field and spelling is asked at once (``ApiClient.find_records_each``: one request where the vendor's
+    filter joins conditions with ``or``, or one reading of the list where it has no filter), each answered as
+    ``find_records`` answers it; so a record stored under any spelling of its org./VAT number is found.
     """
-    found: dict[str, Candidate] = {}
+    terms: list[tuple[str, str, str]] = []  # (role, field, spelling)
     for role in SEARCH_ROLES.get(ctx.entity, ()):
         name = target.role_field(role)
         if not name or is_blank(search.get(role)):
             continue
-        for spelling in _spellings(role, search[role]):
-            for record in target.client.find_records(target.entity, name, spelling):
-                target_id = target.record_id(record)
-                candidate = found.setdefault(target_id, Candidate(record, target_id))
-                candidate.found_by.add(role)
-            if role == "vat" and any(role in c.found_by for c in found.values()):
-                break  # found under one spelling: the others would find the same records
+        terms += [(role, name, spelling) for spelling in _spellings(role, search[role])]
+    found: dict[str, Candidate] = {}
+    answers = target.client.find_records_each(target.entity, [(name, spelling) for _, name, spelling in terms]) \
+        if terms else []
+    for (role, _, _), records in zip(terms, answers, strict=True):
+        for record in records:
+            target_id = target.record_id(record)
+            candidate = found.setdefault(target_id, Candidate(record, target_id))
+            candidate.found_by.add(role)
     if not found:
         return []
     links = dict(SyncLink.objects.filter(integration=ctx.integration, entity=ctx.entity,

@@ -10,12 +10,12 @@ from integrations.models import Connection, Integration
 from integrations.systems.base import ApiClient, SystemProvider
 from integrations.systems.catalog import Entity, EntitySpec
 from mappings.models import EntitySync, FieldMapping
-from mappings.provenance import latest_version_query
 from mappings.selectors import FRONT_ENTITY_FALLBACK
 from mappings.validation import row_directions
 
 from .mapping import FieldRule, rules_for
 from .ratelimit import DatabaseRateLimiter
+from .settings_cache import entity_settings_kept, entity_settings_read
 
 CRM, ERP = "crm", "erp"
 
@@ -77,6 +77,10 @@ class SyncContext:
     #: change when they were read, None when it has none or when the context plans proposed settings. Log entries
     #: written with this context name it, so their detail shows the settings as they were.
     config_version_id: int | None = None
+    #: Front records (by id) of this entity that another integration of the same front connection links, as the
+    #: link lookup found them (``matching.link_for``): read with the link, asked no second time.
+    linked_elsewhere: dict[str, bool] = field(default_factory=dict)
+    _rules: dict[tuple[str, str, int], list[FieldRule]] = field(default_factory=dict, repr=False)
 
     @property
     def entity(self) -> str:
@@ -100,8 +104,13 @@ class SyncContext:
         return self.erp if side.role == CRM else self.crm
 
     def rules(self, flow: str) -> list[FieldRule]:
-        return rules_for(self.rows, flow=flow, entity_direction=self.entity_sync.direction,
-                         crm_spec=self.crm.spec, erp_spec=self.erp.spec)
+        """The mapping rows that flow ``flow`` as rules; worked out once per context and flow (rows and settings
+        do not change within one)."""
+        key = (flow, self.entity_sync.direction, len(self.rows))
+        if key not in self._rules:
+            self._rules[key] = rules_for(self.rows, flow=flow, entity_direction=self.entity_sync.direction,
+                                         crm_spec=self.crm.spec, erp_spec=self.erp.spec)
+        return list(self._rules[key])
 
     def mapped_fields(self, side: SideContext) -> list[str]:
         """Every field of ``side`` that a mapping row names, whatever its direction: what the hash covers."""
@@ -119,21 +128,19 @@ def context_for(integration: Integration, entity: str, *, entity_settings: dict[
     """The context of ``entity`` in ``integration``; None when the integration does not sync it.
 
     ``entity_settings`` (field → value) and ``mapping_rows`` (unsaved rows) replace the stored configuration in
-    this context only, so that a proposed change can be planned without saving it.
+    this context only, so that a proposed change can be planned without saving it. Stored settings are those the
+    worker keeps for an integration from :func:`.settings_cache.integration_kept` (no statement), else read now.
     """
+    proposed = bool(entity_settings) or mapping_rows is not None
     # The settings version comes in the same statement as the entity's settings, so the two agree.
-    entity_sync = (EntitySync.objects.filter(integration=integration, entity=entity)
-                   .annotate(config_version_id=latest_version_query(integration.pk))
-                   .select_related("integration").first())
+    stored = entity_settings_read(integration, entity) if proposed else entity_settings_kept(integration, entity)
+    entity_sync = stored.entity_sync
     if entity_sync is None:
         return None
-    version_id = getattr(entity_sync, "config_version_id", None)
-    if entity_settings or mapping_rows is not None:
-        version_id = None  # proposed settings are no stored version
+    version_id = None if proposed else stored.config_version_id  # proposed settings are no stored version
     for name, value in (entity_settings or {}).items():
         setattr(entity_sync, name, value)
-    rows = mapping_rows if mapping_rows is not None else \
-        list(FieldMapping.objects.filter(entity_sync=entity_sync).order_by("position", "pk"))
+    rows = mapping_rows if mapping_rows is not None else list(stored.rows)
     crm_conn, erp_conn = integration.crm_connection, integration.erp_connection
     crm_catalog, erp_catalog = crm_conn.provider.catalog(), erp_conn.provider.catalog()
     wanted = Entity(entity)

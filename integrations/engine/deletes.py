@@ -14,6 +14,7 @@ purpose in one system is never brought back on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from integrations.models import LogAction, MatchState, PossibleMatch, SyncLink
 from integrations.systems.base import Record
@@ -149,12 +150,17 @@ def survivor_waits(ctx: SyncContext, *, survivor: SideContext, survivor_id: str,
                                          "source_values": {}, "candidates": [], "reason": reason})
 
 
-def counterpart_deleted_waits(ctx: SyncContext, *, source: SideContext, source_id: str, label: str) -> Outcome | None:
+def counterpart_deleted_waits(ctx: SyncContext, *, source: SideContext, source_id: str, label: str,
+                              waiting: PossibleMatch | None | Literal[False] = False) -> Outcome | None:
     """The outcome for an unlinked record that waits because its counterpart was deleted (``survivor_waits``):
-    nothing is written, the record waits for a person. None when it does not wait so."""
-    waiting = (PossibleMatch.objects.filter(integration=ctx.integration, entity=ctx.entity, source_role=source.role,
-                                            source_id=source_id, state=MatchState.OPEN)
-               .only("candidates", "reason").first())
+    nothing is written, the record waits for a person. None when it does not wait so.
+
+    ``waiting``: the record's open possible match (or None) when the caller has read it already
+    (``possible.record_standing``); by default it is read here."""
+    if waiting is False:
+        waiting = (PossibleMatch.objects.filter(integration=ctx.integration, entity=ctx.entity,
+                                                source_role=source.role, source_id=source_id, state=MatchState.OPEN)
+                   .only("candidates", "reason").first())
     if waiting is None or waiting.candidates:
         return None
     return Outcome(LogAction.REVIEW, f"{waiting.reason} Nothing was written; it waits under “Possible matches”.",

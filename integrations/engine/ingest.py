@@ -46,16 +46,21 @@ def event_upsert(
 
 def event_upsert_sourced(
     *, tenant_id: int, integration_id: int, system: str, entity: str, action: str, external_id: str,
-    payload: Mapping[str, Any] | None = None, source: str = EventSource.WEBHOOK,
+    payload: Mapping[str, Any] | None = None, source: str = EventSource.WEBHOOK, notice: bool = False,
 ) -> tuple[int, bool, str]:
     """:func:`event_upsert`, also answering the source of the pending event that absorbed the notice (its own
     ``source`` when it made a new one): a live notice absorbed by an import's or a reconciliation's event is
-    work a person waits for, to be moved to the live queue (:func:`events_promote`)."""
+    work a person waits for, to be moved to the live queue (:func:`events_promote`).
+
+    ``notice``: a vendor's notice (a webhook call, the Fortnox stream). The event counts it (``notices``,
+    ``last_notice_at``: the webhook health screen's figures) and, when new, is marked ``awaits_worker``: no task is
+    queued for it, the live workers' broker takes it up (:mod:`.handover`).
+    """
+    now = _RECEIVED_AT.get_db_prep_save(timezone.now(), connection)
     params = [
         tenant_id, integration_id, system, entity, action, str(external_id), source,
-        _PAYLOAD.get_db_prep_save(dict(payload or {}), connection),
-        _RECEIVED_AT.get_db_prep_save(timezone.now(), connection),
-        EventState.PENDING, "",
+        _PAYLOAD.get_db_prep_save(dict(payload or {}), connection), now, EventState.PENDING, "",
+        1 if notice else 0, now if notice else None, notice,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_event_upsert_sql(), params)
@@ -63,15 +68,17 @@ def event_upsert_sourced(
     return event_id, deliveries == 1, stored_source
 
 
-def events_promote(*, event_ids: list[int], source: str) -> list[int]:
+def events_promote(*, event_ids: list[int], source: str, awaits_worker: bool = False) -> list[int]:
     """Bulk events that absorbed a live notice become live work (``source``); returns those changed, to hand to
-    the live queue. They keep their run, whose progress still counts them."""
+    the live queue, or, with ``awaits_worker``, marked for the live workers' broker to take up (:mod:`.handover`).
+    They keep their run, whose progress still counts them."""
     if not event_ids:
         return []
     promoted = list(InboundEvent.objects.filter(pk__in=event_ids, state=EventState.PENDING,
                                                 source__in=BULK_SOURCES).values_list("pk", flat=True))
     if promoted:
-        InboundEvent.objects.filter(pk__in=promoted).update(source=source)
+        InboundEvent.objects.filter(pk__in=promoted).update(
+            source=source, **({"awaits_worker": True} if awaits_worker else {}))
     return promoted
 
 
@@ -79,23 +86,27 @@ def events_promote(*, event_ids: list[int], source: str) -> list[int]:
 def _event_upsert_sql() -> str:
     events = table(InboundEvent)
     col = columns(InboundEvent, "tenant", "integration", "system", "entity", "action", "external_id", "source",
-                   "payload", "received_at", "state", "last_error", "deliveries", "attempts", "id")
+                   "payload", "received_at", "state", "last_error", "notices", "last_notice_at", "awaits_worker",
+                   "deliveries", "attempts", "id")
 
     def rank(action: str) -> str:
         cases = " ".join(f"WHEN '{name}' THEN {value}" for name, value in _ACTION_RANK.items())
         return f"CASE {action} {cases} ELSE 0 END"
 
     inserted = ", ".join(col[name] for name in ("tenant", "integration", "system", "entity", "action", "external_id",
-                                                "source", "payload", "received_at", "state", "last_error"))
+                                                "source", "payload", "received_at", "state", "last_error", "notices",
+                                                "last_notice_at", "awaits_worker"))
     current, incoming = f"{events}.{col['action']}", f"excluded.{col['action']}"
     return (
         f"INSERT INTO {events} ({inserted}, {col['deliveries']}, {col['attempts']}) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, 0) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, 0) "
         f"ON CONFLICT ({col['integration']}, {col['system']}, {col['entity']}, {col['external_id']}) "
         f"WHERE {col['state']} = '{EventState.PENDING}' "
         f"DO UPDATE SET {col['deliveries']} = {events}.{col['deliveries']} + 1, "
         f"{col['action']} = CASE WHEN {rank(incoming)} > {rank(current)} THEN {incoming} ELSE {current} END, "
-        f"{col['payload']} = excluded.{col['payload']} "
+        f"{col['payload']} = excluded.{col['payload']}, "
+        f"{col['notices']} = {events}.{col['notices']} + excluded.{col['notices']}, "
+        f"{col['last_notice_at']} = COALESCE(excluded.{col['last_notice_at']}, {events}.{col['last_notice_at']}) "
         f"RETURNING {col['id']}, {col['deliveries']}, {col['source']}"
     )
 

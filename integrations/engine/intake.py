@@ -1,14 +1,19 @@
 """The webhook endpoint's path into the database: who is calling, what they may send, storing it.
 
-Every webhook call pays for this path, so it is a handful of hand-written statements rather than ORM
+Every webhook call pays for this path, so it is a couple of hand-written statements rather than ORM
 queries (each of which costs more to build than to run): the caller by its token together with its
-enabled toggles, then one upsert per notice and one health-counter upsert in one transaction.
+enabled toggles, then one upsert per notice — a call of one notice is that one statement, committed on its own.
+Nothing else is written per notice: no task row (the live workers' broker takes the stored event up,
+:mod:`.handover`), no shared counter row (the event counts its notices; the health screen adds them up), and the
+guess whether a notice is the echo of Synkro's own write is made when the event is handed to a worker.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -16,7 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Max, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from integrations.models import Connection, EventSource, InboundEvent, Integration, SyncLink, WebhookStat
@@ -53,9 +59,7 @@ def webhook_source(*, system: str, token: str) -> WebhookSource | None:
     One indexed lookup by the token (unique, 256 random bits) that also checks the tenant is active;
     the toggles come along as one row each.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_source_sql(), [system, token])
-        rows = cursor.fetchall()
+    rows = _source_rows([system, token])
     if not rows:
         return None
     integration_id, tenant_id, crm_id, crm_system, erp_id, erp_system, active = rows[0][:7]
@@ -65,6 +69,12 @@ def webhook_source(*, system: str, token: str) -> WebhookSource | None:
     enabled = frozenset((entity, action) for *_, entity, action in rows if entity is not None)
     return WebhookSource(integration_id=integration_id, tenant_id=tenant_id, system=system,
                          connection_id=connection_id, enabled=enabled, active=bool(active))
+
+
+def _source_rows(params: list[str]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(_source_sql(), params)
+        return cursor.fetchall()
 
 
 @cache
@@ -150,45 +160,46 @@ class WebhookOutcome:
 
 
 def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -> WebhookOutcome:
-    """Store what one webhook call announced, in one transaction; events whose toggle is off are counted.
+    """Store what one webhook call announced, all or nothing; events whose toggle is off are counted, not stored.
 
-    A few statements whatever the call holds: one upsert per notice and one health counter upsert for
-    the call (last, so a busy entity's counter row is locked only until the commit).
+    Takes the checked notices of one call (:func:`webhook_events_check`); returns the ids of the events that hold
+    them (a coalesced notice names the pending event that absorbed it), how many were coalesced and how many were
+    dropped by their toggle. A call of one enabled notice is one upsert, committed on its own (the common case, and
+    the cheapest); anything more runs in one transaction: one upsert per notice, one health-counter upsert for the
+    notices dropped by a toggle, and the promotion of notices a bulk run's waiting event absorbed.
+
+    New events are marked for the live workers' broker (:mod:`.handover`), which queues them once committed; a
+    notice absorbed by a bulk run's waiting event moves that event to the live workers (a person's change goes
+    ahead of an import's backlog) unless it is most likely the echo of Synkro's own write (:func:`probable_echoes`).
     """
-    from integrations.tasks import events_enqueue, events_enqueue_each
-
     outcome = WebhookOutcome(stored=[], coalesced=0, dropped=0)
-    created_ids: list[int] = []
-    created_records: dict[int, tuple[str, str]] = {}
-    absorbed: list[int] = []  # notices absorbed by a bulk run's waiting event
-    counts: dict[str, list[int]] = {}  # entity -> [received, dropped by toggle]
-    with transaction.atomic():
+    absorbed: dict[int, tuple[str, str]] = {}  # notices absorbed by a bulk run's waiting event
+    dropped: dict[str, list[int]] = {}  # entity -> [received, dropped by toggle], for notices not stored
+    one_statement = len(events) == 1 and (str(events[0].entity), str(events[0].action)) in source.enabled
+    with nullcontext() if one_statement else transaction.atomic():
         for event in events:
             entity, action = str(event.entity), str(event.action)
-            count = counts.setdefault(entity, [0, 0])
-            count[0] += 1
             if (entity, action) not in source.enabled:
+                count = dropped.setdefault(entity, [0, 0])
+                count[0] += 1
                 count[1] += 1
                 outcome.dropped += 1
                 continue
             event_id, created, stored_source = event_upsert_sourced(
                 tenant_id=source.tenant_id, integration_id=source.integration_id, system=source.system,
-                entity=entity, action=action, external_id=event.external_id, payload=event.payload or {})
+                entity=entity, action=action, external_id=event.external_id, payload=event.payload or {},
+                notice=True)
             outcome.stored.append(event_id)
             outcome.coalesced += 0 if created else 1
-            if created or stored_source in BULK_SOURCES:  # new, or waiting in a bulk run's backlog
-                created_records[event_id] = (entity, str(event.external_id))
-                if created:
-                    created_ids.append(event_id)
-                else:
-                    absorbed.append(event_id)
-        if counts:
-            webhook_stats_add(source, counts)
-        echoes = probable_echoes(source.integration_id, created_records)
-        # A person's change to a record that waits in an import's or reconciliation's backlog goes ahead of it.
-        created_ids += events_promote(event_ids=[e for e in absorbed if e not in echoes], source=EventSource.WEBHOOK)
-        events_enqueue_each(event_ids=[event_id for event_id in created_ids if event_id not in echoes])
-        events_enqueue(event_ids=[event_id for event_id in created_ids if event_id in echoes])
+            if not created and stored_source in BULK_SOURCES:
+                absorbed[event_id] = (entity, str(event.external_id))
+        if dropped:
+            webhook_stats_add(source, dropped)
+        if absorbed:  # rare: a lone notice's upsert is committed already, and this is a fix-up safe to repeat
+            with transaction.atomic():
+                echoes = probable_echoes(source.integration_id, absorbed)
+                events_promote(event_ids=[e for e in absorbed if e not in echoes], source=EventSource.WEBHOOK,
+                               awaits_worker=True)
     return outcome
 
 
@@ -215,7 +226,8 @@ def probable_echoes(integration_id: int, records: Mapping[int, tuple[str, str]])
 
 
 def webhook_stats_add(source: WebhookSource, counts: Mapping[str, list[int]]) -> None:
-    """Add received and dropped notices to the health counters: one upsert for all entities of a call."""
+    """Add notices that were not stored (``counts``: entity → [received, dropped by toggle]) to the health counters:
+    one upsert for all entities of a call. Stored notices are counted on their events (``InboundEvent.notices``)."""
     now = WebhookStat._meta.get_field("last_received_at").get_db_prep_save(timezone.now(), connection)
     params: list[Any] = []
     for entity, (received, dropped) in sorted(counts.items()):
@@ -254,3 +266,41 @@ def webhook_error_record(*, integration_id: int, tenant_id: int, system: str, me
                                                 system=system, entity=entity)
     stat.last_error, stat.last_error_at = message[:1000], timezone.now()
     stat.save(update_fields=["last_error", "last_error_at"])
+
+
+def webhook_notices_keep(*, events: QuerySet[InboundEvent]) -> int:
+    """Keep the notices that ``events`` counted on the health counters, before those events are removed.
+
+    The "ever" figure of the webhook health screen is the counter row's ``received`` plus the notices of the events
+    still stored (:func:`webhook_notices`); the history clean-up calls this in the transaction that removes events,
+    so the figure does not drop. Returns how many notices were moved onto counter rows.
+    """
+    moved = 0
+    rows = (events.filter(notices__gt=0).values("tenant_id", "integration_id", "system", "entity")
+            .annotate(n=Sum("notices"), last=Max("last_notice_at")).order_by())
+    for row in rows:
+        key = {name: row[name] for name in ("tenant_id", "integration_id", "system", "entity")}
+        stat, _ = WebhookStat.objects.get_or_create(**key)
+        last = Value(row["last"], output_field=WebhookStat._meta.get_field("last_received_at"))
+        WebhookStat.objects.filter(pk=stat.pk).update(
+            received=F("received") + row["n"],
+            last_received_at=Greatest(Coalesce(F("last_received_at"), last), last) if row["last"] else
+            F("last_received_at"))
+        moved += row["n"]
+    return moved
+
+
+@dataclass(frozen=True)
+class NoticeCount:
+    """The notices of one integration's system and entity that stored events hold: how many, and the newest."""
+
+    notices: int
+    last_notice_at: dt.datetime | None
+
+
+def webhook_notices(*, events: QuerySet[InboundEvent]) -> dict[tuple[int, str, str], NoticeCount]:
+    """The notices ``events`` hold, by (integration id, system, entity): one query. Adds to the counter rows'
+    ``received`` to make the webhook health screen's "ever" figure (see :func:`webhook_notices_keep`)."""
+    rows = (events.filter(notices__gt=0).values("integration_id", "system", "entity")
+            .annotate(n=Sum("notices"), last=Max("last_notice_at")).order_by())
+    return {(row["integration_id"], row["system"], row["entity"]): NoticeCount(row["n"], row["last"]) for row in rows}

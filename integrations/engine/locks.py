@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from integrations.models import RecordLock
 
 from .leases import LEASE, record_held, record_let_go
+from .sql import columns, table
 
 #: A record's lease: short, and renewed while its holder lives (:mod:`.leases`).
 DEFAULT_LEASE = LEASE
@@ -31,19 +32,33 @@ def record_key(*, integration_id: int, entity: str, system: str, external_id: st
 
 
 def lock_acquire(*, key: str, lease: timedelta = DEFAULT_LEASE) -> str | None:
-    """Take the lease on ``key``; returns the owner token, or None when someone else holds it."""
+    """Take the lease on ``key``; returns the owner token, or None when someone else holds it.
+
+    One statement, no savepoint: insert the lease, or take over one that has run out
+    (``INSERT … ON CONFLICT (key) DO UPDATE … WHERE expires_at <= now RETURNING owner``; SQLite ≥ 3.35 and
+    PostgreSQL). A lease still held returns no row.
+    """
     owner = uuid.uuid4().hex
     now = timezone.now()
-    with transaction.atomic():
-        taken = RecordLock.objects.filter(key=key, expires_at__lte=now).update(owner=owner, expires_at=now + lease)
-        if taken:
-            return owner
-        try:
-            with transaction.atomic():
-                RecordLock.objects.create(key=key, owner=owner, expires_at=now + lease)
-        except IntegrityError:
-            return None
-    return owner
+    moment = connection.ops.adapt_datetimefield_value  # stored as Django stores it (SQLite: text in UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(_ACQUIRE, [key, owner, moment(now + lease), moment(now)])
+        taken = cursor.fetchone()
+    return owner if taken is not None and taken[0] == owner else None
+
+
+def _acquire_statement() -> str:
+    locks = table(RecordLock)
+    column = columns(RecordLock, "key", "owner", "expires_at")
+    # Names from the model (:mod:`.sql`), values as parameters.
+    return (f'INSERT INTO {locks} ({column["key"]}, {column["owner"]}, {column["expires_at"]}) '  # noqa: S608
+            'VALUES (%s, %s, %s) '
+            f'ON CONFLICT ({column["key"]}) DO UPDATE SET {column["owner"]} = excluded.{column["owner"]}, '
+            f'{column["expires_at"]} = excluded.{column["expires_at"]} '
+            f'WHERE {locks}.{column["expires_at"]} <= %s RETURNING {column["owner"]}')
+
+
+_ACQUIRE = _acquire_statement()
 
 
 def lock_release(*, key: str, owner: str) -> None:

@@ -66,6 +66,9 @@ def rules_for(rows: Iterable[MappingRowLike], *, flow: str, entity_direction: st
     entity descriptions, each rule knows the field it reads and the field it writes (type, length).
     """
     rules = []
+    # Asked once per call, not once per row: each asks every field of the catalog (a pattern match apiece).
+    erp_exact = erp_spec.exact_fields() if erp_spec is not None else frozenset()
+    crm_exact = crm_spec.exact_fields() if crm_spec is not None else frozenset()
     for row in rows:
         if flow not in row_directions(entity_direction, row.direction):
             continue
@@ -74,12 +77,12 @@ def rules_for(rows: Iterable[MappingRowLike], *, flow: str, entity_direction: st
         erp_field = _field_spec(erp_spec, row.erp_field)
         overflow = getattr(row, "overflow", "") or SHORTEN
         if flow == TO_ERP:
-            exact = erp_spec is not None and row.erp_field in erp_spec.exact_fields()
+            exact = row.erp_field in erp_exact
             rules.append(FieldRule(row.crm_field, row.erp_field, row.erp_field, row.crm_field, value_map,
                                    row.required, row.conflict_owner, crm_field, erp_field, overflow, exact))
         else:
             inverse = {str(v): k for k, v in value_map.items()}
-            exact = crm_spec is not None and row.crm_field in crm_spec.exact_fields()
+            exact = row.crm_field in crm_exact
             rules.append(FieldRule(row.erp_field, row.crm_field, row.erp_field, row.crm_field, inverse,
                                    row.required, row.conflict_owner, erp_field, crm_field, overflow, exact))
     return rules

@@ -21,14 +21,24 @@ from .candidates import IDENTITY_ROLES, Candidate, candidates_find, identity_val
 from .context import CRM, SideContext, SyncContext
 from .mapping import is_blank
 from .outcome import Outcome, ids_for
-from .possible import decided_skip_reason, decision_for, possible_match_raise, possible_matches_settle
+from .possible import decided_skip_reason, possible_match_raise, possible_matches_settle, record_standing
 
 
 def link_for(ctx: SyncContext, side: SideContext, record_id: str,
              entities: tuple[str, ...] | None = None) -> SyncLink | None:
-    """The link of ``side``'s record ``record_id``, among ``entities`` (the context's entity by default)."""
-    return SyncLink.objects.filter(integration=ctx.integration, entity__in=entities or (ctx.entity,),
-                                   **{f"{side.role}_id": record_id}).first()
+    """The link of ``side``'s record ``record_id``, among ``entities`` (the context's entity by default).
+
+    For a front record of the context's entity the same statement also tells whether another integration of the
+    same front connection links it; kept in ``ctx.linked_elsewhere`` for :func:`counterpart_find`.
+    """
+    if side.role != CRM or entities is not None:
+        return SyncLink.objects.filter(integration=ctx.integration, entity__in=entities or (ctx.entity,),
+                                       **{f"{side.role}_id": record_id}).first()
+    links = list(SyncLink.objects.filter(entity=ctx.entity, crm_id=record_id,
+                                         integration__crm_connection_id=ctx.integration.crm_connection_id)
+                 .order_by("pk"))
+    ctx.linked_elsewhere[str(record_id)] = any(link.integration_id != ctx.integration.pk for link in links)
+    return next((link for link in links if link.integration_id == ctx.integration.pk), None)
 
 
 def counterpart_id(ctx: SyncContext, *, source: SideContext, target: SideContext, source_id: Any,
@@ -82,16 +92,20 @@ def counterpart_find(ctx: SyncContext, *, source: SideContext, target: SideConte
     source_id = source.record_id(record)
     from .deletes import counterpart_deleted_waits  # deletes reads the review words, which build on this module
 
-    waits = counterpart_deleted_waits(ctx, source=source, source_id=source_id, label=label)
+    standing = record_standing(ctx, source=source, source_id=source_id)
+    waits = counterpart_deleted_waits(ctx, source=source, source_id=source_id, label=label, waiting=standing.waiting)
     if waits is not None:  # its counterpart was deleted: a person decides whether it is made again
         return MatchResult(outcome=waits)
-    decision = decision_for(ctx, source=source, source_id=source_id)
+    decision = standing.decision
     if decision is not None and decision.state == MatchState.SKIPPED:
         return MatchResult(outcome=Outcome(LogAction.SKIPPED, decided_skip_reason(decision, source),
                                            **ids_for(source, source_id, ""), label=label))
     if decision is not None and decision.state == MatchState.CREATED:
         return MatchResult()
-    foreign_number = source.role == CRM and number_from_other_integration(ctx, source_id)
+    # Known from the link's lookup (``link_for``) when it was made in this context; else asked now.
+    foreign_number = source.role == CRM and ctx.linked_elsewhere.get(str(source_id))
+    if source.role == CRM and foreign_number is None:
+        foreign_number = number_from_other_integration(ctx, source_id)
     wanted = _source_identity(ctx, source=source, target=target, record=record, values=values,
                               drop=("number",) if foreign_number else ())
     candidates = candidates_find(ctx, source=source, target=target, search=wanted)

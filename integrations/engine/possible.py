@@ -7,9 +7,11 @@ create without matching, "skipped" keeps the record out of the sync, "linked" is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, CharField, Q, Value, When
 from django.utils import timezone
 
 from integrations.models import LogAction, MatchState, PossibleMatch, SyncLink
@@ -60,14 +62,44 @@ def _mirror_waits(ctx: SyncContext, *, target: SideContext, source_id: str, cand
 
 
 def possible_matches_settle(ctx: SyncContext, link: SyncLink) -> int:
-    """Open possible matches of either record of a link just made are settled by it: nobody needs to decide."""
-    settled = 0
-    for role, own, other in (("crm", link.crm_id, link.erp_id), ("erp", link.erp_id, link.crm_id)):
-        if own:
-            settled += PossibleMatch.objects.filter(
-                integration_id=link.integration_id, entity=link.entity, source_role=role, source_id=own,
-                state=MatchState.OPEN).update(state=MatchState.LINKED, chosen_id=other, decided_at=timezone.now())
-    return settled
+    """Open possible matches of either record of a link just made are settled by it: nobody needs to decide.
+
+    One statement for both records (each gets the other as the chosen counterpart); returns how many were settled.
+    """
+    sides = [(role, own, other) for role, own, other in (("crm", link.crm_id, link.erp_id),
+                                                         ("erp", link.erp_id, link.crm_id)) if own]
+    if not sides:
+        return 0
+    which = Q()
+    for role, own, _ in sides:
+        which |= Q(source_role=role, source_id=own)
+    chosen = Case(*[When(source_role=role, then=Value(other)) for role, _, other in sides], default=Value(""),
+                  output_field=CharField())
+    return PossibleMatch.objects.filter(which, integration_id=link.integration_id, entity=link.entity,
+                                        state=MatchState.OPEN).update(state=MatchState.LINKED, chosen_id=chosen,
+                                                                      decided_at=timezone.now())
+
+
+@dataclass
+class Standing:
+    """Where a record stands with people: its open possible match, and the latest decision that still steers it."""
+
+    waiting: PossibleMatch | None = None
+    decision: PossibleMatch | None = None
+
+
+def record_standing(ctx: SyncContext, *, source: SideContext, source_id: str) -> Standing:
+    """The record's open possible match (newest first) and the latest "created" / "skipped" decision about it
+    (:func:`decision_for`), read in one statement."""
+    rows = list(PossibleMatch.objects.filter(
+        integration=ctx.integration, entity=ctx.entity, source_role=source.role, source_id=source_id,
+        state__in=(MatchState.OPEN, MatchState.CREATED, MatchState.SKIPPED)).select_related("decided_by"))
+    waiting = [m for m in rows if m.state == MatchState.OPEN]
+    decided = [m for m in rows if m.state != MatchState.OPEN]
+    waiting.sort(key=lambda m: (m.updated_at, m.pk), reverse=True)
+    # As ``decision_for`` orders them: newest decision first (a missing time sorts last, as NULLs do there).
+    decided.sort(key=lambda m: (m.decided_at is not None, m.decided_at or timezone.now(), m.pk), reverse=True)
+    return Standing(waiting[0] if waiting else None, decided[0] if decided else None)
 
 
 def decision_for(ctx: SyncContext, *, source: SideContext, source_id: str) -> PossibleMatch | None:

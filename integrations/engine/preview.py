@@ -120,7 +120,8 @@ class DryRunClient:
         self._created[(str(entity), NEW_ID)] = record
         return dict(record)
 
-    def update_record(self, entity: Entity, record_id: str, data: Record, *, check: Any = None) -> Record:
+    def update_record(self, entity: Entity, record_id: str, data: Record, *, check: Any = None,
+                      read: Any = None) -> Record:
         self.writes_swallowed += 1
         key = (str(entity), str(record_id))
         current = self._created.get(key) or self._recent.get(key) or self.get_record(entity, record_id)

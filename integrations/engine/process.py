@@ -13,11 +13,11 @@ import random
 import time
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integrations.models import EventSource, EventState, InboundEvent, LogAction, SyncLink, SyncRun
+from integrations.models import EventSource, EventState, InboundEvent, Integration, LogAction, SyncLink, SyncRun
 from integrations.systems.errors import (
     AuthError,
     ChangedSinceRead,
@@ -35,6 +35,8 @@ from .leases import LEASE, event_held, event_let_go
 from .locks import RecordBusy, record_key, record_locked
 from .log import log_entry_create
 from .outcome import Outcome
+from .settings_cache import integration_kept
+from .sql import table
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +60,40 @@ def retry_delay(attempts: int, retry_after: float | None = None, *, rng: random.
 
 
 def event_claim(*, event_id: int) -> InboundEvent | None:
-    """Take a due pending event for this worker; None when it is not there, not due, or taken."""
-    now = timezone.now()
-    claimed = (InboundEvent.objects.filter(pk=event_id, state=EventState.PENDING)
-               .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-               .update(state=EventState.PROCESSING, attempts=F("attempts") + 1, processed_at=now))
+    """Take a due pending event for this worker; None when it is not there, not due, or taken.
+
+    One statement: the claim (``UPDATE … RETURNING``, SQLite ≥ 3.35 and PostgreSQL) answers the event's row and
+    its integration's ``settings_version`` (with its random token, so that an id used again — a test's rolled-back
+    rows — never finds another integration's settings), by which the integration, its connections and settings
+    are reused from what this worker keeps (:mod:`.settings_cache`) or read again. The event comes with its
+    integration.
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())  # as Django stores it (SQLite: text in UTC)
+    claimed = list(InboundEvent.objects.raw(_CLAIM, [EventState.PROCESSING, now, event_id, EventState.PENDING, now]))
     if not claimed:
         return None
-    return InboundEvent.objects.select_related("integration__crm_connection", "integration__erp_connection",
-                                               "integration__tenant").get(pk=event_id)
+    event = claimed[0]
+    try:
+        event.integration = integration_kept(integration_id=event.integration_id,
+                                             version=(event.settings_version, event.integration_token))
+    except Integration.DoesNotExist:  # removed with its events meanwhile: nothing is left to do
+        return None
+    return event
+
+
+def _claim_statement() -> str:
+    events, integrations = table(InboundEvent), table(Integration)
+    names = [f.column for f in InboundEvent._meta.concrete_fields]
+    returned = ", ".join(f'{events}."{name}"' for name in names)
+    # Names from the models (:mod:`.sql`), values as parameters.
+    return (f'UPDATE {events} SET "state" = %s, "attempts" = "attempts" + 1, "processed_at" = %s '  # noqa: S608
+            f'WHERE "id" = %s AND "state" = %s AND ("next_attempt_at" IS NULL OR "next_attempt_at" <= %s) '
+            f'RETURNING {returned}, (SELECT i."settings_version" FROM {integrations} i '
+            f'WHERE i."id" = {events}."integration_id") AS "settings_version", (SELECT i."webhook_token" '
+            f'FROM {integrations} i WHERE i."id" = {events}."integration_id") AS "integration_token"')
+
+
+_CLAIM = _claim_statement()
 
 
 def event_process(*, event_id: int, client_options: dict | None = None) -> Outcome | None:

@@ -207,12 +207,18 @@ class ApiClient:
         credentials_changed: Callable[[dict[str, str]], None] | None = None,
         credentials_held: Callable[[], AbstractContextManager[Mapping[str, str] | None]] | None = None,
         call_observer: Callable[[ExternalSystemError | None], None] | None = None,
+        connection_id: int | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         #: The only origins this client sends anything to (see ``_transmit``).
         self.allowed_origins = hosts.client_origins(self.base_url, self._auth_urls())
         self.credentials = dict(credentials)
-        self.session = session or transport.build_session()
+        #: The connection this client speaks for (None outside one): with the base URL and the credentials it keys
+        #: the pooled HTTP session (``transport.sessions``), which is never handed to another connection.
+        self.connection_id = connection_id
+        self._session: requests.Session | None = session
+        #: The pool key of the session taken from ``transport.sessions``; None for a session given by the caller.
+        self._session_key: transport.SessionKey | None = None
         if max_attempts is not None:
             self.max_attempts = max_attempts
         self.sleep = sleep
@@ -230,6 +236,21 @@ class ApiClient:
         #: when it refused the credentials (other failures say nothing about them). The owner records when the
         #: connection last worked; a failing observer never fails the call.
         self.call_observer = call_observer
+
+    @property
+    def session(self) -> requests.Session:
+        """This client's HTTP session: the caller's, or one of the connection's taken from the process's pool (again
+        after :meth:`close`, should the client be used once more)."""
+        if self._session is None:
+            self._session_key = transport.SessionKey(owner=(self.system, self.connection_id), base_url=self.base_url,
+                                                     credentials=transport.credentials_digest(self.credentials))
+            self._session = transport.sessions.take(self._session_key)
+        return self._session
+
+    @session.setter
+    def session(self, value: requests.Session) -> None:
+        self.close()
+        self._session = value
 
     @property
     def provider(self) -> SystemProvider | None:
@@ -533,15 +554,44 @@ class ApiClient:
         """
         return [self.create_record(entity, row) for row in rows]
 
+    def list_insert_size(self, entity: Entity) -> int:
+        """How many rows of ``entity`` one :meth:`create_records` call sends in one request: 1 (one request per
+        row) unless the vendor has a documented list insert whose answer names each row's new key."""
+        return 1
+
+    def find_records_each(self, entity: Entity, terms: list[tuple[str, Any]]) -> list[list[Record]]:
+        """For each ``(field_name, value)`` of ``terms``, what :meth:`find_records` answers for it (same order).
+
+        The match search of one record asks several fields at once (org. number, customer number, name ...). This
+        default asks :meth:`find_records` per term; a vendor with an ``or`` filter, or one whose search reads the
+        whole list anyway, overrides it to ask once."""
+        return [self.find_records(entity, field_name, value) for field_name, value in terms]
+
     def update_record(self, entity: Entity, record_id: str, data: Record, *,
-                      check: Callable[[Record], None] | None = None) -> Record:
+                      check: Callable[[Record], None] | None = None, read: Record | None = None) -> Record:
         """Write ``data`` (fields by the vendor's names) onto the record; returns the record as the vendor keeps it.
 
         ``check`` is for vendors that take only whole records (read, merge, put back): it is called with the
         record as the vendor holds it just before the write and may raise (:class:`.errors.ChangedSinceRead`)
         to stop the write. Clients whose vendor updates only the fields sent never read first and ignore it.
+        ``read`` is the record as the caller has just read it through this client (``get_record``): a client that
+        would read it again first uses it instead (``check`` then sees it) when :meth:`read_is_latest` says this
+        client has sent nothing since that read; otherwise it reads again as before.
         """
         raise NotImplementedError
+
+    def read_noted(self, entity: Entity, record_id: Any, record: Record) -> Record:
+        """Note ``record`` as the answer of this client's latest call (for :meth:`read_is_latest`); returns it."""
+        self._latest_read = (str(entity), str(record_id), self.calls, record)
+        return record
+
+    def read_is_latest(self, entity: Entity, record_id: Any, read: Record | None) -> bool:
+        """Whether ``read`` is the very record :meth:`read_noted` kept for ``entity``/``record_id`` and no HTTP call
+        went out through this client since (a person's save through it, a search, a retry): then reading the record
+        again would only repeat that read."""
+        latest = getattr(self, "_latest_read", None)
+        return (read is not None and latest is not None and latest[3] is read
+                and latest[:3] == (str(entity), str(record_id), self.calls))
 
     def delete_record(self, entity: Entity, record_id: str) -> None:
         raise NotImplementedError
@@ -573,7 +623,16 @@ class ApiClient:
         raise NotImplementedError
 
     def close(self) -> None:
-        self.session.close()
+        """Give a pooled session back for the connection's next client (closed instead when the credentials were
+        rotated meanwhile); close a session the caller gave. Closing twice does nothing more."""
+        session, key = self._session, self._session_key
+        self._session = self._session_key = None
+        if session is None:
+            return
+        if key is None:
+            session.close()
+        else:
+            transport.sessions.give_back(key, session, credentials=transport.credentials_digest(self.credentials))
 
 
 @dataclass

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import transport
 from .catalog import FieldSpec
+from .sandbox_rows import KeyedRows
 from .sandbox_state import SandboxState
 
 logger = logging.getLogger(__name__)
@@ -336,10 +337,15 @@ def read_json(request: Request) -> Any:
 
 @dataclass
 class Table:
-    """An in-memory table with an auto-increment id and per-row modification stamps."""
+    """An in-memory table with an auto-increment id and per-row modification stamps; its rows are
+    :class:`~.sandbox_rows.KeyedRows` (a dict with the indexes its filters need)."""
 
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: KeyedRows = field(default_factory=KeyedRows)
     next_id: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rows, KeyedRows):
+            self.rows = KeyedRows(self.rows)
 
     def new_id(self) -> int:
         value = self.next_id

@@ -156,7 +156,9 @@ def test_the_recovery_runs_on_the_live_workers_and_hands_each_event_to_its_own_q
 def test_a_notice_of_a_record_synkro_just_wrote_waits_with_the_bulk_work(world, settings):
     """Echoes of an import's writes must not queue ahead of a person's change: they go to the bulk queue."""
     from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
 
+    from integrations.brokers import awaiting_event_tasks
     from integrations.engine.intake import WebhookSource, webhook_events_store
     from integrations.models import SyncLink
     from integrations.systems.base import WebhookEvent
@@ -170,9 +172,13 @@ def test_a_notice_of_a_record_synkro_just_wrote_waits_with_the_bulk_work(world, 
                            enabled=frozenset({("organisation", "updated")}))
     webhook_events_store(source=source, events=[
         WebhookEvent(entity="organisation", action="updated", external_id=record_id) for record_id in "789"])
+    assert not OrmQ.objects.exists()  # storing a notice queues no task: the live queue's broker takes it up
     by_record = {event.pk: event.external_id for event in InboundEvent.objects.all()}
     queued = {}
+    for _ack, pack in awaiting_event_tasks():  # what the live workers' broker hands them
+        queued[by_record[SignedPackage.loads(pack)["args"][0]]] = settings.Q_LIVE_CLUSTER
     for task in OrmQ.objects.all():
         for event_id in (task.args()[0] if isinstance(task.args()[0], list) else [task.args()[0]]):
             queued[by_record[event_id]] = task.key
     assert queued == {"7": settings.Q_CLUSTER["name"], "8": settings.Q_LIVE_CLUSTER, "9": settings.Q_LIVE_CLUSTER}
+    assert awaiting_event_tasks() == [] and not InboundEvent.objects.filter(awaits_worker=True).exists()

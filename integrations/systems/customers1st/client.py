@@ -202,9 +202,10 @@ class Customers1stClient(ApiClient):
         return self._to_record(resource, created)
 
     def update_record(self, entity: Entity, record_id: str, data: Record, *,
-                      check: Callable[[Record], None] | None = None) -> Record:
+                      check: Callable[[Record], None] | None = None, read: Record | None = None) -> Record:
         """Read, merge, put: a PUT nulls every field it does not name. ``check`` sees the record as read just
-        before the write (Synkro's record shape) and may stop it."""
+        before the write (Synkro's record shape) and may stop it. ``read`` is not used: the merge needs the
+        vendor's own shape of the record, which Synkro's read does not keep."""
         resource = self._resource(entity, write=True)
         current = self._get_vendor(entity, resource, record_id)
         if check is not None:

@@ -5,7 +5,7 @@ bucket (80, refilling 8/s) and signed REST hooks honouring ``X-Suppress-Hooks``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Mapping, MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -157,8 +157,15 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
 
     # -- paging, filters and hooks ---------------------------------------------------------------
     def page(self, request: Request, rows: list[dict[str, Any]], allowed: tuple[str, ...], *,
-             sort_keys: tuple[str, str] = ("sortField", "sortOrder")) -> dict[str, Any]:
-        """One page of ``rows`` as ``{content, count, hasMore}``; unknown parameters are refused."""
+             sort_keys: tuple[str, str] = ("sortField", "sortOrder"),
+             shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+             stored_fields: Collection[str] = ()) -> dict[str, Any]:
+        """One page of ``rows`` as ``{content, count, hasMore}``; unknown parameters are refused.
+
+        ``shown``: ``rows`` are stored rows and this makes each the object the API answers; only the page's rows are
+        made when the sort field is one of ``stored_fields`` (fields the object takes unchanged from the row), all
+        of them (to sort by what the object holds) otherwise.
+        """
         args = request.args
         unknown = [k for k in args if k.removesuffix("[]") not in allowed]
         if unknown:
@@ -167,8 +174,10 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
         length = max(0, min(length, MAX_PAGE_LENGTH))
         field = args.get(sort_keys[0]) or "id"
         descending = args.get(sort_keys[1]) == "-1"
+        if shown is not None and field not in stored_fields:
+            rows, shown = [shown(row) for row in rows], None
         rows = sorted(rows, key=lambda r: (r.get(field) is None, r.get(field) or 0), reverse=descending)
-        content = rows[start:start + length]
+        content = rows[start:start + length] if shown is None else [shown(row) for row in rows[start:start + length]]
         count = len(rows) if args.get("count") in ("1", "true") else None
         return {"content": content, "count": count, "hasMore": start + length < len(rows)}
 
@@ -242,8 +251,10 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
         return row
 
     def customers_search(self, request: Request) -> Response:
+        # Filtered and sorted as stored (the fields compared are the object's own, unchanged); only the page's
+        # customers are made into ``Customer`` objects.
         with self.lock:
-            rows = [store.customer_object(r) for r in self.customers.values() if not r.get("deleted")]
+            rows = [r for r in self.customers.values() if not r.get("deleted")]
         rows = self.after(request, "updated_after", rows)
         for param, field in (("customerno", "customerno"), ("ean", "ean"), ("cvr", "vat")):
             if request.args.get(param):
@@ -251,7 +262,8 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
         for param in ("name", "email"):
             if request.args.get(param):
                 rows = [r for r in rows if request.args[param].lower() in (r.get(param) or "").lower()]
-        return json_response(self.page(request, rows, store.CUSTOMER_QUERY))
+        return json_response(self.page(request, rows, store.CUSTOMER_QUERY, shown=store.customer_object,
+                                       stored_fields=store.CUSTOMER_STORED_FIELDS))
 
     def customer_add(self, request: Request) -> Response:
         body = read_json(request)
@@ -323,7 +335,7 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
 
     def products_search(self, request: Request) -> Response:
         with self.lock:
-            rows = [store.product_object(r) for r in self.products.values()]
+            rows = list(self.products.values())
         rows = self.after(request, "updated_after", rows)
         for param, field in (("barcode", "barcode"), ("id", "id"), ("brand", "brand"), ("size", "size"),
                              ("color", "color")):
@@ -333,7 +345,8 @@ class Customers1stSandbox(PosRoutes, SandboxApp):
             wanted = request.args.getlist(param) + request.args.getlist(f"{param}[]")
             if wanted:
                 rows = [r for r in rows if r.get(field) in wanted]
-        return json_response(self.page(request, rows, store.PRODUCT_QUERY, sort_keys=("sort-field", "sort-order")))
+        return json_response(self.page(request, rows, store.PRODUCT_QUERY, sort_keys=("sort-field", "sort-order"),
+                                       shown=store.product_object, stored_fields=store.PRODUCT_STORED_FIELDS))
 
     def product_add(self, request: Request) -> Response:
         body = read_json(request)

@@ -203,6 +203,12 @@ def e164(phone: str | None) -> str | None:
     return digits if digits.startswith("+") else f"+45{digits}"
 
 
+#: Fields a ``Customer`` / ``Product`` object takes unchanged from the stored row: filters and sorts on them can read
+#: the stored rows (see ``Customers1stSandbox.page``).
+CUSTOMER_STORED_FIELDS = frozenset({"id", "createddate", *CUSTOMER_WRITABLE} - {"draft", "tags"})
+PRODUCT_STORED_FIELDS = frozenset({"id", "created", *PRODUCT_WRITABLE} - {"vatmode", "suppliers", "tags"})
+
+
 def customer_object(row: Mapping[str, Any]) -> dict[str, Any]:
     """A stored customer as ``Customer``."""
     return {

@@ -281,6 +281,26 @@ class FortnoxClient(ApiClient):
             page += 1
         return [record for record in found if normalise_match_value(record.get(field_name)) == wanted]
 
+    def find_records_each(self, entity: Entity, terms: list[tuple[str, Any]]) -> list[list[Record]]:
+        """:meth:`find_records` per term; the terms without a list filter (the spec's filters on
+        ``/3/customers`` — ``name``, ``organisationnumber`` … — do not say how they compare, so Synkro does not rely
+        on them) share one reading of the whole list instead of one each."""
+        answers: list[list[Record] | None] = [None] * len(terms)
+        scanned: list[tuple[int, str, str]] = []
+        for index, (field_name, value) in enumerate(terms):
+            wanted = normalise_match_value(value)
+            if wanted == "":
+                answers[index] = []
+            elif field_name in SERVER_FILTERS.get(entity, {}):
+                answers[index] = self.find_records(entity, field_name, value)
+            else:
+                scanned.append((index, field_name, wanted))
+        if scanned:
+            listed = list(self.list_records(entity))
+            for index, field_name, wanted in scanned:
+                answers[index] = [r for r in listed if normalise_match_value(r.get(field_name)) == wanted]
+        return [answer or [] for answer in answers]
+
     def filters_by_change(self, entity: Entity) -> bool:
         """Employees have no ``lastmodified`` filter (the spec's ``/3/employees`` takes none)."""
         return bool(self._resource(entity).lastmodified)
@@ -296,7 +316,7 @@ class FortnoxClient(ApiClient):
     def get_record(self, entity: Entity, record_id: str) -> Record:
         resource = self._resource(entity)
         body = self.json("GET", self._path(resource, record_id))
-        return flatten(entity, body[resource.singular])
+        return self.read_noted(entity, record_id, flatten(entity, body[resource.singular]))
 
     def create_record(self, entity: Entity, data: Record) -> Record:
         resource = self._resource(entity)
@@ -304,17 +324,19 @@ class FortnoxClient(ApiClient):
         return flatten(entity, body[resource.singular])
 
     def update_record(self, entity: Entity, record_id: str, data: Record, *,
-                      check: Callable[[Record], None] | None = None) -> Record:
+                      check: Callable[[Record], None] | None = None, read: Record | None = None) -> Record:
         """Fortnox updates only the fields sent; rows sent replace the document's rows.
 
         The description requires ``Name`` / ``CustomerNumber`` ... in every body, updates included, so a
-        change without them is completed from the current record (one extra read). Only the fields sent change,
-        so a person's edit of another field is kept and ``check`` is not needed (ignored).
+        change without them is completed from the current record (one extra read, or ``read``: the record the
+        caller has just read through this client, while nothing was sent since — ``ApiClient.read_is_latest``).
+        Only the fields sent change, so a person's edit of another field is kept and ``check`` is not needed
+        (ignored).
         """
         resource = self._resource(entity)
         missing = [f.name for f in entity_spec(entity).fields if f.required and f.name not in data]
         if missing:
-            current = self.get_record(entity, record_id)
+            current = read if self.read_is_latest(entity, record_id, read) else self.get_record(entity, record_id)
             data = {**{name: current.get(name) for name in missing}, **data}
         body = self.json("PUT", self._path(resource, record_id), json={resource.singular: to_wire(entity, data)})
         return flatten(entity, body[resource.singular])

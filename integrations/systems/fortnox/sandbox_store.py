@@ -8,6 +8,7 @@ customer, article, order or invoice adds an event to that topic's feed, as the W
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
@@ -20,6 +21,7 @@ import pycountry
 
 from ..catalog import Entity, FieldType
 from ..sandbox import SandboxError, over_long_values
+from ..sandbox_rows import KeyedRows
 from .catalog import DOCUMENT_ROWS, NUMBERS_SENT_AS_TEXT, entity_spec
 from .client import RESOURCES
 from .records import FORTNOX_TIMEZONE
@@ -116,7 +118,9 @@ class FortnoxCompany:
     tenant_id: int = 1_234_567
     #: Decides whether one event reaches the feed (the sandbox's drop knob).
     keep_event: Callable[[], bool] = lambda: True
-    records: dict[Entity, dict[str, dict[str, Any]]] = field(default_factory=lambda: {e: {} for e in RESOURCES})
+    #: Records by id, each table a :class:`KeyedRows` (sorted by number and filtered through indexes). Records are
+    #: never changed in place: every write stores a new dict.
+    records: dict[Entity, KeyedRows] = field(default_factory=lambda: {e: KeyedRows() for e in RESOURCES})
     modified: dict[Entity, dict[str, dt.datetime]] = field(default_factory=lambda: {e: {} for e in RESOURCES})
     topics: dict[str, list[TopicEvent]] = field(default_factory=lambda: {t: [] for t in TOPICS.values()})
     emit_events: bool = True
@@ -131,9 +135,24 @@ class FortnoxCompany:
 
     def listing(self, entity: Entity, since: dt.datetime | None) -> list[dict[str, Any]]:
         """List items sorted by number, as Fortnox sorts them, changed at or after ``since``."""
-        stamps = self.modified[entity]
-        ids = sorted((i for i in self.records[entity] if since is None or stamps[i] >= since), key=_number_order)
-        return [self.list_item(entity, self.records[entity][i]) for i in ids]
+        return [self.list_item(entity, self.records[entity][i]) for i in self.listed_ids(entity, since)]
+
+    def listed_ids(self, entity: Entity, since: dt.datetime | None,
+                   equal: dict[str, str] | None = None) -> list[str]:
+        """The ids :meth:`listing` lists, in its order, of the records whose fields in ``equal`` hold those values
+        (compared as text, a missing value as empty); an index on the first field answers it."""
+        records, stamps = self.records[entity], self.modified[entity]
+        if equal:
+            (name, value), *rest = equal.items()
+            found = records.where(f"text:{name}", value, lambda record: str(record.get(name) or ""))
+            number = entity_spec(entity).id_field
+            ids = sorted((str(record[number]) for record in found
+                          if all(str(record.get(k) or "") == v for k, v in rest)), key=_number_order)
+        else:
+            ids = records.keys_sorted("number", _number_order)
+            if since is None:
+                return ids[:]
+        return [i for i in ids if since is None or stamps[i] >= since]
 
     def list_item(self, entity: Entity, record: dict[str, Any]) -> dict[str, Any]:
         as_text = LIST_TEXT_NUMBERS.get(entity, set())
@@ -318,9 +337,10 @@ class FortnoxCompany:
                                timestamp=self.now().replace(tzinfo=FORTNOX_TIMEZONE).isoformat(timespec="milliseconds")))
 
     def _next_number(self, entity: Entity) -> int:
-        numbers = [int(i) for i in self.records[entity] if i.isdigit()]
-        start = {Entity.ORGANISATION: 1, Entity.ITEM: 1, Entity.USER: 1}.get(entity, 1)
-        return max(numbers, default=start - 1) + 1
+        """One more than the highest all-digit number of ``entity`` (1 for none)."""
+        ids = self.records[entity].keys_sorted("number", _number_order)
+        digits = bisect.bisect_left(ids, (1, 0, ""), key=_number_order)  # all-digit numbers sort first
+        return int(ids[digits - 1]) + 1 if digits else 1
 
 
 def _typed(value: Any, type_: FieldType, as_text: bool) -> Any:

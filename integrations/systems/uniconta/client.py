@@ -27,6 +27,13 @@ from .messages import uniconta_refusal
 
 #: Rows per OData page we ask for; the service caps a page at its own maximum and then sends a next link.
 DEFAULT_PAGE_SIZE = 500
+#: Rows Synkro sends in one ``InsertList``. Uniconta documents no limit; 100 keeps a request near 50 KB of debtors,
+#: well under the sandbox's refusal (``sandbox.LIST_ROWS_MAX``), and a list refused as a whole (one transaction) costs
+#: at most 100 rows sent again one by one. See docs/vendors/uniconta.md "List inserts".
+LIST_INSERT_ROWS = 100
+#: Longest ``$filter`` Synkro sends when it joins conditions with ``or``: IIS (likely behind Uniconta's ASP.NET
+#: feed) refuses query strings over 2048 bytes by default (``maxQueryString``); 900 characters stay under it encoded.
+FILTER_CHARS = 900
 #: Document entities whose lines hang on the header by this field.
 LINE_LINK = {Entity.DELIVERY: "OrderNumber", Entity.POS_SALE: "OrderNumber", Entity.INVOICE: "InvoiceNumber"}
 
@@ -248,7 +255,7 @@ class UnicontaClient(ApiClient):
 
     def get_record(self, entity: Entity, record_id: str) -> Record:
         spec = self._spec(entity)
-        return next(self._with_lines(entity, [self._read_row(spec, record_id)]))
+        return self.read_noted(entity, record_id, next(self._with_lines(entity, [self._read_row(spec, record_id)])))
 
     def find_records(self, entity: Entity, field_name: str, value: Any) -> list[Record]:
         """Match before create with a server-side filter; text compared without case, as the engine wants.
@@ -285,24 +292,78 @@ class UnicontaClient(ApiClient):
         return created
 
     def create_records(self, entity: Entity, rows: list[Record]) -> list[Record]:
-        """Rows of a table without lines in one ``InsertList`` call (documents go one by one, with their lines)."""
+        """Rows of a table without lines in ``InsertList`` calls of ``LIST_INSERT_ROWS`` (documents go one by one, with
+        their lines). Each call is one transaction at Uniconta: a refused row refuses its whole call."""
         if lines_spec(entity) is not None or not self.can_create(entity):
             return super().create_records(entity, rows)
-        return self.insert_rows(self._spec(entity).vendor_name, [dict(row) for row in rows])
+        vendor_name = self._spec(entity).vendor_name
+        created: list[Record] = []
+        for start in range(0, len(rows), LIST_INSERT_ROWS):
+            created += self.insert_rows(vendor_name, [dict(row) for row in rows[start:start + LIST_INSERT_ROWS]])
+        return created
+
+    def list_insert_size(self, entity: Entity) -> int:
+        """Rows per ``InsertList`` call for tables without lines: ``LIST_INSERT_ROWS`` (Uniconta documents no limit;
+        see that constant). Documents go one by one with their lines."""
+        if lines_spec(entity) is not None or not self.can_create(entity):
+            return 1
+        return LIST_INSERT_ROWS
+
+    def _match_condition(self, field: Any, field_name: str, value: Any) -> str:
+        """The ``$filter`` condition :meth:`find_records` asks for one value (see there)."""
+        if field.type in (FieldType.INTEGER, FieldType.DECIMAL):
+            return f"{field_name} eq {odata_literal(str(value).strip(), field.type)}"
+        return f"startswith(tolower({field_name}), {odata_literal(' '.join(str(value).split()).lower())})"
+
+    def find_records_each(self, entity: Entity, terms: list[tuple[str, Any]]) -> list[list[Record]]:
+        """:meth:`find_records` for several fields in one query: each term's condition joined with ``or`` (on
+        Uniconta's OData filter page — odata-help; docs/vendors/uniconta.md "One filter for many values"), at most
+        ``FILTER_CHARS`` characters a query. Each term keeps the rows :meth:`find_records` keeps for it."""
+        spec = self._spec(entity)
+        if lines_spec(entity) is not None:
+            return super().find_records_each(entity, terms)
+        asked: list[tuple[int, str, str]] = []  # (term's index, field, normalised value)
+        conditions: list[str] = []
+        for index, (field_name, value) in enumerate(terms):
+            field, wanted = spec.field(field_name), normalise_match_value(value)
+            if field is None or wanted == "":
+                continue
+            asked.append((index, field_name, wanted))
+            condition = self._match_condition(field, field_name, value)
+            if condition not in conditions:
+                conditions.append(condition)
+        rows: dict[str, Record] = {}
+        chunk: list[str] = []
+        for condition in [*conditions, None]:
+            if condition is not None and (not chunk or len(" or ".join([*chunk, condition])) <= FILTER_CHARS):
+                chunk.append(condition)
+                continue
+            if chunk:
+                for row in self.query_rows(spec.vendor_name, filter=" or ".join(chunk)):
+                    rows.setdefault(self.record_id(entity, row), row)
+            chunk = [condition] if condition is not None else []
+        answers: list[list[Record]] = [[] for _ in terms]
+        for index, field_name, wanted in asked:
+            answers[index] = [row for row in rows.values() if normalise_match_value(row.get(field_name)) == wanted]
+        return answers
 
     def _insert_order_lines(self, order_number: int, lines: Iterable[Record]) -> list[Record]:
         rows = [{**line, "OrderNumber": order_number} for line in lines]
         return self.insert_rows(ORDER_LINE.vendor_name, rows) if rows else []
 
     def update_record(self, entity: Entity, record_id: str, data: Record, *,
-                      check: Callable[[Record], None] | None = None) -> Record:
+                      check: Callable[[Record], None] | None = None, read: Record | None = None) -> Record:
         """Read the row, merge ``data`` and update it whole (``api/Entities/Update`` takes whole rows); an order's
-        lines are replaced when given. ``check`` sees the row as read just before the write and may stop it."""
+        lines are replaced when given. ``check`` sees the row as read just before the write and may stop it.
+
+        ``read``: the record the caller has just read through this client (``get_record``); its row is used instead
+        of a second read of the same row while nothing was sent since (``ApiClient.read_is_latest``)."""
         spec = self._spec(entity)
         if entity == Entity.INVOICE:
             raise VendorValidationError("A posted invoice cannot be changed in Uniconta",
                                         vendor_message="Posted invoices are read-only")
-        current = self._read_row(spec, record_id)
+        current = ({k: v for k, v in read.items() if k != "lines"} if self.read_is_latest(entity, record_id, read)
+                   else self._read_row(spec, record_id))
         if check is not None:
             check(current)
         changes = {k: v for k, v in data.items() if k != "lines"}

@@ -32,6 +32,10 @@ from .sandbox_tables import TABLES, Change, Row, UnicontaFault
 #: The most rows one OData page carries; beyond it the feed answers with a next link.
 SERVER_PAGE_CAP = 1000
 DENIED = {"Message": "Authorization has been denied for this request."}
+#: The most entities one ``…List`` call takes. Uniconta documents no limit (docs/vendors/uniconta.md, "List
+#: inserts"); the sandbox refuses more than this, as a service with a request size limit would, so that a client
+#: sending unbounded lists fails here first.
+LIST_ROWS_MAX = 1000
 
 
 def _to_json(value: Any) -> Any:
@@ -216,16 +220,20 @@ class UnicontaSandbox(SandboxApp):
                 skip = int(args.get("$skip") or 0)
                 if (top is not None and top < 0) or skip < 0:
                     raise ODataError("$top and $skip must be zero or more.")
-                rows = sort_rows([dict(r) for r in company.rows(vendor_name) if keep(r)], order)
+                size = min(top, SERVER_PAGE_CAP) if top is not None else SERVER_PAGE_CAP
+                if not (args.get("$filter") or "").strip() and order == [("RowId", False)]:
+                    page, total = company.page_by_row_id(vendor_name, skip, size)  # no filter: only the page is read
+                else:
+                    rows = sort_rows([dict(r) for r in company.read(vendor_name, args.get("$filter")) if keep(r)],
+                                     order)
+                    page, total = rows[skip:skip + size], len(rows)
         except (ODataError, ValueError) as error:
             return uniconta_response({"odata.error": {"code": "", "message": {"lang": "en-US", "value": str(error)}}},
                                      status=400)
-        size = min(top, SERVER_PAGE_CAP) if top is not None else SERVER_PAGE_CAP
-        page = rows[skip:skip + size]
         body: dict[str, Any] = {"odata.metadata": f"{request.url_root}odata/{company.company_id}/$metadata#"
                                                   f"{vendor_name}", "value": [wire(r) for r in page]}
         capped = top is None or top > SERVER_PAGE_CAP
-        if capped and skip + size < len(rows):
+        if capped and skip + size < total:
             params = {k: v for k, v in args.items() if k not in ("$skip", "$top")}
             params["$skip"] = str(skip + size)
             if top is not None:
@@ -257,6 +265,9 @@ class UnicontaSandbox(SandboxApp):
             wanted = "a JSON array of entities" if many else "one entity as a JSON object"
             raise SandboxError(400, {"Message": f"The request is invalid: {operation.title()}"
                                                 f"{'List' if many else ''} takes {wanted}."})
+        if many and len(body) > LIST_ROWS_MAX:
+            raise SandboxError(413, {"Message": f"The request is too large: {operation.title()}List takes at most "
+                                                f"{LIST_ROWS_MAX} entities in one call, not {len(body)}."})
         done: list[Row] = []
         changes: list[Change] = []
         with self.lock:
@@ -328,6 +339,7 @@ class UnicontaSandbox(SandboxApp):
                 failed = bool(delivery.error) or (delivery.status or 0) >= 400
                 row["HasError"] = failed
                 row["ErrorMessage"] = (delivery.error or f"HTTP {delivery.status}") if failed else None
+            company.touched("TableChangeEventClient", row)
 
 
 def build_sandbox(**knobs: Any) -> UnicontaSandbox:

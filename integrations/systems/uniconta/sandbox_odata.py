@@ -187,6 +187,42 @@ def parse_filter(text: str | None, fields: Collection[str], type_name: str) -> P
     return predicate
 
 
+def index_hint(text: str | None) -> tuple[str, str, str] | None:
+    """What an index can answer of a ``$filter`` already parsed: its first comparison, when the filter is an
+    ``and`` of comparisons (no ``or`` outside parentheses) and that first one is ``Property eq 'text'``
+    (→ ``("equal", Property, text)``), ``Property eq <number>`` or ``Property ge <n> and Property le <n>`` (→
+    ``("number-equal", Property, "<n>")``) or ``startswith(tolower(Property), 'text')`` (→ ``("lower-prefix", …)``).
+    None otherwise. Rows the first comparison rejects are never looked at by the others (``and`` stops there),
+    so reading only the rows the index gives answers exactly what reading them all would."""
+    if not text or not text.strip():
+        return None
+    tokens = _tokens(text)
+    depth = 0
+    for kind, value in tokens:
+        depth += 1 if kind == "open" else -1 if kind == "close" else 0
+        if depth == 0 and (kind, value) == ("word", "or"):
+            return None
+    first: list[tuple[str, Any]] = []
+    for token in tokens:
+        if token == ("word", "and"):
+            break
+        first.append(token)
+    shape = [kind if kind != "word" else value for kind, value in first]
+    plain = len(first) == 3 and first[0][0] == "word" and first[0][1] not in ("startswith", "endswith", "tolower")
+    if plain and shape[1] == "eq" and shape[2] == "str":
+        return "equal", first[0][1], first[2][1]
+    if plain and shape[1] == "eq" and shape[2] == "num":
+        return "number-equal", first[0][1], first[2][1]
+    # ``F ge n and F le n`` (a range of one number, as a document's lines are asked for) is ``F eq n``.
+    if plain and shape[1] == "ge" and shape[2] == "num" and tokens[3:7] == [("word", "and"), first[0], ("word", "le"),
+                                                                            first[2]]:
+        return "number-equal", first[0][1], first[2][1]
+    if shape[:4] == ["startswith", "open", "tolower", "open"] and len(first) == 9 \
+            and first[4][0] == "word" and shape[5:] == ["close", "comma", "str", "close"]:
+        return "lower-prefix", first[4][1], first[7][1]
+    return None
+
+
 def parse_orderby(text: str | None, fields: Collection[str], type_name: str) -> list[tuple[str, bool]]:
     """``Name asc,UpdatedAt desc`` as (field, descending) pairs."""
     order: list[tuple[str, bool]] = []

@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..sandbox import Table, over_long_values
 from .catalog import POS_VARIANT_USER_FIELDS
-from .sandbox_odata import as_datetime
+from .sandbox_odata import as_datetime, index_hint
 from .sandbox_tables import (
     DATA_MODEL,
     TABLES,
@@ -54,7 +54,40 @@ class UnicontaCompany:
         return list(self.tables[vendor_name].rows.values())
 
     def find(self, vendor_name: str, **match: Any) -> Row | None:
-        return next((r for r in self.rows(vendor_name) if all(r.get(k) == v for k, v in match.items())), None)
+        """The first row (by insertion) whose fields equal ``match``; an index on the first field answers it."""
+        return self.tables[vendor_name].rows.first(match)
+
+    def touched(self, vendor_name: str, row: Row) -> None:
+        """Tell the table's indexes that ``row`` was changed in place."""
+        self.tables[vendor_name].rows.touch(str(row["RowId"]))
+
+    def read(self, vendor_name: str, odata_filter: str | None = None) -> list[Row]:
+        """The rows a ``$filter`` (already parsed) can keep, in insertion order: those an index gives for its first
+        comparison (``sandbox_odata.index_hint``), else every row. The caller still applies the whole filter."""
+        hint = index_hint(odata_filter)
+        if hint is None:
+            return self.rows(vendor_name)
+        kind, name, text = hint
+        rows = self.tables[vendor_name].rows
+        if kind == "number-equal":
+            found = rows.where(f"number:{name}", Decimal(text), lambda row: _number(row.get(name)))
+            if rows.where(f"number:{name}", NOT_A_NUMBER, lambda row: _number(row.get(name))):
+                return self.rows(vendor_name)  # a row the comparison refuses: read all, and refuse as before
+            return found
+        if kind == "equal":
+            return rows.where(f"text:{name}", text, lambda row: None if row.get(name) is None else str(row[name]))
+        return rows.starting(f"lower:{name}", text,
+                             lambda row: None if row.get(name) is None else str(row[name]).lower())
+
+    def page_by_row_id(self, vendor_name: str, skip: int, size: int) -> tuple[list[Row], int]:
+        """Copies of the rows ``skip`` to ``skip + size`` by RowId, and how many rows the table has."""
+        rows = self.tables[vendor_name].rows
+        keys = rows.keys_sorted("id", int)
+        return [dict(rows[key]) for key in keys[skip:skip + size]], len(keys)
+
+    def where(self, vendor_name: str, name: str, value: Any) -> list[Row]:
+        """Every row whose ``name`` equals ``value``, in insertion order (an index on the field)."""
+        return self.tables[vendor_name].rows.equal(name, value)
 
     def fields_of(self, vendor_name: str) -> set[str]:
         table = TABLES[vendor_name]
@@ -145,6 +178,7 @@ class UnicontaCompany:
             row[table.key] = values[table.key]
         if "UpdatedAt" in table.field_names:
             row["UpdatedAt"] = self.now()
+        self.touched(vendor_name, row)
         return row, [Change(vendor_name, "Update", dict(row)), *self._after_write(vendor_name, row)]
 
     def delete(self, vendor_name: str, body: Any) -> tuple[Row, list[Change]]:
@@ -247,10 +281,11 @@ class UnicontaCompany:
         order["OrderTotal"] = money(sum((dec(line.get("Total")) for line in self._lines(row["OrderNumber"])),
                                         Decimal(0)))
         order["UpdatedAt"] = self.now()
+        self.touched("DebtorOrderClient", order)
         return [Change("DebtorOrderClient", "Update", dict(order))]
 
     def _lines(self, order_number: int) -> list[Row]:
-        lines = [r for r in self.rows("DebtorOrderLineClient") if r.get("OrderNumber") == order_number]
+        lines = self.where("DebtorOrderLineClient", "OrderNumber", order_number)
         return sorted(lines, key=lambda r: dec(r.get("LineNumber")))
 
     # -- posting -------------------------------------------------------------------------------------
@@ -278,8 +313,10 @@ class UnicontaCompany:
         for line, _qty in open_lines:
             line["QtyInvoiced"] = dec(line.get("Qty"))
             line["UpdatedAt"] = self.now()
+            self.touched("DebtorOrderLineClient", line)
         order["InvoiceDate"] = f"{when.isoformat()}T00:00:00"
         order["UpdatedAt"] = self.now()
+        self.touched("DebtorOrderClient", order)
         return header, lines, [Change("DebtorInvoiceClient", "Insert", dict(header)),
                                Change("DebtorOrderClient", "Update", dict(order))]
 
@@ -340,3 +377,18 @@ def _ledger_postings(lines: Iterable[Row]) -> Iterable[tuple[Row, str, Decimal]]
         yield line, str(line.get("Account") or ""), amount
         if line.get("OffsetAccount"):
             yield line, str(line["OffsetAccount"]), -amount
+
+
+#: A stored value an OData number comparison refuses (``sandbox_odata._compare`` raises for it).
+NOT_A_NUMBER = "not a number"
+
+
+def _number(value: Any) -> Any:
+    """A stored value as an OData number literal is compared with it: ``Decimal(str(value))``; None stays None."""
+    if value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return NOT_A_NUMBER
+    return number if number.is_finite() else NOT_A_NUMBER  # NaN refuses ordering: read all, as before

@@ -252,8 +252,9 @@ class VismaNetClient(ApiClient):
 
     def get_record(self, entity: Entity, record_id: str) -> Record:
         if entity == Entity.DELIVERY:
-            return self._get_order(record_id)[0]
-        return self.record_from_dto(entity, self.json("GET", self._path(entity, record_id)))
+            return self.read_noted(entity, record_id, self._get_order(record_id)[0])
+        record = self.record_from_dto(entity, self.json("GET", self._path(entity, record_id)))
+        return self.read_noted(entity, record_id, record)
 
     def create_record(self, entity: Entity, data: Record) -> Record:
         """POST answers 201 with the new record's URL in Location; read it back from there."""
@@ -268,17 +269,19 @@ class VismaNetClient(ApiClient):
         return self.record_from_dto(entity, self.json("GET", location))
 
     def update_record(self, entity: Entity, record_id: str, data: Record, *,
-                      check: Callable[[Record], None] | None = None) -> Record:
+                      check: Callable[[Record], None] | None = None, read: Record | None = None) -> Record:
         """PUT the changed fields (204), then read the record back as Visma.net stored it.
 
-        Only the fields sent change (a sales order's write carries its ``If-Match`` ETag), so ``check`` is ignored.
+        Only the fields sent change (a sales order's write carries its ``If-Match`` ETag), so ``check`` is ignored;
+        ``read`` (the record the caller has just read through this client) stands in for the read of the lines.
         """
         self._refuse_read_only_entity(entity)
         if entity == Entity.DELIVERY:
             return self._update_order(record_id, data)
         current_lines = None
         if "lines" in data and entity in dto.LINE_LISTS:
-            current_lines = self.get_record(entity, record_id).get("lines", [])
+            current_lines = (read if self.read_is_latest(entity, record_id, read) and "lines" in read
+                             else self.get_record(entity, record_id)).get("lines", [])
         body = self.update_dto(entity, data, current_lines=current_lines)
         self.request("PUT", self._path(entity, record_id), json=body)
         return self.get_record(entity, record_id)

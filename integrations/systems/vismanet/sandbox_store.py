@@ -9,6 +9,8 @@ Not thread-safe by itself: the sandbox calls it under its lock.
 from __future__ import annotations
 
 import copy
+import functools
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -62,6 +64,13 @@ def parse_stamp(value: str) -> datetime:
     return moment
 
 
+@functools.lru_cache(maxsize=262_144)
+def _row_moment(value: str) -> datetime:
+    """:func:`parse_stamp` of a stored ``lastModifiedDateTime``, each text parsed once (a list filtered by change
+    time compares every row's stamp)."""
+    return parse_stamp(value)
+
+
 def decimal(value: Any, name: str) -> Decimal:
     try:
         return Decimal(str(value))
@@ -112,8 +121,14 @@ class VismaNetStore:
 
     def select(self, entity: Entity, *, modified: tuple[str, datetime] | None = None,
                filters: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
-        for row in self.ledgers[entity].rows.values():
-            if modified is not None and not _compare(parse_stamp(row["lastModifiedDateTime"]), *modified):
+        rows = self.ledgers[entity].rows.values()
+        if modified is None and not filters:
+            yield from rows
+            return
+        if modified is not None:
+            compare, reference = _COMPARISONS.get(modified[0], operator.gt), modified[1]
+        for row in rows:
+            if modified is not None and not compare(_row_moment(row["lastModifiedDateTime"]), reference):
                 continue
             if filters and any(str(_dig(row, key)) != value for key, value in filters.items()):
                 continue
@@ -406,9 +421,8 @@ def _check_choice(row: Mapping[str, Any], name: str, choices: tuple[str, ...]) -
         raise StoreError(f"Error: '{value}' is not a valid value for '{name}'.")
 
 
-def _compare(value: datetime, operator: str, reference: datetime) -> bool:
-    return {">": value > reference, ">=": value >= reference, "<": value < reference,
-            "<=": value <= reference}.get(operator, value > reference)
+#: The ``lastModifiedDateTimeCondition`` values as comparisons (an unknown one compares as ``>``).
+_COMPARISONS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 
 def _dig(row: Mapping[str, Any], dotted: str) -> Any:

@@ -297,11 +297,22 @@ class WebcrmClient(ApiClient):
         return self.get_record(entity, str(new_id))
 
     def update_record(self, entity: Entity, record_id: str, data: Record, *,
-                      check: Callable[[Record], None] | None = None) -> Record:
+                      check: Callable[[Record], None] | None = None, read: Record | None = None) -> Record:
         """Merge into the current record and PUT it whole; a delivery's lines are replaced when given.
 
         webCRM's ``PUT`` takes the whole DTO and has no version or ``If-Match`` (spec), so the record is read
         just before and ``check`` sees that read: a field changed since the engine read it stops the write.
+        ``read`` (the caller's own read, ``ApiClient.update_record``) is not used: that read is what protects a
+        person's edit saved after the caller read the record (webCRM would take the stale whole record without a
+        word), so it is always made here, just before the ``PUT``.
+
+        Requests: the read, the ``PUT``, and for a delivery whose lines are written the line calls
+        and one read of the delivery (webCRM gives the lines their ids). Otherwise nothing is read back: the
+        ``PUT`` answers 200 without a body (spec ``PUT /Organisations/{id}``, ``/Persons/{id}`` …) and webCRM's own
+        ERP sync reads nothing back after one either (erp ``WebcrmClient.UpdateOrganisation``/``UpdatePerson``).
+        The answer is the record as read with the values put in place: the engine fits what it writes to the
+        spec's limits first, and webCRM refuses a value it would not keep rather than cutting it (guess 4); its
+        stamps (``…UpdatedAt``) are left as read.
         """
         resource = self._resource(entity)
         current = self.get_record(entity, record_id)
@@ -311,9 +322,11 @@ class WebcrmClient(ApiClient):
         body = self._outgoing(entity, {**self._writable(entity, current), **self._writable(entity, data)})
         body[resource.id_field] = int(record_id)
         self.request("PUT", f"/{resource.path}/{int(record_id)}", json=body)
-        if entity == Entity.DELIVERY and LINES in data:
-            self._write_lines(int(record_id), body.get("DeliveryOrganisationId"), old_lines, data[LINES] or [])
-        return self.get_record(entity, record_id)
+        if entity == Entity.DELIVERY:
+            if LINES in data:
+                self._write_lines(int(record_id), body.get("DeliveryOrganisationId"), old_lines, data[LINES] or [])
+            return self.get_record(entity, record_id)
+        return {**current, **self._read(entity, dict(body))}
 
     def delete_record(self, entity: Entity, record_id: str) -> None:
         resource = self._resource(entity)

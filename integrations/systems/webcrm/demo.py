@@ -115,6 +115,7 @@ def _delivery(store: WebcrmStore, rng: random.Random, organisation: dict, owner:
         }, by=owner["UserName"])
         total += quantity * product[f"{LINKED}Price"] * (1 - discount / 100)
     delivery["DeliveryOrderValue"] = round(total, 2)
+    store.tables["Deliveries"].rows.touch(str(delivery["DeliveryId"]))  # changed in place: the indexes are told
 
 
 def _add_persons(store: WebcrmStore, organisation: dict[str, Any], people: Any, owner: dict[str, Any]) -> None:

@@ -196,9 +196,10 @@ class WebcrmSandbox(SandboxApp):
     def collection(self, request: Request, path: str) -> Response:
         self._authorise(request)
         if request.method == "GET":
+            page, size = _page(request)
             with self.lock:
-                rows = [self.store.shown(path, row) for row in self.store.rows(path)]
-            return _paged(request, rows)
+                rows = [self.store.shown(path, row) for row in self.store.rows_page(path, page, size)]
+            return json_response(rows)
         body = read_json(request)
         with self.lock:
             record = self.store.create(path, body)
@@ -263,8 +264,7 @@ class WebcrmSandbox(SandboxApp):
         self._authorise(request)
         with self.lock:
             self.store.get("Deliveries", record_id)
-            lines = [self.store.shown("QuotationLines", line) for line in self.store.rows("QuotationLines")
-                     if line["QuotationLineOpportunityId"] == record_id]
+            lines = [self.store.shown("QuotationLines", line) for line in self.store.lines_of(record_id)]
         lines.sort(key=lambda line: (line["QuotationLineSortOrder"], line["QuotationLineId"]))
         return _paged(request, lines)
 

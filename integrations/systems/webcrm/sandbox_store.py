@@ -88,7 +88,18 @@ class WebcrmStore:
         return {name: value for name, value in record.items() if name not in hidden} if hidden else record
 
     def rows(self, path: str) -> list[dict[str, Any]]:
-        return sorted(self.tables[path].rows.values(), key=lambda row: row[self.spec(path).id_field])
+        """Every record of ``path`` by id, as webCRM lists them."""
+        rows = self.tables[path].rows
+        return [rows[key] for key in rows.keys_sorted("id", int)]
+
+    def rows_page(self, path: str, page: int, size: int) -> list[dict[str, Any]]:
+        """Page ``page`` (from 1) of ``size`` records of :meth:`rows`, without reading the others."""
+        rows = self.tables[path].rows
+        return [rows[key] for key in rows.keys_sorted("id", int)[(page - 1) * size: page * size]]
+
+    def lines_of(self, delivery_id: int) -> list[dict[str, Any]]:
+        """The quotation lines of a delivery, in the order they were made (an index on the delivery's id)."""
+        return self.tables["QuotationLines"].rows.equal("QuotationLineOpportunityId", delivery_id)
 
     def create(self, path: str, body: Any, *, by: str = "API") -> dict[str, Any]:
         spec = self.spec(path)
@@ -127,10 +138,32 @@ class WebcrmStore:
         record = self.get(path, record_id)
         del self.tables[path].rows[str(record_id)]
         if path == "Deliveries":
-            for line in [r for r in self.tables["QuotationLines"].rows.values()
-                         if r["QuotationLineOpportunityId"] == record_id]:
+            for line in self.lines_of(record_id):
                 del self.tables["QuotationLines"].rows[str(line["QuotationLineId"])]
         return record
+
+    def _candidates(self, path: str, conditions: list[str], alias: str | None) -> list[dict[str, Any]] | None:
+        """The records by id that can meet the first ``<field> = '<text>'`` of ``conditions`` (an index on the
+        field's text as :func:`_matches` compares it); None when there is none, or a condition the query cannot
+        read (then every record is read, and refused as before). The query still applies every condition to what
+        this gives, so the index only narrows the reading."""
+        parsed_all = [CONDITION.match(condition) for condition in conditions]
+        if any(parsed is None for parsed in parsed_all):
+            return None
+        hidden = WRITE_ONLY.get(path, ())
+        parsed = next((p for p in parsed_all if p is not None and p["op"] == "=" and p["text"] is not None
+                       and _unalias(p["field"], alias) not in hidden), None)
+        if parsed is None:
+            return None
+        name = _unalias(parsed["field"], alias)
+        if path == REGISTER:
+            if not name.startswith("LinkedDataItem"):
+                return None
+            name = LINKED + name[len("LinkedDataItem"):]
+        wanted = parsed["text"].replace("''", "'").rstrip().casefold()
+        found = self.tables[path].rows.where(f"text:{name}", wanted, lambda row: _compared_text(row.get(name)))
+        id_field = self.spec(path).id_field
+        return sorted(found, key=lambda row: row[id_field])
 
     def _defaults(self, spec: EntitySpec) -> dict[str, Any]:
         """What webCRM returns for fields nobody filled: empty text, zero, false, first enum value."""
@@ -237,11 +270,14 @@ class WebcrmStore:
         if path is None:
             raise bad_request(f"Unknown table '{table}'")
         id_field = self.spec(path).id_field
-        rows = [self.shown(path, row) for row in self.rows(path) if (path, row[id_field]) not in self.unindexed]
+        conditions = AND.split(where) if where else []
+        candidates = self._candidates(path, conditions, alias)
+        stored = self.rows(path) if candidates is None else candidates
+        rows = [self.shown(path, row) for row in stored if (path, row[id_field]) not in self.unindexed]
         self.unindexed = {key: left - 1 for key, left in self.unindexed.items() if left > 1}
         if path == REGISTER:  # the LinkedData table names its columns LinkedDataItem… (erp GetProductByField)
             rows = [{f"LinkedDataItem{name[len(LINKED):]}": value for name, value in row.items()} for row in rows]
-        for condition in AND.split(where) if where else []:
+        for condition in conditions:
             rows = [row for row in rows if _matches(row, condition, alias)]
         if order:
             name = _unalias(order, alias)
@@ -288,6 +324,14 @@ def _matches(row: dict[str, Any], condition: str, alias: str | None) -> bool:
     if isinstance(value, str) and value == "" and op in (">", ">="):
         return False
     return {">": value > wanted, ">=": value >= wanted, "<": value < wanted, "<=": value <= wanted}[op]
+
+
+def _compared_text(value: Any) -> str:
+    """A stored value as :func:`_matches` compares it with a quoted text: booleans as ``1``/``0``, None as empty,
+    trailing spaces and case not counted (SQL Server's default collation)."""
+    if isinstance(value, bool):
+        value = "1" if value else "0"
+    return ("" if value is None else str(value)).rstrip().casefold()
 
 
 def coerce_value(name: str, kind: FieldType, value: Any, max_length: int | None, choices: Iterable[str]) -> Any:
