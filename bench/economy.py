@@ -25,9 +25,9 @@ def calls(sandbox) -> int:
 
 def seed_linked(integration, sandboxes, count: int) -> tuple[list[str], list[str]]:
     """``count`` organisations in step on both sides and linked; returns (webCRM ids, Uniconta ids)."""
-    from integrations.engine.apply import _plain, record_label, side_hash
+    from integrations.engine.apply import record_label, side_hash
     from integrations.engine.context import context_for
-    from integrations.engine.mapping import TO_ERP, map_record, map_value
+    from integrations.engine.mapping import TO_ERP, jsonable, map_record, map_value
     from integrations.models import SyncLink
 
     ctx = context_for(integration, "organisation")
@@ -64,7 +64,7 @@ def seed_linked(integration, sandboxes, count: int) -> tuple[list[str], list[str
                 erp_id=erp_id,
                 crm_hash=side_hash(ctx, ctx.crm, org),
                 erp_hash=side_hash(ctx, ctx.erp, debtor),
-                synced_values={r.key: _plain(map_value(r, org.get(r.source))) for r in ctx.rules(TO_ERP)},
+                synced_values={r.key: jsonable(map_value(r, org.get(r.source))) for r in ctx.rules(TO_ERP)},
                 label=record_label(ctx.crm, org),
             )
         )

@@ -17,7 +17,7 @@ per vendor ``…_requests_per_record``, ``…_requests_per_s`` (unthrottled) and
 used ÷ the limit Synkro's client keeps for that vendor, the provider's ``rate_limit``): above 1 the shared limiter,
 not Synkro, sets the pace, and ``…_limit_bound_rec_per_s`` is the record rate the limits allow.
 
-``BENCH_ONLY=to_erp`` / ``to_crm`` measures one import; ``BENCH_SAMPLE=<n>`` sets the processed sample.
+``BENCH_IMPORT=to_erp`` / ``to_crm`` measures one import; ``BENCH_SAMPLE=<n>`` sets the processed sample.
 ``BENCH_SINGLE=1`` processes one by one (the single path) even where a list insert exists, for a before/after in the
 same tree; the code before the bulk path has no ``engine.bulk_create`` and always goes one by one.
 ``BENCH_PROFILE=1`` writes pyinstrument profiles (html and text) to the run's temporary folder and names them.
@@ -42,8 +42,8 @@ from bench.common import current_rss_mb, django_start, pair_setup, peak_rss_mb, 
 
 RECORDS = scaled(100_000, minimum=2000)
 PROCESS_SAMPLE = min(RECORDS, int(os.environ.get("BENCH_SAMPLE") or scaled(2000, minimum=300)))
-#: ``BENCH_ONLY=to_erp`` (or ``to_crm``) measures one of the two imports.
-ONLY = os.environ.get("BENCH_ONLY", "")
+#: ``BENCH_IMPORT=to_erp`` (or ``to_crm``) measures one of the two imports (``BENCH_ONLY`` names benchmarks).
+ONLY = os.environ.get("BENCH_IMPORT", "")
 SYSTEMS = ("webcrm", "uniconta")
 
 

@@ -370,10 +370,12 @@ def webhook_health(*, tenant: Tenant, integration: Integration, now: dt.datetime
     """Per system of the integration, per entity: last received, how many in 24 h, the last error."""
     now = now or timezone.now()
     webhook_events = scoped(InboundEvent, tenant).filter(integration=integration, source=EventSource.WEBHOOK)
-    # notices, not stored changes: five deliveries of one change are five notices, as the "ever" counter counts them
+    # notices, not stored changes: five notices of one change are five, as the "ever" figure counts them; counted on
+    # every event that holds notices (an import's event that absorbed one too), so the day's figure is part of "ever"
     recent = {(r["system"], r["entity"]): r["n"] for r in
-              webhook_events.filter(received_at__gte=now - dt.timedelta(hours=24))
-              .values("system", "entity").annotate(n=Sum("deliveries")).order_by()}
+              scoped(InboundEvent, tenant).filter(integration=integration, notices__gt=0,
+                                                  last_notice_at__gte=now - dt.timedelta(hours=24))
+              .values("system", "entity").annotate(n=Sum("notices")).order_by()}
     last_ever = {(r["system"], r["entity"]): r["last"] for r in
                  webhook_events.values("system", "entity").annotate(last=Max("received_at")).order_by()}
     stats = {(s.system, s.entity): s for s in scoped(WebhookStat, tenant).filter(integration=integration)}

@@ -47,25 +47,29 @@ def events_take_awaiting(*, limit: int = TAKE_LIMIT) -> TakenEvents:
         cursor.execute(_take_sql(), [limit])
         rows = sorted(cursor.fetchall())
     records: dict[int, dict[int, tuple[str, str]]] = {}
-    for event_id, integration_id, entity, external_id, state in rows:
-        if state == EventState.PENDING:
+    pending: list[int] = []
+    for event_id, integration_id, entity, external_id, state, notices in rows:
+        if state != EventState.PENDING:
+            continue
+        pending.append(event_id)
+        if notices <= 1:  # one notice may be an echo; a later one joined it (``intake.echoes_overtaken``): live
             records.setdefault(integration_id, {})[event_id] = (entity, external_id)
     echoes: set[int] = set()
     for integration_id, events in records.items():
         echoes |= probable_echoes(integration_id, events)
-    pending = [event_id for events in records.values() for event_id in events]
     return TakenEvents(live=sorted(set(pending) - echoes), echoes=sorted(echoes))
 
 
 @cache
 def _take_sql() -> str:
     events = table(InboundEvent)
-    col = columns(InboundEvent, "id", "integration", "entity", "external_id", "state", "awaits_worker")
+    col = columns(InboundEvent, "id", "integration", "entity", "external_id", "state", "awaits_worker", "notices")
     # The bare column, as the partial index names its condition: SQLite uses a partial index only for the same term.
     marked = col["awaits_worker"]
     return (
         f"UPDATE {events} SET {marked} = FALSE "  # noqa: S608 - names from the model, values as parameters
         f"WHERE {col['id']} IN (SELECT {col['id']} FROM {events} WHERE {marked} ORDER BY {col['id']} LIMIT %s) "
         f"AND {marked} "
-        f"RETURNING {col['id']}, {col['integration']}, {col['entity']}, {col['external_id']}, {col['state']}"
+        f"RETURNING {col['id']}, {col['integration']}, {col['entity']}, {col['external_id']}, {col['state']}, "
+        f"{col['notices']}"
     )

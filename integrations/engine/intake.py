@@ -25,7 +25,7 @@ from django.db.models import F, Max, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from integrations.models import Connection, EventSource, InboundEvent, Integration, SyncLink, WebhookStat
+from integrations.models import Connection, EventSource, EventState, InboundEvent, Integration, SyncLink, WebhookStat
 from integrations.systems.base import WebhookEvent
 from integrations.systems.errors import WebhookRejected
 from mappings.models import WebhookToggle
@@ -174,6 +174,7 @@ def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -
     """
     outcome = WebhookOutcome(stored=[], coalesced=0, dropped=0)
     absorbed: dict[int, tuple[str, str]] = {}  # notices absorbed by a bulk run's waiting event
+    joined: dict[int, tuple[str, str]] = {}  # notices absorbed by a waiting webhook event
     dropped: dict[str, list[int]] = {}  # entity -> [received, dropped by toggle], for notices not stored
     one_statement = len(events) == 1 and (str(events[0].entity), str(events[0].action)) in source.enabled
     with nullcontext() if one_statement else transaction.atomic():
@@ -193,6 +194,8 @@ def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -
             outcome.coalesced += 0 if created else 1
             if not created and stored_source in BULK_SOURCES:
                 absorbed[event_id] = (entity, str(event.external_id))
+            elif not created:
+                joined[event_id] = (entity, str(event.external_id))
         if dropped:
             webhook_stats_add(source, dropped)
         if absorbed:  # rare: a lone notice's upsert is committed already, and this is a fix-up safe to repeat
@@ -200,11 +203,31 @@ def webhook_events_store(*, source: WebhookSource, events: list[WebhookEvent]) -
                 echoes = probable_echoes(source.integration_id, absorbed)
                 events_promote(event_ids=[e for e in absorbed if e not in echoes], source=EventSource.WEBHOOK,
                                awaits_worker=True)
+        if joined:  # a fix-up too, safe to repeat
+            echoes_overtaken(source.integration_id, joined)
     return outcome
+
+
+def echoes_overtaken(integration_id: int, records: Mapping[int, tuple[str, str]]) -> int:
+    """Waiting webhook events (event id → (entity, record id)) that most likely held the echo of Synkro's own write,
+    and so wait with the bulk work (:func:`probable_echoes`), and now hold a notice that came more than
+    ``ECHO_SETTLE`` after their first: a person's change made just after Synkro's write. They are marked for the live
+    workers' broker again, which hands an event of several notices to the live workers (:mod:`.handover`); the bulk
+    task still queued for one finds it taken. Returns how many were marked.
+    """
+    echoes = probable_echoes(integration_id, records)
+    if not echoes:
+        return 0
+    return InboundEvent.objects.filter(
+        pk__in=echoes, state=EventState.PENDING, source=EventSource.WEBHOOK, awaits_worker=False,
+        received_at__lte=timezone.now() - ECHO_SETTLE).update(awaits_worker=True)
 
 
 #: A notice of a record Synkro wrote this recently is most likely the echo of that write.
 ECHO_WINDOW = timedelta(seconds=30)
+#: An echo comes right behind its write (a create and its number write-back come as two notices within a second); a
+#: second notice of the same waiting record this much later is a change of its own.
+ECHO_SETTLE = timedelta(seconds=2)
 
 
 def probable_echoes(integration_id: int, records: Mapping[int, tuple[str, str]]) -> set[int]:

@@ -207,3 +207,34 @@ def test_the_token_lookup_outside_a_transaction_finds_the_caller_and_its_toggles
     assert webhook_source(system="webcrm", token="x" * 43) is None
     assert post(client, world.integration, notice("42")).status_code == 200
     assert InboundEvent.objects.get().external_id == "42"
+
+
+def _just_written(world, record_id: str) -> None:
+    """Synkro wrote the record a moment ago: a notice of it now is most likely that write's echo."""
+    SyncLink.objects.create(tenant=world.tenant, integration=world.integration, entity="organisation",
+                            crm_id=record_id, erp_id="10001", synced_at=timezone.now())
+
+
+def test_the_echo_of_synkros_write_waits_with_the_bulk_work(client, world, hooks):
+    _just_written(world, "42")
+    post(client, world.integration, notice("42"))
+    taken = events_take_awaiting()
+    assert (taken.live, len(taken.echoes)) == ([], 1)
+
+
+def test_a_persons_change_just_after_synkros_write_goes_to_the_live_workers(client, world, hooks):
+    _just_written(world, "42")
+    post(client, world.integration, notice("42"))
+    [echo] = events_take_awaiting().echoes  # sent to the bulk workers, which may be hours behind an import
+    InboundEvent.objects.update(received_at=timezone.now() - dt.timedelta(seconds=5))
+    post(client, world.integration, notice("42"))  # a person edits the record a few seconds later
+    assert events_take_awaiting().live == [echo]
+
+
+def test_a_second_notice_right_behind_the_echo_stays_with_it(client, world, hooks):
+    """A create and its customer-number write-back come back as two notices within a second: both echoes."""
+    _just_written(world, "42")
+    post(client, world.integration, notice("42", action="created"))
+    assert len(events_take_awaiting().echoes) == 1
+    post(client, world.integration, notice("42"))
+    assert events_take_awaiting().live == []
