@@ -2,12 +2,13 @@
 
 A webCRM ↔ Uniconta pair with in-process sandboxes (their stores keyed, so their own time is small). Measured:
 
-* **statements and requests per record**, averaged over ``RECORDS`` records of each kind: a create and an update in
-  each direction, and the echo of Synkro's own write coming back. Statements are every statement the worker runs
+* **statements and requests per record**, averaged over ``RECORDS`` records of each kind (the median too: the first
+  event of a worker reads the settings, the first of a minute notes the connections' status): a create and an update
+  in each direction, and the echo of Synkro's own write coming back. Statements are every statement the worker runs
   for the event (transaction control included) on Django's connection; the statements of the webhook view that
   stores the echo of Synkro's own write (served in this process, on the same connection) are the ingest's, not the
-  record's, and are left out. Requests are every request the sandboxes answer while the event is processed
-  (sign-ins included).
+  record's, and are left out. Requests are every request the sandboxes answer while the event is processed (sign-ins
+  included).
 * **time per event at 0 / 10,000 / 100,000 links**: ``TIMED`` updates webCRM → Uniconta timed one by one (median and
   p95; the time the in-process webhook view spends storing the echo is taken out), first with only the measured
   records linked, then with 10k and 100k other links of the integration
@@ -111,7 +112,7 @@ def summary(rows: list[dict[str, Any]], action: str, system: str) -> dict[str, A
         for name, n in row["http_by_system"].items():
             by_system[name] += n / len(chosen)
     return {"n": len(chosen), "sql": round(statistics.mean(r["sql"] for r in chosen), 2),
-            "sql_max": max(r["sql"] for r in chosen),
+            "sql_max": max(r["sql"] for r in chosen), "sql_median": statistics.median(r["sql"] for r in chosen),
             "http": round(statistics.mean(r["http"] for r in chosen), 2),
             "http_by_system": {k: round(v, 2) for k, v in by_system.items()},
             "kinds": {k: round(v, 2) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])}}

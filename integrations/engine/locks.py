@@ -62,7 +62,14 @@ _ACQUIRE = _acquire_statement()
 
 
 def lock_release(*, key: str, owner: str) -> None:
-    RecordLock.objects.filter(key=key, owner=owner).delete()
+    """Give the lease back: one ``DELETE``, outside a transaction (``QuerySet.delete`` would open one to collect
+    related rows; a lease has none)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RELEASE, [key, owner])
+
+
+_RELEASE = (f"DELETE FROM {table(RecordLock)} WHERE {columns(RecordLock, 'key')['key']} = %s "  # noqa: S608
+            f"AND {columns(RecordLock, 'owner')['owner']} = %s")
 
 
 @contextmanager
